@@ -1,0 +1,141 @@
+"""Typed settings read once from ``ENGAGEMENT_*`` variables; nothing else reads the environment."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE = "secret_key"  # noqa: S105 -- a file name, not a secret
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line that names it."""
+
+
+class Settings(BaseSettings):
+    """Everything an engagement process needs to know, frozen once built.
+
+    ``mode`` is ``embedded`` (SQLite, serverless broker, mail to a folder: try it, develop,
+    small sites) or ``production`` (PostgreSQL, Redis, SMTP relay; the secret is required).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ENGAGEMENT_", frozen=True, extra="ignore")
+
+    mode: Literal["embedded", "production"] = "embedded"
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    broker_url: str = ""
+    smtp_url: str = ""
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    mail_from: str = "engagement@localhost"
+    bounce_domain: str = ""
+    notify_window_seconds: int = Field(default=120, ge=0, le=86_400)
+    rate_limits_enabled: bool = True
+    rate_limit_storage_url: str = ""
+    comment_rate_limit: str = "5/minute;40/hour"
+    subscribe_rate_limit: str = "5/minute;20/day"
+    smtp_rate_per_second: float = Field(default=50.0, gt=0)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL such as https://comments.example.org")
+        return value.rstrip("/")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("smtp", "smtps", "smtp+starttls", "file"):
+            raise ValueError("must look like smtp://user:pass@host:port, smtps://… or smtp+starttls://…")
+        return value
+
+    @field_validator("comment_rate_limit", "subscribe_rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as '5/minute;40/hour' ({exc})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.mode == "production":
+            for name in ("secret_key", "database_url", "broker_url", "smtp_url"):
+                if not getattr(self, name):
+                    raise ValueError(f"ENGAGEMENT_{name.upper()} is required in production mode")
+            if len(self.secret_key) < 32:
+                raise ValueError("ENGAGEMENT_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return self.mode == "embedded"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'engagement.db').resolve()}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        return self.broker_url or "filesystem://"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where the embedded mode writes mail instead of sending it."""
+        return self.data_dir / "mail"
+
+    @property
+    def resolved_smtp_url(self) -> str:
+        return self.smtp_url or f"file://{self.mail_dir.resolve()}"
+
+    @property
+    def resolved_rate_limit_storage_url(self) -> str:
+        if self.rate_limit_storage_url:
+            return self.rate_limit_storage_url
+        if self.resolved_broker_url.startswith(("redis://", "rediss://")):
+            return self.resolved_broker_url
+        return "memory://"
+
+
+def _embedded_secret(data_dir: Path) -> str:
+    """Generate the embedded mode's secret once and keep it in the data folder."""
+    path = data_dir / SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def _one_line(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    loc = first.get("loc") or ()
+    name = f"ENGAGEMENT_{str(loc[0]).upper()}: " if loc else ""
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"invalid setting {name}{message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment (and ``overrides``), or raise ConfigError."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc)) from None
+    if not settings.secret_key:
+        secret = _embedded_secret(settings.data_dir)
+        settings = settings.model_copy(update={"secret_key": secret})
+    return settings

@@ -1,0 +1,94 @@
+"""Engine and session factory for SQLite and PostgreSQL, plus the column types they share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, whatever the database keeps (SQLite keeps naive text)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the web process read while a worker writes; busy_timeout waits for the
+    # writer instead of failing at once; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine with the settings each dialect needs to behave alike."""
+    if url.startswith("sqlite"):
+        connect_args = kwargs.pop("connect_args", {})
+        connect_args.setdefault("timeout", 30)
+        connect_args.setdefault("check_same_thread", False)
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs.setdefault("poolclass", sa.pool.StaticPool)
+        engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (services return them)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_ignoring_conflict(
+    session: Session, table: sa.Table, values: dict[str, Any], keys: list[str]
+) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on either dialect (get-or-create under concurrency)."""
+    stmt = _dialect_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    session.execute(stmt)
+
+
+def upsert(
+    session: Session, table: sa.Table, values: dict[str, Any], keys: list[str], update: dict[str, Any]
+) -> None:
+    """INSERT … ON CONFLICT DO UPDATE on either dialect (last writer wins, no error)."""
+    stmt = _dialect_insert(session, table).values(**values)
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update)
+    session.execute(stmt)
+
+
+def _dialect_insert(session: Session, table: sa.Table) -> Any:
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    raise RuntimeError(f"unsupported database dialect {name!r}")

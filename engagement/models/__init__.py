@@ -1,0 +1,23 @@
+"""The data model: every table the core and the workers read and write."""
+
+from engagement.models.base import Base
+from engagement.models.comments import Ban, Comment, Reaction, Vote
+from engagement.models.delivery import Delivery, OutboxEvent, Suppression
+from engagement.models.sites import DEFAULT_REACTIONS, Page, Site
+from engagement.models.subscriptions import Subscriber, Subscription
+
+__all__ = [
+    "DEFAULT_REACTIONS",
+    "Ban",
+    "Base",
+    "Comment",
+    "Delivery",
+    "OutboxEvent",
+    "Page",
+    "Reaction",
+    "Site",
+    "Subscriber",
+    "Subscription",
+    "Suppression",
+    "Vote",
+]

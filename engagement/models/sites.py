@@ -1,0 +1,65 @@
+"""Sites (a publisher's settings) and the pages readers engage with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engagement.models.base import Base, Timestamp, intpk
+
+DEFAULT_REACTIONS: list[dict[str, str]] = [
+    {"key": "like", "label": "👍 Like"},
+    {"key": "love", "label": "❤️ Love"},
+    {"key": "haha", "label": "😂 Funny"},
+    {"key": "wow", "label": "😮 Surprised"},
+    {"key": "sad", "label": "😢 Sad"},
+    {"key": "angry", "label": "😠 Angry"},
+]
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[intpk]
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    origins: Mapped[list[Any]] = mapped_column(default=list)
+    moderator_emails: Mapped[list[Any]] = mapped_column(default=list)
+    support_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    support_text: Mapped[str | None] = mapped_column(sa.String(300))
+    moderation: Mapped[str] = mapped_column(sa.String(16), default="off")  # off | first | all
+    banned_words: Mapped[list[Any]] = mapped_column(default=list)
+    link_limit: Mapped[int] = mapped_column(default=3)
+    edit_window_seconds: Mapped[int] = mapped_column(default=900)
+    reactions: Mapped[list[Any]] = mapped_column(default=lambda: list(DEFAULT_REACTIONS))
+    digest_hour: Mapped[int] = mapped_column(default=8)  # local hour the digests leave
+    digest_weekday: Mapped[int] = mapped_column(default=0)  # 0 = Monday, for weekly digests
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    created_at: Mapped[Timestamp]
+
+    @property
+    def support_call(self) -> str:
+        """The call to action shown in the widget and every digest."""
+        return self.support_text or f"Help us grow. Support {self.name} on Patreon!"
+
+    @property
+    def reaction_keys(self) -> list[str]:
+        return [str(r["key"]) for r in self.reactions]
+
+
+class Page(Base):
+    __tablename__ = "pages"
+    __table_args__ = (sa.UniqueConstraint("site_id", "key"),)
+
+    id: Mapped[intpk]
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(2000))
+    url: Mapped[str | None] = mapped_column(sa.String(2000))
+    title: Mapped[str | None] = mapped_column(sa.String(300))
+    # Approved comments, kept by the same transaction that publishes or removes one, so
+    # counts for hundreds of pages are one indexed read.
+    comment_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[Timestamp]
+    last_comment_at: Mapped[Timestamp | None]

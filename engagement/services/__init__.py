@@ -1,0 +1,1 @@
+"""Domain services: each opens the unit of work, validates, acts, commits once."""

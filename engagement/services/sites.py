@@ -1,0 +1,147 @@
+"""Create, change and read sites: a publisher's settings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engagement import validation as check
+from engagement.errors import Conflict, InvalidInput, SiteNotFound
+from engagement.models import DEFAULT_REACTIONS, Site
+from engagement.uow import UnitOfWork
+
+SITE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MODERATION_POLICIES = ("off", "first", "all")
+REACTION_KEY = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+@dataclass(frozen=True)
+class SiteChanges:
+    """Settings a publisher may set; ``None`` leaves a setting as it is."""
+
+    name: str | None = None
+    origins: Sequence[str] | None = None
+    moderation: str | None = None
+    moderator_emails: Sequence[str] | None = None
+    edit_window_seconds: int | None = None
+    support_url: str | None = None
+    support_text: str | None = None
+    banned_words: Sequence[str] | None = None
+    link_limit: int | None = None
+    reactions: Sequence[dict[str, str]] | None = None
+    digest_hour: int | None = None
+    digest_weekday: int | None = None
+    timezone: str | None = None
+
+
+def get_site(session: Session, key: str) -> Site:
+    """The site with ``key``, or SiteNotFound."""
+    site = session.scalars(sa.select(Site).where(Site.key == key)).one_or_none()
+    if site is None:
+        raise SiteNotFound(f"no site with key {key!r}")
+    return site
+
+
+def add_site(uow: UnitOfWork, key: str, changes: SiteChanges) -> Site:
+    """Create a site; its name is required, everything else has a default."""
+    if not isinstance(key, str) or not SITE_KEY.match(key):
+        raise InvalidInput("key", "use 1-64 lower-case letters, digits, '-' or '_'")
+    if changes.name is None:
+        raise InvalidInput("name", "is required")
+    with uow:
+        if uow.session.scalars(sa.select(Site.id).where(Site.key == key)).first() is not None:
+            raise Conflict(f"a site with key {key!r} exists already")
+        site = Site(key=key, created_at=uow.now(), reactions=list(DEFAULT_REACTIONS))
+        _apply(site, changes)
+        uow.session.add(site)
+        uow.commit()
+        return site
+
+
+def update_site(uow: UnitOfWork, key: str, changes: SiteChanges) -> Site:
+    with uow:
+        site = get_site(uow.session, key)
+        _apply(site, changes)
+        uow.commit()
+        return site
+
+
+def list_sites(uow: UnitOfWork) -> list[Site]:
+    with uow:
+        return list(uow.session.scalars(sa.select(Site).order_by(Site.key)))
+
+
+def read_site(uow: UnitOfWork, key: str) -> Site:
+    with uow:
+        return get_site(uow.session, key)
+
+
+def public_settings(site: Site) -> dict[str, Any]:
+    """What the widget may know of a site: never the moderators' addresses."""
+    return {
+        "key": site.key,
+        "name": site.name,
+        "reactions": [dict(r) for r in site.reactions],
+        "support": {"url": site.support_url, "text": site.support_call},
+        "moderation": site.moderation,
+        "edit_window_seconds": site.edit_window_seconds,
+    }
+
+
+def _apply(site: Site, changes: SiteChanges) -> None:
+    """Validate every given setting first, then set them all: a bad one changes nothing."""
+    values: dict[str, Any] = {}
+    for f in fields(changes):
+        value = getattr(changes, f.name)
+        if value is not None:
+            values[f.name] = _VALIDATORS[f.name](value)
+    for name, value in values.items():
+        setattr(site, name, value)
+
+
+def _origins(values: Sequence[str]) -> list[str]:
+    result = []
+    for value in values:
+        url = check.http_url("origins", value)
+        result.append(url.rstrip("/"))
+    return result
+
+
+def _reactions(values: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    if not 1 <= len(values) <= 12:
+        raise InvalidInput("reactions", "a site has 1 to 12 reactions")
+    seen: set[str] = set()
+    result = []
+    for item in values:
+        key, label = item.get("key", ""), item.get("label", "")
+        if not REACTION_KEY.match(key) or key in seen:
+            raise InvalidInput("reactions", f"bad or repeated reaction key {key!r}")
+        seen.add(key)
+        result.append({"key": key, "label": check.required_text("reactions", label, max_length=40)})
+    return result
+
+
+def _words(values: Sequence[str]) -> list[str]:
+    return [w.strip().lower() for w in values if w.strip()]
+
+
+_VALIDATORS: dict[str, Any] = {
+    "name": lambda v: check.single_line("name", v, max_length=200),
+    "origins": _origins,
+    "moderation": lambda v: check.one_of("moderation", v, MODERATION_POLICIES),
+    "moderator_emails": lambda vs: [check.email("moderator_emails", v) for v in vs],
+    "edit_window_seconds": lambda v: check.integer("edit_window_seconds", v, minimum=0, maximum=7 * 86_400),
+    "support_url": lambda v: check.http_url("support_url", v) if v else None,
+    "support_text": lambda v: check.single_line("support_text", v, max_length=300, required=False),
+    "banned_words": _words,
+    "link_limit": lambda v: check.integer("link_limit", v, minimum=0, maximum=100),
+    "reactions": _reactions,
+    "digest_hour": lambda v: check.integer("digest_hour", v, minimum=0, maximum=23),
+    "digest_weekday": lambda v: check.integer("digest_weekday", v, minimum=0, maximum=6),
+    "timezone": lambda v: check.timezone("timezone", v),
+}
