@@ -1,0 +1,67 @@
+"""Pages: found by their normalised key, created on first use, safely under concurrency."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engagement import validation as check
+from engagement.db import insert_ignoring_conflict
+from engagement.errors import InvalidInput, PageNotFound
+from engagement.models import Page, Site
+from engagement.pagekeys import clean_url, normalise_page_key
+from engagement.uow import UnitOfWork
+
+
+def page_key(ref: str) -> str:
+    """Validate a page reference (URL, path or explicit id) and return its key."""
+    ref = check.required_text("page", ref, max_length=check.MAX_URL)
+    if "\n" in ref or "\r" in ref:
+        raise InvalidInput("page", "must be a single line")
+    return normalise_page_key(ref)
+
+
+def find_page(session: Session, site: Site, ref: str) -> Page | None:
+    """The page ``ref`` names on ``site``, or None when nobody has engaged with it yet."""
+    return session.scalars(
+        sa.select(Page).where(Page.site_id == site.id, Page.key == page_key(ref))
+    ).one_or_none()
+
+
+def get_page(session: Session, site: Site, ref: str) -> Page:
+    page = find_page(session, site, ref)
+    if page is None:
+        raise PageNotFound(f"no page {ref!r} on site {site.key!r}")
+    return page
+
+
+def ensure_page(uow: UnitOfWork, site: Site, ref: str, title: str | None = None) -> Page:
+    """The page, created if new; runs inside the caller's transaction and never commits.
+
+    Two first comments on a new page race to create it: INSERT … ON CONFLICT DO NOTHING
+    lets both succeed and read the same row, where a plain INSERT fails one of them.
+    """
+    key = page_key(ref)
+    title = check.single_line("page_title", title, max_length=check.MAX_TITLE, required=False)
+    url = clean_url(ref)
+    page = uow.session.scalars(sa.select(Page).where(Page.site_id == site.id, Page.key == key)).one_or_none()
+    if page is None:
+        insert_ignoring_conflict(
+            uow.session,
+            Page.__table__,  # type: ignore[arg-type]
+            {
+                "site_id": site.id,
+                "key": key,
+                "url": url,
+                "title": title,
+                "created_at": uow.now(),
+                "comment_count": 0,
+            },
+            ["site_id", "key"],
+        )
+        page = uow.session.scalars(sa.select(Page).where(Page.site_id == site.id, Page.key == key)).one()
+    if title and page.title != title:
+        page.title = title
+    if url and not page.url:
+        page.url = url
+    return page
