@@ -1,0 +1,58 @@
+"""The app factory: builds the FastAPI app for given settings; nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from engagement import __version__
+from engagement.config import Settings
+from engagement.core import Core, build_core
+from engagement.web import assets, errors, health, sites
+from engagement.web.cors import SiteCORS, SiteOrigins
+from engagement.web.metrics import MetricsMiddleware, WebMetrics
+from engagement.web.middleware import BodyLimit, SecurityHeaders
+
+DESCRIPTION = """Reader engagement for publishers: reactions, threaded comments, inline feedback
+and subscriptions. Errors answer with `{code, reason, field?}`; e-mail addresses never appear in
+any answer. The reader's opaque id travels in the `X-Engagement-Reader` header."""
+
+
+def create_app(settings: Settings, core: Core | None = None, *, demo: bool = False) -> FastAPI:
+    """The web app over ``core`` (built from ``settings`` when not given, and disposed at exit).
+
+    ``demo`` adds the demo's article pages and mail viewer; they exist in no other mode.
+    """
+    owned = core is None
+    the_core = core if core is not None else build_core(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            the_core.dispose()
+
+    app = FastAPI(
+        title="engagement",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.core = the_core
+    app.state.origins = SiteOrigins(the_core)
+    app.state.metrics = WebMetrics()
+    app.state.assets = assets.Assets()
+    errors.install(app)
+    for module in (health, assets, sites):
+        app.include_router(module.router)
+    # Outermost last: metrics see every answer, the size limit runs before anything reads.
+    app.add_middleware(SiteCORS, origins=app.state.origins)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app

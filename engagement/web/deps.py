@@ -1,0 +1,49 @@
+"""What routes take from a request besides its body: the core, the reader id, the client address."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from engagement.core import Core
+from engagement.uow import UnitOfWork
+
+READER_HEADER = "X-Engagement-Reader"
+# The widget makes the id (random, URL-safe); anything else is refused rather than stored.
+READER_PATTERN = r"^[A-Za-z0-9_-]{8,128}$"
+
+
+def get_core(request: Request) -> Core:
+    core: Core = request.app.state.core
+    return core
+
+
+def get_uow(request: Request) -> UnitOfWork:
+    """A fresh unit of work for this request."""
+    return get_core(request).uow()
+
+
+def client_ip(request: Request) -> str:
+    """The client address for rate limits (uvicorn resolves trusted proxy headers before us)."""
+    return request.client.host if request.client else "unknown"
+
+
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+ClientIp = Annotated[str, Depends(client_ip)]
+ReaderId = Annotated[
+    str | None,
+    Header(
+        alias=READER_HEADER,
+        pattern=READER_PATTERN,
+        description="The reader's opaque id (random, kept by the widget in localStorage).",
+    ),
+]
+RequiredReaderId = Annotated[
+    str,
+    Header(
+        alias=READER_HEADER,
+        pattern=READER_PATTERN,
+        description="The reader's opaque id (random, kept by the widget in localStorage).",
+    ),
+]

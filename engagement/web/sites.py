@@ -1,0 +1,41 @@
+"""GET /api/v1/sites/{site}: what the widget may know of a site."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from engagement.services.sites import public_settings, read_site
+from engagement.web.cors import bind_site
+from engagement.web.deps import Uow
+from engagement.web.errors import responses
+
+router = APIRouter(prefix="/api/v1", tags=["sites"])
+
+
+class ReactionChoice(BaseModel):
+    key: str
+    label: str
+
+
+class Support(BaseModel):
+    url: str | None
+    text: str
+
+
+class SiteSettings(BaseModel):
+    key: str
+    name: str
+    reactions: list[ReactionChoice]
+    support: Support
+    moderation: str
+    edit_window_seconds: int
+
+
+@router.get("/sites/{site}", response_model=SiteSettings, responses=responses(403, 404))
+def get_site_settings(site: str, request: Request, uow: Uow) -> JSONResponse:
+    """The site's reactions, support call to action, moderation policy and edit window."""
+    bind_site(request, site)
+    found = read_site(uow, site)
+    return JSONResponse(public_settings(found), headers={"Cache-Control": "public, max-age=60"})

@@ -1,0 +1,50 @@
+"""Helpers of the HTTP adapter's tests: a client that records what it sent and received."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+
+import httpx
+
+with warnings.catch_warnings():
+    # Starlette asks for httpx2, which the lock does not carry; httpx works the same here.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+ORIGIN = "https://news.example.org"
+
+
+class RecordingClient(TestClient):
+    """A TestClient that remembers the addresses it sent and every body it received."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent_addresses: set[str] = set()
+        self.bodies: list[tuple[str, str]] = []
+        self.event_hooks = {"request": [self._record_request], "response": [self._record_response]}
+
+    def _record_request(self, request: httpx.Request) -> None:
+        if not hasattr(request, "_content"):
+            return  # a streamed body: the tests that stream send no address
+        sent = request.content.decode("utf-8", "replace") + str(request.url)
+        self.sent_addresses.update(m.lower() for m in EMAIL.findall(sent))
+
+    def _record_response(self, response: httpx.Response) -> None:
+        response.read()
+        self.bodies.append((str(response.request.url), response.text))
+
+    def leaked(self, also: set[str] = frozenset()) -> list[str]:
+        addresses = self.sent_addresses | {a.lower() for a in also}
+        return [
+            f"{url} returned {address}"
+            for url, text in self.bodies
+            for address in addresses
+            if address in text.lower()
+        ]
+
+
+def body(response: httpx.Response) -> dict:
+    return json.loads(response.content)
