@@ -1,0 +1,14 @@
+"""The ``engagement`` command line: a thin click adapter over the core services.
+
+Each module holds one command or group named after it; register it here with one line.
+"""
+
+from __future__ import annotations
+
+from engagement.cli import db, sites
+from engagement.cli._app import EXIT_CODES, CliState, fail, main, pass_state
+
+main.add_command(db.db)
+main.add_command(sites.sites)
+
+__all__ = ["EXIT_CODES", "CliState", "fail", "main", "pass_state"]

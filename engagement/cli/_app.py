@@ -1,0 +1,96 @@
+"""The root ``engagement`` group: settings loaded once, domain errors turned into exit codes."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import click
+import sqlalchemy as sa
+
+from engagement import __version__, errors
+from engagement.config import ConfigError, Settings, load_settings
+from engagement.core import Core, build_core
+from engagement.uow import OnCommit, UnitOfWork
+
+# The one table from domain error to exit code, most specific first (click uses 2 for usage).
+EXIT_CODES: tuple[tuple[type[errors.EngagementError], int], ...] = (
+    (errors.InvalidInput, 2),
+    (errors.InvalidToken, 2),
+    (errors.NotFound, 3),
+    (errors.Forbidden, 4),
+    (errors.Conflict, 5),
+    (errors.RateLimited, 6),
+)
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+
+
+def exit_code_for(error: errors.EngagementError) -> int:
+    for cls, code in EXIT_CODES:
+        if isinstance(error, cls):
+            return code
+    return EXIT_FAILURE
+
+
+def fail(message: str, exit_code: int) -> NoReturn:
+    """Stop with ``message`` as one line on stderr and ``exit_code``."""
+    click.echo(f"Error: {message}", err=True)
+    raise click.exceptions.Exit(exit_code)
+
+
+class CliState:
+    """What every command shares: the settings, and the core built on first use."""
+
+    def __init__(self, settings: Settings, on_commit: OnCommit | None = None) -> None:
+        self.settings = settings
+        self.on_commit = on_commit
+        self._core: Core | None = None
+
+    @property
+    def core(self) -> Core:
+        if self._core is None:
+            self._core = build_core(self.settings, on_commit=self.on_commit)
+        return self._core
+
+    def uow(self) -> UnitOfWork:
+        return self.core.uow()
+
+    def close(self) -> None:
+        if self._core is not None:
+            self._core.dispose()
+            self._core = None
+
+
+class EngagementGroup(click.Group):
+    """Turns what the core raises on purpose into a clear line and an exit code, never a trace."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            fail(str(exc), EXIT_CONFIG)
+        except errors.EngagementError as exc:
+            fail(exc.reason, exit_code_for(exc))
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+            first = str(exc.orig or exc).strip().splitlines()[0]
+            fail(
+                f"database error: {first} (is the database reachable, and up to date with "
+                "`engagement db upgrade`?)",
+                EXIT_FAILURE,
+            )
+
+
+@click.group(cls=EngagementGroup)
+@click.version_option(__version__, prog_name="engagement")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Self-hosted reader engagement: comments, reactions, inline feedback and e-mails.
+
+    Settings come from ENGAGEMENT_* environment variables (see the README).
+    """
+    if ctx.obj is None:
+        ctx.obj = CliState(load_settings())
+    ctx.call_on_close(ctx.obj.close)
+
+
+pass_state = click.make_pass_decorator(CliState)
