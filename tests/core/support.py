@@ -38,7 +38,7 @@ def make_page(
 ) -> Page:
     uow = core.uow()
     with uow:
-        page = ensure_page(uow, uow.session.merge(site), ref, title)
+        page = ensure_page(uow, uow.session.get(Site, site.id), ref, title)
         uow.commit()
         return page
 

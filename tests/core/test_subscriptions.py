@@ -8,7 +8,7 @@ from support import make_comment, make_page, run_at_once, table_counts, table_ro
 
 from engagement import links
 from engagement.errors import InvalidInput, InvalidToken, NotFound, SiteNotFound
-from engagement.models import OutboxEvent, Page, Subscriber, Subscription, Suppression
+from engagement.models import OutboxEvent, Page, Site, Subscriber, Subscription, Suppression
 from engagement.outbox import CONFIRMATION_REQUESTED
 from engagement.services.preferences import preferences, set_digest_cadence
 from engagement.services.sites import SiteChanges, add_site
@@ -50,7 +50,7 @@ def follow(core, site, page, email="jane@example.org"):
     uow = core.uow()
     with uow:
         request = add_subscription(
-            uow, uow.session.merge(site), email, "thread", page=uow.session.merge(page)
+            uow, uow.session.get(Site, site.id), email, "thread", page=uow.session.get(Page, page.id)
         )
         uow.commit()
         return request
@@ -95,7 +95,11 @@ def test_a_failed_transaction_leaves_neither_subscription_nor_event(core, site):
         uow = core.uow()
         with uow:
             add_subscription(
-                uow, uow.session.merge(site), "jane@example.org", "thread", page=uow.session.merge(page)
+                uow,
+                uow.session.get(Site, site.id),
+                "jane@example.org",
+                "thread",
+                page=uow.session.get(Page, page.id),
             )
             raise RuntimeError("the caller failed after asking")
 
@@ -109,7 +113,7 @@ def test_replies_and_digest_kinds(core, site):
     comment = make_comment(core, page)
     uow = core.uow()
     with uow:
-        merged = uow.session.merge(site)
+        merged = uow.session.get(Site, site.id)
         replies = add_subscription(uow, merged, "jane@example.org", "replies", comment=comment)
         digest = add_subscription(uow, merged, "jane@example.org", "digest")
         uow.commit()
@@ -121,7 +125,7 @@ def test_replies_and_digest_kinds(core, site):
     uow = core.uow()
     with uow:
         changed = add_subscription(
-            uow, uow.session.merge(site), "jane@example.org", "digest", cadence="daily"
+            uow, uow.session.get(Site, site.id), "jane@example.org", "digest", cadence="daily"
         )
         uow.commit()
     assert changed.subscription.id == digest.subscription.id
@@ -228,7 +232,7 @@ def test_bad_add_subscription_arguments(core, site):
     for kwargs, field in cases:
         uow = core.uow()
         with pytest.raises(InvalidInput) as err, uow:
-            add_subscription(uow, uow.session.merge(site), "jane@example.org", **kwargs)
+            add_subscription(uow, uow.session.get(Site, site.id), "jane@example.org", **kwargs)
         assert err.value.field == field
     assert table_rows(core) == before
 
@@ -402,7 +406,11 @@ def test_concurrent_requests_for_a_new_address_make_one_subscriber_and_one_mail(
         uow = pg_core.uow()
         with uow:
             add_subscription(
-                uow, uow.session.merge(site), "jane@example.org", "thread", page=uow.session.merge(page)
+                uow,
+                uow.session.get(Site, site.id),
+                "jane@example.org",
+                "thread",
+                page=uow.session.get(Page, page.id),
             )
             uow.commit()
 
