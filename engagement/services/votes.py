@@ -59,7 +59,7 @@ def my_votes(session: Session, comment_ids: Sequence[int], reader: str | None) -
             Vote.comment_id.in_(list(comment_ids)), Vote.reader_hash == reader
         )
     )
-    return {int(comment_id): int(value) for comment_id, value in rows.tuples()}
+    return {int(comment_id): int(value) for comment_id, value in rows}
 
 
 def _lock_comment(session: Session, comment_id: int) -> Comment:
