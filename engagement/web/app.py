@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from engagement import __version__
 from engagement.config import Settings
 from engagement.core import Core, build_core
-from engagement.web import assets, errors, health, sites
+from engagement.web import assets, errors, health, sites, subscriber_pages, subscriptions
 from engagement.web.cors import SiteCORS, SiteOrigins
 from engagement.web.metrics import MetricsMiddleware, WebMetrics
 from engagement.web.middleware import BodyLimit, SecurityHeaders
+from engagement.web.templating import make_templates
 
 DESCRIPTION = """Reader engagement for publishers: reactions, threaded comments, inline feedback
 and subscriptions. Errors answer with `{code, reason, field?}`; e-mail addresses never appear in
@@ -48,7 +49,8 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     app.state.metrics = WebMetrics()
     app.state.assets = assets.Assets()
     errors.install(app)
-    for module in (health, assets, sites):
+    app.state.templates = make_templates()
+    for module in (health, assets, sites, subscriptions, subscriber_pages):
         app.include_router(module.router)
     # Outermost last: metrics see every answer, the size limit runs before anything reads.
     app.add_middleware(SiteCORS, origins=app.state.origins)

@@ -48,3 +48,18 @@ class RecordingClient(TestClient):
 
 def body(response: httpx.Response) -> dict:
     return json.loads(response.content)
+
+
+def table_rows(core) -> dict[str, list[tuple]]:
+    """Every row of every table: equal before and after a refused request means nothing changed."""
+    import sqlalchemy as sa
+
+    from engagement.models import Base
+
+    with core.engine.connect() as conn:
+        return {
+            table.name: [
+                tuple(r) for r in conn.execute(sa.select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in Base.metadata.sorted_tables
+        }

@@ -1,0 +1,85 @@
+"""The pages subscribers reach from their mails: confirm, one-click unsubscribe, preferences.
+
+Each GET only shows a page with a button, so a link scanner opening the mail changes nothing;
+each POST acts. ``POST /s/unsubscribe/<token>`` is the RFC 8058 one-click target: it acts on
+any body (``List-Unsubscribe=One-Click``, url-encoded or multipart) and needs no CSRF token,
+since the signed token in the URL is the whole permission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from engagement.errors import EngagementError
+from engagement.services.preferences import preferences, set_digest_cadence
+from engagement.services.subscriptions import confirm_subscriber, unsubscribe
+from engagement.web.deps import Uow
+from engagement.web.templating import HTML_PAGE, form_fields, html_errors, path_for, render, render_error
+
+router = APIRouter(prefix="/s", tags=["subscriber pages"])
+PAGE_RESPONSES = {**HTML_PAGE, **html_errors(403, 404)}
+ACTION_RESPONSES = {**HTML_PAGE, **html_errors(403, 404, 413, 422)}
+REDIRECT: dict[int | str, dict[str, Any]] = {303: {"description": "Back to the preferences page"}}
+
+
+@router.get("/confirm/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
+def confirm_page(token: str, request: Request) -> HTMLResponse:
+    """A button that confirms the address (a scanner fetching the link confirms nothing)."""
+    return render(request, "confirm.html", token=token)
+
+
+@router.post("/confirm/{token}", response_class=HTMLResponse, responses=ACTION_RESPONSES)
+def confirm_action(token: str, request: Request, uow: Uow) -> HTMLResponse:
+    try:
+        result = confirm_subscriber(uow, token)
+    except EngagementError as exc:
+        return render_error(request, exc)
+    return render(request, "confirmed.html", result=result)
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
+def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
+    return render(request, "unsubscribe.html", token=token)
+
+
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse, responses={**ACTION_RESPONSES, **REDIRECT})
+async def unsubscribe_action(token: str, request: Request, uow: Uow) -> Response:
+    """Unsubscribe at once (RFC 8058 one-click); from the preferences page, go back to it."""
+    try:
+        fields = await form_fields(request)
+        result = await run_in_threadpool(unsubscribe, uow, token)
+    except EngagementError as exc:
+        return render_error(request, exc)
+    back = fields.get("preferences")
+    if back:
+        url = path_for(request, "preferences_page", token=back) + "?done=removed"
+        return RedirectResponse(url, status_code=303)
+    return render(request, "unsubscribed.html", result=result)
+
+
+@router.get("/preferences/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
+def preferences_page(token: str, request: Request, uow: Uow) -> HTMLResponse:
+    """What the subscriber receives: digest cadence, each subscription, everything off."""
+    try:
+        view = preferences(uow, token)
+    except EngagementError as exc:
+        return render_error(request, exc)
+    done = request.query_params.get("done")
+    return render(request, "preferences.html", view=view, token=token, done=done)
+
+
+@router.post("/preferences/{token}", response_class=HTMLResponse, responses={**ACTION_RESPONSES, **REDIRECT})
+async def preferences_action(token: str, request: Request, uow: Uow) -> Response:
+    """Set the digest cadence (``daily``, ``weekly`` or ``off``)."""
+    try:
+        fields = await form_fields(request)
+        cadence = fields.get("cadence", "")
+        await run_in_threadpool(set_digest_cadence, uow, token, None if cadence == "off" else cadence)
+    except EngagementError as exc:
+        return render_error(request, exc)
+    url = path_for(request, "preferences_page", token=token) + "?done=saved"
+    return RedirectResponse(url, status_code=303)
