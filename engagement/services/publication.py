@@ -1,0 +1,120 @@
+"""The bookkeeping that follows a comment into and out of its public thread, in one transaction.
+
+A comment is *visible* in its thread when it is approved, or when it is a placeholder (deleted,
+rejected or spam) that still has visible replies. ``Comment.reply_count`` counts a comment's
+visible direct replies and ``Page.comment_count`` its approved comments; both change here only,
+with atomic ``UPDATE … SET n = n + 1`` so concurrent writers never lose a count.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from engagement.errors import CommentNotFound
+from engagement.models import Comment, Page
+from engagement.outbox import COMMENT_PUBLISHED
+from engagement.uow import UnitOfWork
+
+APPROVED = "approved"
+
+
+def is_visible(comment: Comment) -> bool:
+    return comment.status == APPROVED or comment.reply_count > 0
+
+
+def visible_clause() -> sa.ColumnElement[bool]:
+    """:func:`is_visible` as SQL, for thread reads."""
+    return sa.or_(Comment.status == APPROVED, Comment.reply_count > 0)
+
+
+def load_comment(session: Session, comment_id: int) -> Comment:
+    """The comment with its row locked until commit, so counts follow its latest state.
+
+    PostgreSQL locks the row (FOR UPDATE). SQLite ignores that; a no-op UPDATE takes its
+    write lock first instead, so the read cannot go stale before this transaction writes.
+    """
+    if isinstance(comment_id, bool) or not isinstance(comment_id, int):
+        raise CommentNotFound(f"no comment {comment_id!r}")
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            sa.update(Comment).where(Comment.id == comment_id).values(status=Comment.status),
+            execution_options={"synchronize_session": False},
+        )
+    comment = session.scalars(
+        sa.select(Comment)
+        .where(Comment.id == comment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if comment is None:
+        raise CommentNotFound(f"no comment {comment_id}")
+    return comment
+
+
+def publish(uow: UnitOfWork, comment: Comment, *, after_moderation: bool = False) -> None:
+    """Approve an unpublished comment (flushed, so it has an id) and announce it."""
+    was_visible = is_visible(comment)
+    comment.status = APPROVED
+    comment.moderation_reason = None
+    comment.published_at = uow.now()
+    _count_on_page(uow, comment.page_id, +1)
+    if not was_visible:
+        _count_in_ancestors(uow.session, comment, +1)
+    payload: dict[str, object] = {"comment_id": comment.id}
+    if after_moderation:
+        payload["after_moderation"] = True
+    uow.add_event(COMMENT_PUBLISHED, payload)
+
+
+def withdraw(uow: UnitOfWork, comment: Comment, status: str) -> None:
+    """Move a comment to an unpublished ``status``; counts follow if it was published."""
+    was_visible = is_visible(comment)
+    was_published = comment.status == APPROVED
+    comment.status = status
+    if was_published:
+        _count_on_page(uow, comment.page_id, -1)
+    if was_visible and not is_visible(comment):
+        # Without replies it leaves the thread; with replies it stays as a placeholder.
+        _count_in_ancestors(uow.session, comment, -1)
+
+
+def _count_on_page(uow: UnitOfWork, page_id: int, delta: int) -> None:
+    values: dict[str, object] = {"comment_count": Page.comment_count + delta}
+    if delta > 0:
+        values["last_comment_at"] = uow.now()
+    row = uow.session.execute(
+        sa.update(Page)
+        .where(Page.id == page_id)
+        .values(**values)
+        .returning(Page.comment_count, Page.last_comment_at),
+        execution_options={"synchronize_session": False},
+    ).one()
+    _sync(uow.session, Page, page_id, comment_count=row.comment_count, last_comment_at=row.last_comment_at)
+
+
+def _count_in_ancestors(session: Session, comment: Comment, delta: int) -> None:
+    """Add ``delta`` to the parent's reply count, and further up while visibility changes."""
+    for ancestor_id in reversed(comment.ancestor_ids):
+        row = session.execute(
+            sa.update(Comment)
+            .where(Comment.id == ancestor_id)
+            .values(reply_count=Comment.reply_count + delta)
+            .returning(Comment.reply_count, Comment.status),
+            execution_options={"synchronize_session": False},
+        ).one()
+        _sync(session, Comment, ancestor_id, reply_count=row.reply_count)
+        # A placeholder that gains its first reply appears, one that loses its last vanishes:
+        # either way its own parent's count changes too.
+        changed = row.reply_count == (1 if delta > 0 else 0) and row.status != APPROVED
+        if not changed:
+            break
+
+
+def _sync(session: Session, model: type[Comment] | type[Page], row_id: int, **values: object) -> None:
+    """Keep an already loaded object in step with an UPDATE that bypassed the ORM."""
+    loaded = session.identity_map.get(session.identity_key(model, row_id))
+    if loaded is not None:
+        for name, value in values.items():
+            set_committed_value(loaded, name, value)
