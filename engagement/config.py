@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 SECRET_FILE = "secret_key"  # noqa: S105 -- a file name, not a secret
 
 
 class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line that names it."""
+
+
+# scheme -> (TLS, default port): plain, TLS from the first byte, or STARTTLS required.
+SMTP_SCHEMES: dict[str, tuple[Literal["none", "implicit", "starttls"], int]] = {
+    "smtp": ("none", 25),
+    "smtps": ("implicit", 465),
+    "smtp+starttls": ("starttls", 587),
+}
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """The SMTP relay named by ``ENGAGEMENT_SMTP_URL``, taken apart."""
+
+    tls: Literal["none", "implicit", "starttls"]
+    host: str
+    port: int
+    username: str | None
+    password: str | None
 
 
 class Settings(BaseSettings):
@@ -54,8 +76,40 @@ class Settings(BaseSettings):
     @field_validator("smtp_url")
     @classmethod
     def _check_smtp_url(cls, value: str) -> str:
-        if value and urlsplit(value).scheme not in ("smtp", "smtps", "smtp+starttls", "file"):
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in (*SMTP_SCHEMES, "file"):
             raise ValueError("must look like smtp://user:pass@host:port, smtps://… or smtp+starttls://…")
+        if parts.scheme != "file":
+            try:
+                port = parts.port
+            except ValueError:
+                port = -1
+            if not parts.hostname or port == -1:
+                raise ValueError(
+                    "needs a host and an optional port, such as smtp+starttls://user:pass@host:587"
+                )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            backend = ""
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError("must be a postgresql://user:pass@host/db or sqlite:///path URL")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _check_broker_url(cls, value: str) -> str:
+        if value and "://" not in value:
+            raise ValueError("must be a URL such as redis://host:6379/0")
         return value
 
     @field_validator("comment_rate_limit", "subscribe_rate_limit")
@@ -101,6 +155,21 @@ class Settings(BaseSettings):
         return self.smtp_url or f"file://{self.mail_dir.resolve()}"
 
     @property
+    def smtp(self) -> SmtpTarget | None:
+        """The SMTP relay to send through; None when mail is written to a folder (``file://``)."""
+        parts = urlsplit(self.resolved_smtp_url)
+        if parts.scheme not in SMTP_SCHEMES:
+            return None
+        tls, default_port = SMTP_SCHEMES[parts.scheme]
+        return SmtpTarget(
+            tls=tls,
+            host=parts.hostname or "",
+            port=parts.port or default_port,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+    @property
     def resolved_rate_limit_storage_url(self) -> str:
         if self.rate_limit_storage_url:
             return self.rate_limit_storage_url
@@ -124,9 +193,10 @@ def _embedded_secret(data_dir: Path) -> str:
 def _one_line(exc: ValidationError) -> str:
     first = exc.errors()[0]
     loc = first.get("loc") or ()
-    name = f"ENGAGEMENT_{str(loc[0]).upper()}: " if loc else ""
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    return f"invalid setting {name}{message}"
+    if not loc:  # a rule across settings: its message names them
+        return f"invalid settings: {message}"
+    return f"invalid setting ENGAGEMENT_{str(loc[0]).upper()}: {message}"
 
 
 def load_settings(**overrides: object) -> Settings:
