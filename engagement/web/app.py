@@ -10,7 +10,16 @@ from fastapi import FastAPI
 from engagement import __version__
 from engagement.config import Settings
 from engagement.core import Core, build_core
-from engagement.web import assets, errors, health, sites, subscriber_pages, subscriptions
+from engagement.web import (
+    assets,
+    errors,
+    health,
+    reactions,
+    sites,
+    subscriber_pages,
+    subscriptions,
+    votes,
+)
 from engagement.web.cors import SiteCORS, SiteOrigins
 from engagement.web.metrics import MetricsMiddleware, WebMetrics
 from engagement.web.middleware import BodyLimit, SecurityHeaders
@@ -50,7 +59,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     app.state.assets = assets.Assets()
     errors.install(app)
     app.state.templates = make_templates()
-    for module in (health, assets, sites, subscriptions, subscriber_pages):
+    for module in (health, assets, sites, reactions, votes, subscriptions, subscriber_pages):
         app.include_router(module.router)
     # Outermost last: metrics see every answer, the size limit runs before anything reads.
     app.add_middleware(SiteCORS, origins=app.state.origins)

@@ -63,3 +63,34 @@ def table_rows(core) -> dict[str, list[tuple]]:
             ]
             for table in Base.metadata.sorted_tables
         }
+
+
+def make_comment(core, site, *, page: str = "https://news.example.org/2026/11/article", body: str = "Hi"):
+    """An approved comment row written directly, for tests about something other than posting."""
+    from engagement.models import Comment, Site
+    from engagement.services.pages import ensure_page
+
+    uow = core.uow()
+    with uow:
+        the_page = ensure_page(uow, uow.session.get(Site, site.id), page, "An article")
+        now = uow.now()
+        comment = Comment(
+            page_id=the_page.id,
+            path="",
+            depth=0,
+            author_name="Jane",
+            author_email="jane@mail.example.net",
+            body=body,
+            html=f"<p>{body}</p>",
+            status="approved",
+            created_at=now,
+            published_at=now,
+            score=0,
+            reply_count=0,
+        )
+        uow.session.add(comment)
+        uow.session.flush()
+        comment.thread_id = comment.id
+        the_page.comment_count += 1
+        uow.commit()
+        return comment

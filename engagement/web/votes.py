@@ -1,0 +1,37 @@
+"""PUT /api/v1/comments/{id}/vote: the reader's one vote on a comment."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from engagement.services.votes import vote
+from engagement.web.deps import RequiredReaderId, Uow
+from engagement.web.errors import responses
+
+router = APIRouter(prefix="/api/v1", tags=["votes"])
+
+MAX_ID = 2**31 - 1  # ids are 32-bit in the database; a larger one names no comment
+CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id")]
+
+
+class VoteIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    value: int = Field(ge=-1, le=1, description="1 up, -1 down, 0 withdraws the vote")
+
+
+class VoteOut(BaseModel):
+    score: int
+    my_vote: int
+
+
+@router.put(
+    "/comments/{comment_id}/vote", response_model=VoteOut, responses=responses(400, 403, 404, 413, 422)
+)
+def put_vote(comment_id: CommentId, payload: VoteIn, uow: Uow, reader: RequiredReaderId) -> VoteOut:
+    """Vote on an approved comment; the answer is its new score and the reader's vote."""
+    state = vote(uow, comment_id, reader, payload.value)
+    return VoteOut(score=state.score, my_vote=state.my_vote)
