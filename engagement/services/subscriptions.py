@@ -227,14 +227,13 @@ def _lock_or_create_subscriber(uow: UnitOfWork, site: Site, address: str) -> Sub
     """The site's subscriber for ``address``, created if new, its row locked for this transaction.
 
     The lock serialises concurrent requests for one address, so two forms sent at once
-    cannot both decide that a confirmation mail is due.
+    cannot both decide that a confirmation mail is due. SQLite ignores FOR UPDATE; a no-op
+    UPDATE takes its single write lock instead, before the row is read.
     """
-    stmt = (
-        sa.select(Subscriber)
-        .where(Subscriber.site_id == site.id, Subscriber.email == address)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    where = (Subscriber.site_id == site.id, Subscriber.email == address)
+    if uow.session.get_bind().dialect.name == "sqlite":
+        uow.session.execute(sa.update(Subscriber).where(*where).values(email=Subscriber.email))
+    stmt = sa.select(Subscriber).where(*where).with_for_update().execution_options(populate_existing=True)
     subscriber = uow.session.scalars(stmt).one_or_none()
     if subscriber is None:
         insert_ignoring_conflict(

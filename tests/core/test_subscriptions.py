@@ -419,3 +419,24 @@ def test_concurrent_requests_for_a_new_address_make_one_subscriber_and_one_mail(
         assert uow.session.scalar(sa.select(sa.func.count()).select_from(Subscriber)) == 1
         assert uow.session.scalar(sa.select(sa.func.count()).select_from(Subscription)) == 1
     assert len(events(pg_core)) == 1
+
+
+def test_concurrent_requests_for_a_known_address_mail_once_on_either_database(core, site, clock):
+    page = make_page(core, site)
+    follow(core, site, page)
+    clock.advance(minutes=11)  # a new confirmation mail is due: only one of the requests may send it
+
+    def ask(i):
+        uow = core.uow()
+        with uow:
+            add_subscription(
+                uow,
+                uow.session.get(Site, site.id),
+                "jane@example.org",
+                "thread",
+                page=uow.session.get(Page, page.id),
+            )
+            uow.commit()
+
+    assert run_at_once(6, ask) == [None] * 6
+    assert len(events(core)) == 2
