@@ -10,7 +10,10 @@ import sqlalchemy as sa
 
 from engagement.core import Core
 from engagement.models import Base, Comment, Page, Site
+from engagement.services.comments import PostComment, delete_comment, post_comment
+from engagement.services.moderation import mark_spam, reject_comment
 from engagement.services.pages import ensure_page
+from engagement.services.sites import SiteChanges, update_site
 
 
 def table_counts(core: Core) -> dict[str, int]:
@@ -52,32 +55,38 @@ def make_comment(
     status: str = "approved",
     parent: Comment | None = None,
     body: str = "A thoughtful comment.",
+    name: str = "Jane",
+    notify: str = "none",
 ) -> Comment:
-    """A comment row written directly, for tests that are not about posting comments."""
-    uow = core.uow()
-    with uow:
-        now = uow.now()
-        comment = Comment(
-            page_id=page.id,
-            parent_id=parent.id if parent else None,
-            path=f"{parent.path or '/'}{parent.id}/" if parent else "",
-            depth=parent.depth + 1 if parent else 0,
-            author_name="Jane",
-            author_email=email,
-            author_reader=core.keys.reader_hash(reader) if reader else None,
-            body=body,
-            html=f"<p>{body}</p>",
-            status=status,
-            created_at=now,
-            published_at=now if status == "approved" else None,
-            score=0,
-            reply_count=0,
-        )
-        uow.session.add(comment)
-        uow.session.flush()
-        comment.thread_id = parent.thread_id if parent else comment.id
-        uow.commit()
-        return comment
+    """A comment posted through the service, then moderated or deleted to reach ``status``."""
+    with core.uow() as uow:
+        site = uow.session.get_one(Site, page.site_id)
+    if status == "pending":
+        update_site(core.uow(), site.key, SiteChanges(moderation="all"))
+    request = PostComment(
+        site=site.key,
+        page=page.key,
+        parent=parent.id if parent else None,
+        author_name=name,
+        author_email=email,
+        body=body,
+        reader_id=reader,
+        notify=notify,
+    )
+    posted = post_comment(core.uow(), request)
+    if status == "pending":
+        update_site(core.uow(), site.key, SiteChanges(moderation=site.moderation))
+    comment_id = posted.comment.id
+    if status == "rejected":
+        reject_comment(core.uow(), comment_id)
+    elif status == "spam":
+        mark_spam(core.uow(), comment_id)
+    elif status == "deleted":
+        delete_comment(core.uow(), comment_id, posted.edit_token)
+    with core.uow() as uow:
+        comment = uow.session.get_one(Comment, comment_id)
+    assert comment.status == status
+    return comment
 
 
 def run_at_once(n: int, action: Callable[[int], Any]) -> list[Any]:

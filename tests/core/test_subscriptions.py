@@ -26,8 +26,14 @@ from engagement.services.subscriptions import (
 
 
 def events(core):
+    """The confirmation events written so far (comment events are another part's business)."""
     with core.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.select(OutboxEvent.kind, OutboxEvent.payload))]
+        rows = conn.execute(
+            sa.select(OutboxEvent.kind, OutboxEvent.payload)
+            .where(OutboxEvent.kind == CONFIRMATION_REQUESTED)
+            .order_by(OutboxEvent.id)
+        )
+        return [tuple(r) for r in rows]
 
 
 def subscriber_of(core, email="jane@example.org"):
@@ -440,3 +446,15 @@ def test_concurrent_requests_for_a_known_address_mail_once_on_either_database(co
 
     assert run_at_once(6, ask) == [None] * 6
     assert len(events(core)) == 2
+
+
+def test_notify_while_commenting_subscribes_the_author(core, site):
+    page = make_page(core, site)
+    first = make_comment(core, page, notify="replies")
+    make_comment(core, page, notify="all")
+    sid = subscriber_of(core).id
+    assert [(s.kind, s.target) for s in subscriptions_of(core, sid)] == [
+        ("replies", f"comment:{first.id}"),
+        ("thread", f"page:{page.id}"),
+    ]
+    assert events(core) == [(CONFIRMATION_REQUESTED, {"subscriber_id": sid})]
