@@ -1,0 +1,189 @@
+"""Everything held about an e-mail address, across sites: export it, or erase it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engagement import validation as check
+from engagement.models import Ban, Comment, Delivery, Page, Site, Subscriber, Subscription, Suppression
+from engagement.services.public import iso as _iso
+from engagement.uow import UnitOfWork
+
+DELETED_AUTHOR = "deleted user"
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    """Rows changed per kind: comments anonymised, the rest removed."""
+
+    email: str
+    counts: dict[str, int]
+
+
+def export_address(uow: UnitOfWork, email: str) -> dict[str, Any]:
+    """A JSON-ready account of what every site holds about ``email`` (for an access request)."""
+    address = check.email("email", email)
+    with uow:
+        session = uow.session
+        return {
+            "email": address,
+            "exported_at": _iso(uow.now()),
+            "subscribers": _subscribers(session, address),
+            "comments": _comments(session, address),
+            "deliveries": _deliveries(session, address),
+            "suppression": _suppression(session, address),
+            "bans": [
+                {"site": key, "reason": ban.reason, "created_at": _iso(ban.created_at)}
+                for ban, key in session.execute(
+                    sa.select(Ban, Site.key).join(Site, Site.id == Ban.site_id).where(Ban.email == address)
+                )
+            ],
+        }
+
+
+def erase_address(uow: UnitOfWork, email: str) -> ErasureReport:
+    """Forget ``email`` everywhere in one transaction (an erasure request).
+
+    Comments stay, so threads keep their sense, but their author becomes "deleted user" with
+    no address, reader id or edit token left. Subscribers (and so their subscriptions) and
+    deliveries go. Bans and suppressions stay: they exist to protect others, and erasing them
+    would let the address be banned-then-welcome or mailed again after a complaint.
+    """
+    address = check.email("email", email)
+    with uow:
+        session = uow.session
+        counts = {
+            "comments": _rowcount(
+                session.execute(
+                    sa.update(Comment)
+                    .where(Comment.author_email == address)
+                    .values(
+                        author_name=DELETED_AUTHOR,
+                        author_email=None,
+                        author_reader=None,
+                        edit_token_hash=None,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            ),
+            "subscriptions": _rowcount(
+                session.execute(
+                    sa.delete(Subscription).where(
+                        Subscription.subscriber_id.in_(
+                            sa.select(Subscriber.id).where(Subscriber.email == address)
+                        )
+                    )
+                )
+            ),
+            "subscribers": _rowcount(
+                session.execute(sa.delete(Subscriber).where(Subscriber.email == address))
+            ),
+            "deliveries": _rowcount(
+                session.execute(sa.delete(Delivery).where(Delivery.recipient == address))
+            ),
+        }
+        uow.commit()
+        return ErasureReport(email=address, counts=counts)
+
+
+def _subscribers(session: Session, address: str) -> list[dict[str, Any]]:
+    rows = session.execute(
+        sa.select(Subscriber, Site.key)
+        .join(Site, Site.id == Subscriber.site_id)
+        .where(Subscriber.email == address)
+        .order_by(Subscriber.id)
+    ).all()
+    wishes: dict[int, list[dict[str, Any]]] = {subscriber.id: [] for subscriber, _ in rows}
+    for sub, url, title in session.execute(
+        sa.select(Subscription, Page.url, Page.title)
+        .outerjoin(Page, Page.id == Subscription.page_id)
+        .where(Subscription.subscriber_id.in_(list(wishes)))
+        .order_by(Subscription.id)
+    ):
+        wishes[sub.subscriber_id].append(
+            {
+                "kind": sub.kind,
+                "page": {"url": url, "title": title} if sub.page_id else None,
+                "comment_id": sub.comment_id,
+                "cadence": sub.cadence,
+                "created_at": _iso(sub.created_at),
+            }
+        )
+    return [
+        {
+            "site": key,
+            "confirmed_at": _iso(subscriber.confirmed_at),
+            "confirmation_requested_at": _iso(subscriber.confirmation_requested_at),
+            "supporter": subscriber.supporter,
+            "created_at": _iso(subscriber.created_at),
+            "subscriptions": wishes[subscriber.id],
+        }
+        for subscriber, key in rows
+    ]
+
+
+def _comments(session: Session, address: str) -> list[dict[str, Any]]:
+    rows = session.execute(
+        sa.select(Comment, Page.key, Page.url, Page.title, Site.key)
+        .join(Page, Page.id == Comment.page_id)
+        .join(Site, Site.id == Page.site_id)
+        .where(Comment.author_email == address)
+        .order_by(Comment.id)
+    )
+    return [
+        {
+            "id": comment.id,
+            "site": site_key,
+            "page": {"key": page_key, "url": url, "title": title},
+            "parent_id": comment.parent_id,
+            "author_name": comment.author_name,
+            "body": comment.body,
+            "status": comment.status,
+            "created_at": _iso(comment.created_at),
+            "edited_at": _iso(comment.edited_at),
+            "anchor": {
+                "passage": comment.anchor_passage,
+                "exact": comment.anchor_exact,
+                "prefix": comment.anchor_prefix,
+                "suffix": comment.anchor_suffix,
+            }
+            if comment.has_anchor
+            else None,
+        }
+        for comment, page_key, url, title, site_key in rows
+    ]
+
+
+def _deliveries(session: Session, address: str) -> list[dict[str, Any]]:
+    rows = session.execute(
+        sa.select(Delivery, Site.key)
+        .outerjoin(Site, Site.id == Delivery.site_id)
+        .where(Delivery.recipient == address)
+        .order_by(Delivery.id)
+    )
+    return [
+        {
+            "site": key,
+            "template": delivery.template,
+            "status": delivery.status,
+            "reason": delivery.reason,
+            "created_at": _iso(delivery.created_at),
+            "sent_at": _iso(delivery.sent_at),
+        }
+        for delivery, key in rows
+    ]
+
+
+def _suppression(session: Session, address: str) -> dict[str, Any] | None:
+    row = session.scalars(sa.select(Suppression).where(Suppression.email == address)).one_or_none()
+    if row is None:
+        return None
+    return {"reason": row.reason, "detail": row.detail, "created_at": _iso(row.created_at)}
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount or 0)
