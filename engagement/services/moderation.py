@@ -83,7 +83,13 @@ def banned_word(words: list[str], body: str) -> str | None:
     """The first banned word or phrase found as a whole word, ignoring case."""
     if not words:
         return None
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    # A phrase matches however the words are spaced: "cheap  pills" is "cheap pills".
+    phrases = (
+        r"\s+".join(re.escape(part) for part in w.split()) for w in sorted(words, key=len, reverse=True)
+    )
+    alternatives = "|".join(p for p in phrases if p)
+    if not alternatives:
+        return None
     found = re.search(rf"(?<!\w)(?:{alternatives})(?!\w)", body, re.IGNORECASE)
     return found.group(0).lower() if found else None
 
