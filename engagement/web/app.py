@@ -12,6 +12,8 @@ from engagement.config import Settings
 from engagement.core import Core, build_core
 from engagement.web import (
     assets,
+    comments,
+    counts,
     errors,
     health,
     reactions,
@@ -59,7 +61,8 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     app.state.assets = assets.Assets()
     errors.install(app)
     app.state.templates = make_templates()
-    for module in (health, assets, sites, reactions, votes, subscriptions, subscriber_pages):
+    routers = (health, assets, sites, comments, votes, reactions, counts, subscriptions, subscriber_pages)
+    for module in routers:
         app.include_router(module.router)
     # Outermost last: metrics see every answer, the size limit runs before anything reads.
     app.add_middleware(SiteCORS, origins=app.state.origins)

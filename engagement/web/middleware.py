@@ -18,12 +18,12 @@ PAGE_CSP = (
 DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """Answer 413 to a body over ``limit`` bytes, declared or streamed, before a route reads it."""
+    """Answer 413 to a body over ``limit`` bytes, declared or streamed, before a route reads it.
+
+    A body without a ``Content-Length`` (chunked) is read here first, at most ``limit`` bytes,
+    then handed on: small enough to hold, and no route ever sees a partial body.
+    """
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -34,32 +34,30 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(send, self.limit)
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.limit:
+                await _too_large(send, self.limit)
+                return
+            await self.app(scope, receive, send)
             return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        messages: list[Message] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise BodyTooLarge
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                await _too_large(send, self.limit)
+                return
+            if not message.get("more_body", False):
+                break
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if started:
-                raise
-            await _too_large(send, self.limit)
+        await self.app(scope, replay, send)
 
 
 async def _too_large(send: Send, limit: int) -> None:

@@ -53,6 +53,20 @@ def test_security_headers_on_every_answer(client):
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
+def test_a_body_over_the_limit_is_413_declared_or_streamed(client):
+    big = b"{" + b" " * (70 * 1024) + b"}"
+    declared = client.post("/api/v1/counts", content=big, headers={"content-type": "application/json"})
+    assert declared.status_code == 413
+    assert body(declared)["code"] == "too_large"
+
+    def chunks():
+        for _ in range(70):
+            yield b" " * 1024
+
+    streamed = client.post("/api/v1/counts", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+
+
 def test_cors_answers_the_sites_origins_only(client, core, site):
     add_site(core.uow(), "other", SiteChanges(name="Other", origins=["https://other.example.net"]))
     client.app.state.origins.forget()

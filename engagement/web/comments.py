@@ -1,0 +1,137 @@
+"""The comment routes: post, read a thread (ETag, 304), edit and delete with the edit token."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from engagement.services.comments import PostComment, delete_comment, edit_comment, post_comment
+from engagement.services.threads import ThreadQuery, list_thread
+from engagement.web.cors import bind_site
+from engagement.web.deps import ClientIp, ReaderId, Uow
+from engagement.web.errors import responses
+from engagement.web.schemas import (
+    CommentEdit,
+    CommentIn,
+    EditedOut,
+    PostedOut,
+    ThreadOut,
+    comment_json,
+    thread_json,
+)
+from engagement.web.votes import CommentId
+
+router = APIRouter(prefix="/api/v1", tags=["comments"])
+
+# Short: a reader sees new comments within seconds; the ETag makes revalidation cheap.
+THREAD_CACHE = "public, max-age=5, stale-while-revalidate=30"
+EditToken = Annotated[
+    str,
+    Header(
+        alias="Authorization",
+        pattern=r"^Bearer [A-Za-z0-9_-]{16,128}$",
+        description="`Bearer <edit_token>`, the token the comment's POST answered with",
+    ),
+]
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@router.post(
+    "/comments",
+    status_code=201,
+    response_model=PostedOut,
+    responses={
+        202: {"model": PostedOut, "description": "Stored; waits for a moderator"},
+        **responses(400, 403, 404, 413, 422, 429),
+    },
+)
+def post_a_comment(
+    payload: CommentIn, request: Request, uow: Uow, reader: ReaderId, ip: ClientIp
+) -> JSONResponse:
+    """Post a comment or a reply: 201 when published, 202 when it waits for moderation."""
+    bind_site(request, payload.site)
+    posted = post_comment(
+        uow,
+        PostComment(
+            site=payload.site,
+            page=payload.page,
+            page_title=payload.page_title,
+            parent=payload.parent,
+            author_name=payload.author.name,
+            author_email=payload.author.email,
+            body=payload.body,
+            anchor=payload.anchor.to_anchor() if payload.anchor else None,
+            notify=payload.notify,
+            reader_id=reader,
+            client_ip=ip,
+            honeypot=payload.honeypot,
+        ),
+    )
+    content = {
+        "comment": comment_json(posted.comment),
+        "edit_token": posted.edit_token,
+        "status": posted.status,
+        "confirmation_needed": posted.confirmation_needed,
+    }
+    return JSONResponse(content, status_code=201 if posted.status == "approved" else 202)
+
+
+@router.get(
+    "/comments",
+    response_model=ThreadOut,
+    responses={304: {"description": "Unchanged since the ETag given"}, **responses(400, 403, 404, 422)},
+)
+def get_thread(
+    request: Request,
+    uow: Uow,
+    reader: ReaderId,
+    site: Annotated[str, Query(max_length=64)],
+    page: Annotated[str, Query(max_length=2000, description="The page's URL, path or explicit id")],
+    sort: Literal["newest", "oldest", "top"] = "newest",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the page before")
+    ] = None,
+    passage: Annotated[str | None, Query(max_length=200, description="A passage id, or `*` for all")] = None,
+) -> Response:
+    """A page of top-level comments, each with its replies, and the page's reactions."""
+    bind_site(request, site)
+    query = ThreadQuery(
+        site=site, page=page, sort=sort, limit=limit, cursor=cursor, passage=passage, reader_id=reader
+    )
+    content = dumps(thread_json(list_thread(uow, query)))
+    etag = '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": THREAD_CACHE, "Vary": "X-Engagement-Reader"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(content, media_type="application/json", headers=headers)
+
+
+@router.patch(
+    "/comments/{comment_id}", response_model=EditedOut, responses=responses(400, 403, 404, 413, 422)
+)
+def patch_comment(
+    comment_id: CommentId, payload: CommentEdit, uow: Uow, authorization: EditToken
+) -> EditedOut:
+    """Change a comment's text within the site's edit window."""
+    view = edit_comment(uow, comment_id, authorization.removeprefix("Bearer "), payload.body)
+    return EditedOut.model_validate({"comment": comment_json(view)})
+
+
+@router.delete(
+    "/comments/{comment_id}",
+    status_code=204,
+    response_class=Response,
+    responses=responses(400, 403, 404, 422),
+)
+def delete_a_comment(comment_id: CommentId, uow: Uow, authorization: EditToken) -> Response:
+    """Remove a comment within the edit window; with replies it stays as a placeholder."""
+    delete_comment(uow, comment_id, authorization.removeprefix("Bearer "))
+    return Response(status_code=204)
