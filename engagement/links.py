@@ -9,6 +9,7 @@ from engagement.keys import Keys
 
 # A confirmation link is only mailed to confirm a fresh request; a week is plenty.
 CONFIRM_MAX_AGE_SECONDS = 7 * 86_400
+MAX_TOKEN = 1000  # ours are under 200 characters; anything far longer is not one of them
 
 
 def confirm_token(keys: Keys, subscriber_id: int) -> str:
@@ -34,12 +35,12 @@ def preferences_token(keys: Keys, subscriber_id: int) -> str:
 
 def read_confirm_token(keys: Keys, token: str) -> int:
     """The subscriber id a confirmation token names, or InvalidToken (forged, expired, misused)."""
-    return _subscriber_id(keys.unsign("confirm", token, max_age_seconds=CONFIRM_MAX_AGE_SECONDS))
+    return _subscriber_id(_unsign(keys, "confirm", token, CONFIRM_MAX_AGE_SECONDS))
 
 
 def read_unsubscribe_token(keys: Keys, token: str) -> tuple[int, int | None]:
     """(subscriber id, subscription id or None for everything), or InvalidToken."""
-    data = keys.unsign("unsubscribe", token)
+    data = _unsign(keys, "unsubscribe", token)
     subscription_id = data.get("u")
     if subscription_id is not None and not _is_id(subscription_id):
         raise InvalidToken("this link is not valid")
@@ -47,7 +48,7 @@ def read_unsubscribe_token(keys: Keys, token: str) -> tuple[int, int | None]:
 
 
 def read_preferences_token(keys: Keys, token: str) -> int:
-    return _subscriber_id(keys.unsign("preferences", token))
+    return _subscriber_id(_unsign(keys, "preferences", token))
 
 
 def confirm_url(base_url: str, token: str) -> str:
@@ -64,6 +65,12 @@ def preferences_url(base_url: str, token: str) -> str:
 
 def moderation_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/m/{token}"
+
+
+def _unsign(keys: Keys, purpose: str, token: object, max_age: int | None = None) -> dict[str, Any]:
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
+        raise InvalidToken("this link is not valid")
+    return keys.unsign(purpose, token, max_age_seconds=max_age)
 
 
 def _subscriber_id(data: dict[str, Any]) -> int:

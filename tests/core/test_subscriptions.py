@@ -281,6 +281,9 @@ def test_tokens_refused_when_expired_forged_or_for_another_purpose(core, site):
         links.preferences_token(core.keys, sid),
         links.confirm_token(core.keys, sid)[:-2] + "xx",  # forged signature
         "not-a-token",
+        "",
+        None,
+        "x" * 5000,
         past_token(core, "confirm", ["s", sid], 0),  # signed, but not what we issue
         past_token(core, "confirm", {"s": True}, 0),
     ]
