@@ -16,6 +16,7 @@ from engagement.web import (
     counts,
     errors,
     health,
+    moderation,
     reactions,
     sites,
     subscriber_pages,
@@ -61,7 +62,18 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     app.state.assets = assets.Assets()
     errors.install(app)
     app.state.templates = make_templates()
-    routers = (health, assets, sites, comments, votes, reactions, counts, subscriptions, subscriber_pages)
+    routers = (
+        health,
+        assets,
+        sites,
+        comments,
+        votes,
+        reactions,
+        counts,
+        subscriptions,
+        subscriber_pages,
+        moderation,
+    )
     for module in routers:
         app.include_router(module.router)
     # Outermost last: metrics see every answer, the size limit runs before anything reads.

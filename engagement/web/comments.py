@@ -53,7 +53,7 @@ def dumps(data: Any) -> bytes:
     },
 )
 def post_a_comment(
-    payload: CommentIn, request: Request, uow: Uow, reader: ReaderId, ip: ClientIp
+    payload: CommentIn, request: Request, uow: Uow, ip: ClientIp, reader: ReaderId = None
 ) -> JSONResponse:
     """Post a comment or a reply: 201 when published, 202 when it waits for moderation."""
     bind_site(request, payload.site)
@@ -91,7 +91,6 @@ def post_a_comment(
 def get_thread(
     request: Request,
     uow: Uow,
-    reader: ReaderId,
     site: Annotated[str, Query(max_length=64)],
     page: Annotated[str, Query(max_length=2000, description="The page's URL, path or explicit id")],
     sort: Literal["newest", "oldest", "top"] = "newest",
@@ -100,6 +99,7 @@ def get_thread(
         str | None, Query(max_length=200, description="`next_cursor` of the page before")
     ] = None,
     passage: Annotated[str | None, Query(max_length=200, description="A passage id, or `*` for all")] = None,
+    reader: ReaderId = None,
 ) -> Response:
     """A page of top-level comments, each with its replies, and the page's reactions."""
     bind_site(request, site)

@@ -284,3 +284,10 @@ def test_too_many_comments_from_one_reader_is_429(core, site):
         limited.dispose()
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_the_reader_header_is_optional_for_posting_and_reading(client):
+    assert post(client, headers={}).status_code == 201
+    data = body(thread(client, headers={}))
+    assert data["page"]["my_reaction"] is None
+    assert data["comments"][0]["my_vote"] == 0
