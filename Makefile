@@ -1,0 +1,48 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Written after a complete install; re-installs only when the lock or the project changes.
+STAMP := $(VENV)/.bootstrapped
+SYSTEM_PACKAGES := chromium docker-compose
+
+.PHONY: bootstrap system-packages services demo test lint lock
+
+bootstrap: $(STAMP) system-packages
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# Chromium drives the browser tests, docker-compose validates docker-compose.yml.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  else \
+	    echo "warning: missing$$missing: run as root: apt-get install$$missing" >&2; \
+	  fi; \
+	fi
+
+services:
+	@scripts/services
+
+demo: bootstrap
+	$(BIN)/engagement demo
+
+lint: bootstrap
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint services
+	$(BIN)/pytest
+
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
