@@ -49,7 +49,7 @@ def _cleaner() -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=set(ALLOWED_TAGS),
         clean_content_tags={"script", "style"},
-        attributes={"a": {"href"}, "ol": {"start"}},
+        attributes={"*": set(), "a": {"href"}, "ol": {"start"}},  # "*": no lang or title either
         url_schemes=set(LINK_SCHEMES),
         url_relative="deny",
         link_rel=LINK_REL,

@@ -120,8 +120,8 @@ def delete_comment(uow: UnitOfWork, comment_id: int, edit_token: str) -> None:
         comment.author_reader = None
         comment.edit_token_hash = None
         comment.moderation_reason = None
-        comment.anchor_passage = comment.anchor_exact = None
-        comment.anchor_prefix = comment.anchor_suffix = None
+        # The anchor stays: it quotes the article, not the author, and keeps a placeholder
+        # under its passage in the "Inline Feedbacks" tab.
         uow.commit()
 
 

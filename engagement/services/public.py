@@ -97,7 +97,7 @@ def comment_view(
         score=comment.score,
         status="deleted" if hidden else shown_status,
         deleted=hidden or comment.status == "deleted",
-        anchor=None if hidden else anchor_of(comment),
+        anchor=anchor_of(comment),
         my_vote=my_vote,
         reply_count=comment.reply_count,
         replies=replies,

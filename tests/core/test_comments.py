@@ -24,6 +24,7 @@ from engagement.ratelimit import RateLimiter
 from engagement.services.comments import delete_comment, edit_comment
 from engagement.services.public import Anchor
 from engagement.services.sites import SiteChanges, add_site, update_site
+from engagement.services.threads import passage_counts
 from engagement.uow import UnitOfWork
 
 
@@ -181,6 +182,9 @@ def test_delete_with_replies_leaves_a_placeholder(core, site):
     )
     assert ids(shown.replies) == [answer.comment.id]
     assert page_row(core).comment_count == 1
+    assert shown.anchor == Anchor(passage="p-1")
+    assert ids(thread(core, passage="p-1").comments) == [top.comment.id]
+    assert passage_counts(core.uow(), "daily", ARTICLE) == {"p-1": 1}
     # The last reply of a placeholder gone, the placeholder goes too.
     delete_comment(core.uow(), answer.comment.id, answer.edit_token)
     assert thread(core).comments == ()

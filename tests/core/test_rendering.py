@@ -195,3 +195,11 @@ def test_count_links():
     assert count_links("[a](https://a.org/https://x.org)") == 1
     assert count_links("`https://in.code`") == 0
     assert count_links("[a](javascript:alert(1))") == 0
+
+
+def test_the_sanitiser_keeps_no_attribute_outside_the_allow_list():
+    assert sanitize_html('<p title="t" lang="en" class="c" style="x" id="i">text</p>') == "<p>text</p>"
+    assert sanitize_html('<a href="https://x.org" target="_blank" rel="opener">x</a>') == (
+        '<a href="https://x.org" rel="nofollow ugc noopener">x</a>'
+    )
+    assert sanitize_html('<a href="/relative">x</a>') == '<a rel="nofollow ugc noopener">x</a>'
