@@ -364,3 +364,14 @@ def test_concurrent_replies_and_delete_keep_counts_right(pg_core):
     assert results == [None] * 4
     assert row(pg_core, top.comment.id).reply_count == 4
     assert page_row(pg_core).comment_count == 5
+
+
+def test_concurrent_posts_and_replies_on_either_database(core, site):
+    top = post(core)
+    results = run_at_once(
+        8, lambda i: post(core, page=f"https://news.example.org/new-{i % 2}") if i % 2 else reply(core, top)
+    )
+    assert all(r.status == "approved" for r in results), results
+    assert row(core, top.comment.id).reply_count == 4
+    assert page_row(core).comment_count == 5
+    assert page_row(core, "/new-1").comment_count == 4
