@@ -244,3 +244,13 @@ def test_version_and_help_need_no_settings(cli: Invoke):
     assert result.exit_code == 0
     assert "sites" in result.stdout
     assert "db" in result.stdout
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback(cli: Invoke):
+    result = cli(
+        "db", "upgrade", env={"ENGAGEMENT_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/engagement"}
+    )
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: database error:")
+    assert result.stderr.count("\n") == 1
