@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     comment_rate_limit: str = "5/minute;40/hour"
     subscribe_rate_limit: str = "5/minute;20/day"
     smtp_rate_per_second: float = Field(default=50.0, gt=0)
+    # A mail that failed for a passing reason is tried again after this delay, doubled at
+    # each attempt (with jitter), until the attempts run out and it stays failed.
+    delivery_retry_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    # A mail claimed for sending longer ago than this is presumed abandoned by a dead worker.
+    delivery_lease_seconds: float = Field(default=300.0, ge=1, le=86_400)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("base_url")

@@ -92,3 +92,12 @@ def _dialect_insert(session: Session, table: sa.Table) -> Any:
 
         return sqlite_insert(table)
     raise RuntimeError(f"unsupported database dialect {name!r}")
+
+
+def insert_many_ignoring_conflict(
+    session: Session, table: sa.Table, rows: list[dict[str, Any]], keys: list[str]
+) -> None:
+    """:func:`insert_ignoring_conflict` for many rows in one executemany (bulk fan-out)."""
+    if rows:
+        stmt = _dialect_insert(session, table).on_conflict_do_nothing(index_elements=keys)
+        session.execute(stmt, rows)

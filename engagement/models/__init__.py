@@ -3,6 +3,7 @@
 from engagement.models.base import Base
 from engagement.models.comments import Ban, Comment, Reaction, Vote
 from engagement.models.delivery import Delivery, OutboxEvent, Suppression
+from engagement.models.notifications import DigestRun, NotificationItem
 from engagement.models.sites import DEFAULT_REACTIONS, Page, Site
 from engagement.models.subscriptions import Subscriber, Subscription
 
@@ -12,6 +13,8 @@ __all__ = [
     "Base",
     "Comment",
     "Delivery",
+    "DigestRun",
+    "NotificationItem",
     "OutboxEvent",
     "Page",
     "Reaction",

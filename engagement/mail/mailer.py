@@ -1,0 +1,158 @@
+"""The mailer: templates, transport and rate gate of one process, and how every mail is assembled."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from engagement import links
+from engagement.config import Settings
+from engagement.keys import Keys
+from engagement.mail.gate import RateGate, make_gate
+from engagement.mail.message import MailHeaders, build_message, make_message_id, one_line
+from engagement.mail.render import MailRenderer
+from engagement.mail.transport import FileTransport, SMTPTransport, transport_for
+from engagement.models import Delivery, Site
+
+BOUNCE_PREFIX = "bounces+"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A mail ready to leave: envelope, bytes, and what to record once it has."""
+
+    delivery_id: int
+    sender: str
+    recipient: str
+    message_id: str
+    template: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A mail that will not leave, and why (recorded on its delivery)."""
+
+    delivery_id: int
+    reason: str
+
+
+@dataclass
+class Mailer:
+    """Long-lived per process, like the core; each batch of deliveries borrows it."""
+
+    settings: Settings
+    keys: Keys
+    renderer: MailRenderer
+    transport: SMTPTransport | FileTransport
+    gate: RateGate
+
+    @property
+    def domain(self) -> str:
+        """Message-IDs and List-Ids end in the host of the service's base URL."""
+        return urlsplit(self.settings.base_url).hostname or "localhost"
+
+    def site_context(self, site: Site) -> dict[str, Any]:
+        return {
+            "key": site.key,
+            "name": site.name,
+            "support_call": site.support_call,
+            "support_url": site.support_url,
+        }
+
+    def subscriber_links(self, subscriber_id: int, subscription_id: int | None) -> dict[str, str]:
+        """The one-click unsubscribe link (of one subscription, or everything) and preferences."""
+        base = self.settings.base_url
+        token = links.unsubscribe_token(self.keys, subscriber_id, subscription_id)
+        return {
+            "unsubscribe_url": links.unsubscribe_url(base, token),
+            "preferences_url": links.preferences_url(base, links.preferences_token(self.keys, subscriber_id)),
+        }
+
+    def local_time(self, site: Site, moment: datetime) -> str:
+        local = moment.astimezone(ZoneInfo(site.timezone or "UTC"))
+        return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+    def delivery_message_id(self, delivery: Delivery) -> str:
+        """Stable for a delivery across retries, so a receiver can drop a duplicate."""
+        digest = hashlib.sha256(delivery.idempotency_key.encode()).hexdigest()[:24]
+        return make_message_id(f"d{delivery.id}.{digest}", self.domain)
+
+    def comment_message_id(self, comment_id: int) -> str:
+        return make_message_id(f"comment-{comment_id}", self.domain)
+
+    def page_message_id(self, page_id: int) -> str:
+        return make_message_id(f"page-{page_id}", self.domain)
+
+    def outgoing(
+        self,
+        delivery: Delivery,
+        template: str,
+        context: dict[str, Any],
+        *,
+        site: Site,
+        now: datetime,
+        message_id: str | None = None,
+        in_reply_to: str | None = None,
+        references: tuple[str, ...] = (),
+        bulk: bool = False,
+    ) -> Outgoing:
+        """Render ``template`` with ``context`` and wrap it in the headers every mail carries."""
+        rendered = self.renderer.render(template, context)
+        message_id = message_id or self.delivery_message_id(delivery)
+        sender = self.bounce_address(delivery.id) or self.settings.mail_from
+        headers = MailHeaders(
+            from_name=site.name,
+            from_address=self.settings.mail_from,
+            to=delivery.recipient,
+            message_id=message_id,
+            date=now,
+            list_id=f"<{site.key}.{self.domain}>",
+            list_name=one_line(site.name, 100),
+            unsubscribe_url=context.get("unsubscribe_url"),
+            in_reply_to=in_reply_to,
+            references=references,
+            bulk=bulk,
+            return_path=sender if sender != self.settings.mail_from else None,
+        )
+        return Outgoing(
+            delivery_id=delivery.id,
+            sender=sender,
+            recipient=delivery.recipient,
+            message_id=message_id,
+            template=template,
+            data=build_message(rendered, headers),
+        )
+
+    def bounce_address(self, delivery_id: int) -> str | None:
+        """VERP: a bounce names the delivery it is about, signed so it cannot be forged."""
+        domain = self.settings.bounce_domain
+        if not domain:
+            return None
+        return (
+            f"{BOUNCE_PREFIX}{delivery_id}-{bounce_signature(self.settings.secret_key, delivery_id)}@{domain}"
+        )
+
+
+def bounce_signature(secret: str, delivery_id: int) -> str:
+    mac = hmac.new(secret.encode(), f"bounce:{delivery_id}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:12]
+
+
+def build_mailer(settings: Settings, keys: Keys) -> Mailer:
+    """The mailer for one process: the SMTP relay (or mail folder) the settings name."""
+    transport = transport_for(settings)
+    broker = settings.resolved_broker_url
+    redis_url = broker if broker.startswith(("redis://", "rediss://")) else None
+    return Mailer(
+        settings=settings,
+        keys=keys,
+        renderer=MailRenderer(),
+        transport=transport,
+        gate=make_gate(settings.smtp_rate_per_second, transport.key, redis_url),
+    )

@@ -1,0 +1,141 @@
+"""Compose each claimed delivery's mail at send time, or say why it must not leave after all.
+
+Everything is re-read here, not trusted from when the mail was planned: a comment deleted,
+rejected or marked spam meanwhile is not announced; an address that unsubscribed, was
+erased or suppressed gets nothing; the reason is recorded on the delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engagement import links
+from engagement.mail.mailer import Mailer, Outgoing, Skip
+from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription, Suppression
+from engagement.services.digest_mail import compose_digests
+from engagement.services.digests import DIGEST_TEMPLATE
+from engagement.services.moderation import TOKEN_LIFETIME, moderation_token
+from engagement.services.notification_mail import SKIP_BY_STATUS, compose_notifications, excerpt, page_context
+from engagement.services.notifications import REPLY_TEMPLATE, THREAD_TEMPLATE
+
+CONFIRM_TEMPLATE = "confirm_subscription"
+MODERATION_TEMPLATE = "moderation_request"
+APPROVED_TEMPLATE = "comment_approved"
+
+
+def compose(
+    session: Session, mailer: Mailer, deliveries: Sequence[Delivery], now: datetime
+) -> list[Outgoing | Skip]:
+    """One result per delivery, in the order given."""
+    notices = [d for d in deliveries if d.template in (THREAD_TEMPLATE, REPLY_TEMPLATE)]
+    digests = [d for d in deliveries if d.template == DIGEST_TEMPLATE]
+    results: dict[int, Outgoing | Skip] = {}
+    for result in compose_notifications(session, mailer, notices, now) if notices else []:
+        results[result.delivery_id] = result
+    for result in compose_digests(session, mailer, digests, now) if digests else []:
+        results[result.delivery_id] = result
+    suppressed = _suppressed(session, [d.recipient for d in deliveries])
+    for delivery in deliveries:
+        if delivery.id in results:
+            continue
+        if delivery.recipient in suppressed:
+            results[delivery.id] = Skip(delivery.id, "suppressed")
+        elif delivery.template == CONFIRM_TEMPLATE:
+            results[delivery.id] = _confirmation(session, mailer, delivery, now)
+        elif delivery.template in (MODERATION_TEMPLATE, APPROVED_TEMPLATE):
+            results[delivery.id] = _about_comment(session, mailer, delivery, now)
+        else:
+            results[delivery.id] = Skip(delivery.id, "unknown_template")
+    return [results[d.id] for d in deliveries]
+
+
+def _confirmation(session: Session, mailer: Mailer, delivery: Delivery, now: datetime) -> Outgoing | Skip:
+    subscriber = session.get(Subscriber, int(delivery.context["subscriber_id"]))
+    if subscriber is None:
+        return Skip(delivery.id, "unsubscribed")
+    if subscriber.confirmed_at is not None:
+        return Skip(delivery.id, "already_confirmed")
+    site = session.get(Site, subscriber.site_id)
+    rows = session.execute(
+        sa.select(Subscription.kind, Subscription.cadence, Page)
+        .outerjoin(Page, Page.id == Subscription.page_id)
+        .where(Subscription.subscriber_id == subscriber.id)
+        .order_by(Subscription.id)
+    )
+    wishes = []
+    for kind, cadence, page in rows:
+        if kind == "thread" and page is not None:
+            wishes.append(f"new comments on “{page_context(mailer, page)['title']}”")
+        elif kind == "replies":
+            wishes.append("replies to your comments")
+        elif kind == "digest":
+            wishes.append(f"its {cadence or 'weekly'} digest")
+    if site is None or not wishes:
+        return Skip(delivery.id, "unsubscribed")  # nothing left to confirm
+    token = links.confirm_token(mailer.keys, subscriber.id)
+    context = {
+        "site": mailer.site_context(site),
+        "recipient": subscriber.email,
+        "supporter": subscriber.supporter,
+        "wish": _joined(sorted(set(wishes), key=wishes.index)),
+        "confirm_url": links.confirm_url(mailer.settings.base_url, token),
+        "unsubscribe_url": links.unsubscribe_url(
+            mailer.settings.base_url, links.unsubscribe_token(mailer.keys, subscriber.id)
+        ),
+        "preferences_url": None,
+    }
+    return mailer.outgoing(delivery, CONFIRM_TEMPLATE, context, site=site, now=now)
+
+
+def _about_comment(session: Session, mailer: Mailer, delivery: Delivery, now: datetime) -> Outgoing | Skip:
+    """A moderation request (while the comment waits) or an approval notice (once published)."""
+    comment = session.get(Comment, int(delivery.context["comment_id"]))
+    if comment is None:
+        return Skip(delivery.id, "deleted")
+    waiting = delivery.template == MODERATION_TEMPLATE
+    wanted = "pending" if waiting else "approved"
+    if comment.status != wanted:
+        reason = "already_moderated" if waiting and comment.status != "deleted" else None
+        return Skip(delivery.id, reason or SKIP_BY_STATUS.get(comment.status, "not_approved"))
+    page = session.get(Page, comment.page_id)
+    site = session.get(Site, page.site_id) if page else None
+    if page is None or site is None:
+        return Skip(delivery.id, "deleted")
+    page_info = page_context(mailer, page)
+    context = {
+        "site": mailer.site_context(site),
+        "recipient": delivery.recipient,
+        "supporter": False,
+        "page": page_info,
+        "comment": {
+            "author": " ".join(comment.author_name.split())[:100],
+            "html": comment.html,
+            "text": excerpt(comment.body, 4000),
+            "reason": comment.moderation_reason,
+            "created": mailer.local_time(site, comment.created_at),
+            "url": f"{page_info['url']}#comment-{comment.id}",
+        },
+        # Moderators and authors are no list members: no unsubscribe link to offer them.
+        "unsubscribe_url": None,
+        "preferences_url": None,
+    }
+    if waiting:
+        for action in ("approve", "reject", "spam"):
+            token = moderation_token(mailer.keys, comment.id, action, issued_at=now)
+            context[f"{action}_url"] = links.moderation_url(mailer.settings.base_url, token)
+        context["link_days"] = TOKEN_LIFETIME.days
+    return mailer.outgoing(delivery, delivery.template, context, site=site, now=now)
+
+
+def _suppressed(session: Session, emails: list[str]) -> set[str]:
+    if not emails:
+        return set()
+    return set(session.scalars(sa.select(Suppression.email).where(Suppression.email.in_(emails))))
+
+
+def _joined(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

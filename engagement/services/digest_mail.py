@@ -1,0 +1,118 @@
+"""Compose digests at send time from the ids a run planned, re-checking every comment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engagement.mail.mailer import Mailer, Outgoing, Skip
+from engagement.models import Comment, Delivery, DigestRun, Page, Site, Subscriber, Subscription, Suppression
+from engagement.services.digests import DIGEST_TEMPLATE
+from engagement.services.notification_mail import excerpt, page_context
+
+
+class _Batch:
+    """Runs, sites, subscribers, comments and pages of a batch of digests, read at once."""
+
+    def __init__(self, session: Session, deliveries: Sequence[Delivery]) -> None:
+        contexts = [d.context for d in deliveries]
+        self.runs = _by_id(session, DigestRun, {int(c["run_id"]) for c in contexts})
+        self.sites = _by_id(session, Site, {r.site_id for r in self.runs.values()})
+        self.subscribers = _by_id(session, Subscriber, {int(c["subscriber_id"]) for c in contexts})
+        wanted = {int(c["subscription_id"]) for c in contexts}
+        self.live_subscriptions = set(
+            session.scalars(sa.select(Subscription.id).where(Subscription.id.in_(list(wanted))))
+        )
+        comment_ids = {i for c in contexts for i in c["replies"]}
+        comment_ids |= {i for c in contexts for _, _, ids in c["followed"] for i in ids}
+        self.comments = {
+            c.id: c for c in _by_id(session, Comment, comment_ids).values() if c.status == "approved"
+        }
+        page_ids = {p for c in contexts for p, _, _ in c["followed"]}
+        page_ids |= {c.page_id for c in self.comments.values()}
+        page_ids |= {int(t["page_id"]) for r in self.runs.values() for t in r.top_pages}
+        self.pages = _by_id(session, Page, page_ids)
+        emails = [s.email for s in self.subscribers.values()]
+        self.suppressed = set(
+            session.scalars(sa.select(Suppression.email).where(Suppression.email.in_(emails)))
+        )
+
+
+def compose_digests(
+    session: Session, mailer: Mailer, deliveries: Sequence[Delivery], now: datetime
+) -> list[Outgoing | Skip]:
+    batch = _Batch(session, deliveries)
+    return [_compose(batch, mailer, d, now) for d in deliveries]
+
+
+def _compose(batch: _Batch, mailer: Mailer, delivery: Delivery, now: datetime) -> Outgoing | Skip:
+    ctx = delivery.context
+    subscriber = batch.subscribers.get(int(ctx["subscriber_id"]))
+    run = batch.runs.get(int(ctx["run_id"]))
+    if subscriber is None or run is None or int(ctx["subscription_id"]) not in batch.live_subscriptions:
+        return Skip(delivery.id, "unsubscribed")
+    if subscriber.confirmed_at is None:
+        return Skip(delivery.id, "unconfirmed")
+    if subscriber.email in batch.suppressed:
+        return Skip(delivery.id, "suppressed")
+    site = batch.sites[run.site_id]
+    replies = [_comment(batch, mailer, site, i) for i in ctx["replies"] if i in batch.comments]
+    followed = []
+    for page_id, count, ids in ctx["followed"]:
+        page = batch.pages.get(page_id)
+        if page is not None:
+            comments = [_comment(batch, mailer, site, i) for i in ids if i in batch.comments]
+            followed.append({**page_context(mailer, page), "count": count, "comments": comments})
+    top = [
+        {**page_context(mailer, batch.pages[int(t["page_id"])]), "count": t["count"]}
+        for t in run.top_pages
+        if int(t["page_id"]) in batch.pages
+    ]
+    if not (replies or followed or top):
+        return Skip(delivery.id, "nothing_new")
+    context = {
+        "site": mailer.site_context(site),
+        "recipient": subscriber.email,
+        "supporter": subscriber.supporter,
+        "period": run.period,
+        "period_label": _period_label(site, run),
+        "replies": replies,
+        "followed": followed,
+        "top_pages": top,
+        **mailer.subscriber_links(subscriber.id, int(ctx["subscription_id"])),
+    }
+    return mailer.outgoing(delivery, DIGEST_TEMPLATE, context, site=site, now=now, bulk=True)
+
+
+def _comment(batch: _Batch, mailer: Mailer, site: Site, comment_id: int) -> dict[str, Any]:
+    comment = batch.comments[comment_id]
+    page = page_context(mailer, batch.pages[comment.page_id])
+    return {
+        "author": " ".join(comment.author_name.split())[:100],
+        "html": comment.html,
+        "text": excerpt(comment.body, 300),
+        "url": f"{page['url']}#comment-{comment.id}",
+        "page_title": page["title"],
+        "created": mailer.local_time(site, comment.published_at or comment.created_at),
+    }
+
+
+def _period_label(site: Site, run: DigestRun) -> str:
+    zone = ZoneInfo(site.timezone or "UTC")
+    start = run.period_start.astimezone(zone)
+    end = run.period_end.astimezone(zone)
+    if run.period == "daily":
+        return f"the 24 hours to {end.day} {end:%B %Y, %H:%M}"
+    last = (run.period_end - timedelta(seconds=1)).astimezone(zone)
+    return f"{start.day} {start:%B} – {last.day} {last:%B %Y}"
+
+
+def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    return {row.id: row for row in session.scalars(sa.select(model).where(model.id.in_(list(ids))))}

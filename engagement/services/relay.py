@@ -1,0 +1,156 @@
+"""The relay: turn committed outbox events into notification items and deliveries, once each.
+
+An event is handed to the broker right after its commit; if that hand-off is lost (broker
+down, worker killed), the periodic sweep finds it still unrelayed and relays it. On
+PostgreSQL each relay locks the events it takes with SKIP LOCKED, so parallel relays never
+take the same one; on either database the unique keys of items and deliveries make a
+second relay of one event add nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.orm import Session
+
+from engagement.models import Comment, OutboxEvent, Page, Site, Subscriber
+from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED, CONFIRMATION_REQUESTED, claim_unrelayed
+from engagement.services.compose import APPROVED_TEMPLATE, CONFIRM_TEMPLATE, MODERATION_TEMPLATE
+from engagement.services.deliveries import NewDelivery, add_deliveries
+from engagement.services.notifications import flush_due_windows, plan_comment_notifications
+from engagement.uow import UnitOfWork
+
+log = structlog.get_logger(__name__)
+MAX_EVENT_ATTEMPTS = 10
+
+
+@dataclass
+class RelayResult:
+    """Deliveries to send now, and whether a notification window fell due."""
+
+    relayed: int = 0
+    deliveries: list[int] = field(default_factory=list)
+    notify_due: bool = False
+
+
+def relay_events(uow: UnitOfWork, event_ids: Sequence[int], *, window_seconds: int) -> RelayResult:
+    """Relay the given events (those not relayed yet; others are skipped)."""
+    if not event_ids:
+        return RelayResult()
+    with uow:
+        stmt = (
+            sa.select(OutboxEvent)
+            .where(OutboxEvent.id.in_(list(event_ids)), OutboxEvent.relayed_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .with_for_update(skip_locked=True)
+        )
+        result = _relay(uow, uow.session.scalars(stmt).all(), window_seconds)
+        uow.commit()
+        return result
+
+
+def sweep_unrelayed(
+    uow: UnitOfWork, *, older_than_seconds: float, window_seconds: int, limit: int = 200
+) -> RelayResult:
+    """Relay events that waited longer than ``older_than_seconds`` (their hand-off was lost)."""
+    with uow:
+        cutoff = uow.now() - timedelta(seconds=older_than_seconds)
+        events = claim_unrelayed(uow.session, older_than=cutoff, limit=limit)
+        result = _relay(uow, events, window_seconds)
+        uow.commit()
+        return result
+
+
+def flush_notifications(uow: UnitOfWork, *, limit: int = 1000) -> list[int]:
+    """Turn due coalescing windows into deliveries (one chunk); their ids, to be sent."""
+    with uow:
+        ids = flush_due_windows(uow.session, now=uow.now(), limit=limit)
+        uow.commit()
+        return ids
+
+
+def _relay(uow: UnitOfWork, events: Sequence[OutboxEvent], window_seconds: int) -> RelayResult:
+    result = RelayResult()
+    now = uow.now()
+    for event in events:
+        if event.attempts >= MAX_EVENT_ATTEMPTS:
+            log.error("outbox.gave_up", event_id=event.id, kind=event.kind, error=event.last_error)
+            event.relayed_at = now
+            continue
+        try:
+            # A savepoint per event: one bad event is recorded and retried, the others go on.
+            with uow.session.begin_nested():
+                _handle(uow.session, event, now, window_seconds, result)
+                event.relayed_at = now
+        except Exception as exc:
+            log.exception("outbox.relay_failed", event_id=event.id, kind=event.kind)
+            event.attempts += 1
+            event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            continue
+        result.relayed += 1
+    return result
+
+
+def _handle(
+    session: Session, event: OutboxEvent, now: datetime, window_seconds: int, result: RelayResult
+) -> None:
+    payload = event.payload
+    wanted: list[NewDelivery] = []
+    if event.kind == COMMENT_PUBLISHED:
+        planned = plan_comment_notifications(
+            session,
+            int(payload["comment_id"]),
+            now=now,
+            published_at=event.created_at,
+            window_seconds=window_seconds,
+        )
+        result.notify_due = result.notify_due or planned.due_now
+        if payload.get("after_moderation"):
+            wanted += _approval_notice(session, int(payload["comment_id"]))
+    elif event.kind == COMMENT_PENDING:
+        wanted += _moderation_requests(session, int(payload["comment_id"]))
+    elif event.kind == CONFIRMATION_REQUESTED:
+        subscriber = session.get(Subscriber, int(payload["subscriber_id"]))
+        if subscriber is not None and subscriber.confirmed_at is None:
+            context = {"subscriber_id": subscriber.id}
+            key = f"confirm:{event.id}"
+            wanted.append(NewDelivery(key, subscriber.email, CONFIRM_TEMPLATE, subscriber.site_id, context))
+    else:
+        raise ValueError(f"unknown event kind {event.kind!r}")
+    result.deliveries += add_deliveries(session, wanted, now).values()
+
+
+def _comment_and_site(session: Session, comment_id: int) -> tuple[Comment, Site] | None:
+    row = session.execute(
+        sa.select(Comment, Site)
+        .join(Page, Page.id == Comment.page_id)
+        .join(Site, Site.id == Page.site_id)
+        .where(Comment.id == comment_id)
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def _moderation_requests(session: Session, comment_id: int) -> list[NewDelivery]:
+    found = _comment_and_site(session, comment_id)
+    if found is None or found[0].status != "pending":
+        return []  # moderated (or deleted) before the relay came to it: nothing to ask
+    comment, site = found
+    context = {"comment_id": comment.id}
+    return [
+        NewDelivery(f"moderate:{comment.id}:{email}", email, MODERATION_TEMPLATE, site.id, context)
+        for email in dict.fromkeys(str(e).lower() for e in site.moderator_emails)
+    ]
+
+
+def _approval_notice(session: Session, comment_id: int) -> list[NewDelivery]:
+    found = _comment_and_site(session, comment_id)
+    if found is None or found[0].status != "approved" or not found[0].author_email:
+        return []
+    comment, site = found
+    email = str(comment.author_email).lower()
+    context = {"comment_id": comment.id}
+    return [NewDelivery(f"approved:{comment.id}", email, APPROVED_TEMPLATE, site.id, context)]

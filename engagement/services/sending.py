@@ -1,0 +1,162 @@
+"""Send a batch of deliveries over one connection, each at most once, one bad recipient never blocking.
+
+For each small chunk: claim the due rows (one conditional UPDATE, committed), compose them,
+then per mail: wait for the rate gate, send, and commit its outcome at once, so that a worker
+killed at any point leaves every row either sent or claimable again. The one window no
+protocol closes (RFC 1047: the server accepted, the worker died before recording it) is
+that of a single message; its Message-ID stays the same when it is sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import structlog
+
+from engagement.mail.mailer import Mailer, Outgoing, Skip
+from engagement.mail.transport import Connection, ConnectionLost, RecipientRefused, SendError
+from engagement.models import Delivery
+from engagement.services.compose import compose
+from engagement.services.deliveries import (
+    RetryPolicy,
+    claim_deliveries,
+    extend_lease,
+    mark_failed,
+    mark_for_retry,
+    mark_sent,
+    mark_skipped,
+    suppress,
+)
+from engagement.uow import UnitOfWork
+
+log = structlog.get_logger(__name__)
+CLAIM_CHUNK = 50
+# Two connection failures in a row: the server is down; the rest of the chunk waits for a retry.
+CONNECTION_FAILURES_TO_GIVE_UP = 2
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retry_at: datetime | None = None  # the earliest retry this batch scheduled
+    retry_ids: list[int] = field(default_factory=list)
+
+    def retry(self, delivery_id: int, due: datetime) -> None:
+        self.retry_ids.append(delivery_id)
+        self.retry_at = due if self.retry_at is None else min(self.retry_at, due)
+
+
+def send_deliveries(uow: UnitOfWork, mailer: Mailer, ids: Sequence[int]) -> SendReport:
+    """Send those of ``ids`` that are due; sent, claimed or finished rows are left alone."""
+    policy = RetryPolicy.from_settings(mailer.settings)
+    report = SendReport()
+    with mailer.transport.connect() as connection, uow:
+        for start in range(0, len(ids), CLAIM_CHUNK):
+            _send_chunk(uow, mailer, connection, list(ids[start : start + CLAIM_CHUNK]), policy, report)
+    return report
+
+
+def _send_chunk(
+    uow: UnitOfWork,
+    mailer: Mailer,
+    connection: Connection,
+    ids: list[int],
+    policy: RetryPolicy,
+    report: SendReport,
+) -> None:
+    now = uow.now()
+    claimed = claim_deliveries(uow.session, ids, now, policy.lease_seconds)
+    uow.commit()
+    if not claimed:
+        return
+    composed = compose(uow.session, mailer, claimed, now)
+    rows = {d.id: d for d in claimed}
+    lease_until = now + timedelta(seconds=policy.lease_seconds)
+    lost_in_a_row = 0
+    for index, item in enumerate(composed):
+        if uow.now() > lease_until - timedelta(seconds=policy.lease_seconds / 2):
+            # A slow server or a low rate: keep the rest of the chunk ours.
+            lease_until = uow.now() + timedelta(seconds=policy.lease_seconds)
+            extend_lease(uow.session, [c.delivery_id for c in composed[index:]], lease_until)
+            uow.commit()
+        if isinstance(item, Skip):
+            mark_skipped(uow.session, item.delivery_id, item.reason)
+            uow.commit()
+            report.skipped += 1
+            continue
+        if lost_in_a_row >= CONNECTION_FAILURES_TO_GIVE_UP:
+            _retry(uow, rows[item.delivery_id], "not tried: the SMTP server is unreachable", policy, report)
+            continue
+        lost_in_a_row = (
+            lost_in_a_row + 1 if _send_one(uow, mailer, connection, item, rows, policy, report) else 0
+        )
+
+
+def _send_one(  # the outcome of each mail is committed before the next one leaves
+    uow: UnitOfWork,
+    mailer: Mailer,
+    connection: Connection,
+    item: Outgoing,
+    rows: dict[int, Delivery],
+    policy: RetryPolicy,
+    report: SendReport,
+) -> bool:
+    """Send one mail and record the outcome; True when the connection was lost."""
+    mailer.gate.wait()
+    try:
+        connection.send(item.sender, item.recipient, item.data)
+    except RecipientRefused as exc:
+        log.info("delivery.refused", delivery_id=item.delivery_id, error=str(exc))
+        suppress(uow.session, item.recipient, reason="bounced", detail=str(exc), now=uow.now())
+        mark_failed(uow.session, item.delivery_id, reason="refused", error=str(exc))
+        report.failed += 1
+    except SendError as exc:
+        if exc.permanent:
+            mark_failed(uow.session, item.delivery_id, reason="rejected", error=str(exc))
+            report.failed += 1
+        else:
+            _retry(uow, rows[item.delivery_id], str(exc), policy, report, commit=False)
+        uow.commit()
+        return isinstance(exc, ConnectionLost)
+    else:
+        _relax_durability(uow)
+        mark_sent(
+            uow.session, item.delivery_id, message_id=item.message_id, template=item.template, now=uow.now()
+        )
+        report.sent += 1
+    uow.commit()
+    return False
+
+
+def _retry(
+    uow: UnitOfWork,
+    row: Delivery,
+    error: str,
+    policy: RetryPolicy,
+    report: SendReport,
+    *,
+    commit: bool = True,
+) -> None:
+    due = mark_for_retry(uow.session, row, error=error, now=uow.now(), policy=policy)
+    if due is None:
+        report.failed += 1
+    else:
+        report.retry(row.id, due)
+    if commit:
+        uow.commit()
+
+
+def _relax_durability(uow: UnitOfWork) -> None:
+    """Record "sent" without waiting for the disk flush (PostgreSQL).
+
+    The commit is visible at once, so a killed worker loses nothing; only a crash of the
+    database server itself could forget the last few hundred milliseconds of marks. Waiting
+    for the flush on every mail would slow a large fan-out for a risk of the same size.
+    """
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
