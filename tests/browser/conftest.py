@@ -101,6 +101,17 @@ def start_engagement(data_dir: Path, publisher_origin: str, **overrides: object)
             support_url="https://www.patreon.com/dailyexample",
         ),
         "queued": SiteChanges(name="The Careful Gazette", origins=[publisher_origin], moderation="all"),
+        # Everything a publisher types is text to the widget, never markup.
+        "evil": SiteChanges(
+            name="<img src=x onerror=alert('site')>",
+            origins=[publisher_origin],
+            support_text="<script>alert('support')</script> Support us",
+            support_url="https://example.org/?q=<script>alert(1)</script>",
+            reactions=[
+                {"key": "boo", "label": "<img src=x onerror=alert(1)> Boo"},
+                {"key": "yay", "label": "🎉 <b onmouseover=alert(1)>Yay</b>"},
+            ],
+        ),
     }
     for key, change in changes.items():
         add_site(core.uow(), key, change)

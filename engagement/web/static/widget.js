@@ -408,6 +408,7 @@
 
   async function react(key) {
     const buttons = els.reactionList.querySelectorAll("button");
+    const focused = document.activeElement?.dataset?.key; // disabling the buttons drops focus
     buttons.forEach((b) => (b.disabled = true));
     try {
       const { data } = await api("PUT", "/api/v1/reactions", {
@@ -415,11 +416,11 @@
       });
       state.page.reactions = data.reactions || {};
       state.page.my_reaction = data.my_reaction ?? null;
-      const focused = document.activeElement?.dataset?.key;
       renderReactions();
       if (focused) els.reactionList.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
     } catch (err) {
       buttons.forEach((b) => (b.disabled = false));
+      if (focused) els.reactionList.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
       announce(errorText(err));
       els.reactionStatus.textContent = errorText(err);
     }
