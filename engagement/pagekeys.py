@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that mark where a reader came from, never which article they read.
 TRACKING_PARAMS = frozenset(
@@ -72,18 +72,27 @@ def _normalise_path(path: str) -> str:
     return quote(collapsed, safe="/:@!$&'()*+,;=-._~")
 
 
-def _normalise_query(query: str) -> str:
-    pairs = [
+def _meaningful_pairs(query: str) -> list[tuple[str, str]]:
+    return [
         (key, value)
         for key, value in parse_qsl(query, keep_blank_values=True)
         if key.lower() not in TRACKING_PARAMS and not key.lower().startswith(TRACKING_PREFIXES)
     ]
-    return urlencode(sorted(pairs))
+
+
+def _normalise_query(query: str) -> str:
+    return urlencode(sorted(_meaningful_pairs(query)))
+
+
+def _strip_tracking(query: str) -> str:
+    """The query as the publisher wrote it, in its order, less the tracking tags."""
+    return urlencode(_meaningful_pairs(query))
 
 
 def clean_url(ref: str) -> str | None:
-    """The URL to show and link to: the one given, without its fragment (None for an id)."""
+    """The URL to show and link to: the one given, without fragment or tracking tags (None for an id)."""
     ref = ref.strip()
     if not ref.startswith(("http://", "https://")):
         return None
-    return ref.split("#", 1)[0]
+    parts = urlsplit(ref)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", _strip_tracking(parts.query), ""))
