@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from engagement.services.comments import PostComment, delete_comment, edit_comment, post_comment
 from engagement.services.threads import ThreadQuery, list_thread
 from engagement.web.cors import bind_site
-from engagement.web.deps import ClientIp, ReaderId, Uow
+from engagement.web.deps import ClientIp, ReaderId, SiteQuery, Uow
 from engagement.web.errors import responses
 from engagement.web.schemas import (
     CommentEdit,
@@ -91,7 +91,7 @@ def post_a_comment(
 def get_thread(
     request: Request,
     uow: Uow,
-    site: Annotated[str, Query(max_length=64)],
+    site: SiteQuery,
     page: Annotated[str, Query(max_length=2000, description="The page's URL, path or explicit id")],
     sort: Literal["newest", "oldest", "top"] = "newest",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from engagement.services.threads import MAX_COUNT_PAGES, page_counts, passage_counts
 from engagement.web.cors import bind_site
-from engagement.web.deps import Uow
+from engagement.web.deps import SiteKey, SiteQuery, Uow
 from engagement.web.errors import responses
 from engagement.web.schemas import Strict
 
@@ -20,7 +20,13 @@ PageRef = Annotated[str, Field(max_length=2000)]
 
 
 class CountsIn(Strict):
-    site: str = Field(max_length=64)
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"site": "demo", "pages": ["/2026/11/article", "/2026/11/other"]}]},
+    )
+
+    site: SiteKey
     pages: list[PageRef] = Field(max_length=MAX_COUNT_PAGES)
 
 
@@ -41,7 +47,7 @@ class PassagesOut(BaseModel):
 def get_counts(
     request: Request,
     uow: Uow,
-    site: Annotated[str, Query(max_length=64)],
+    site: SiteQuery,
     page: Annotated[list[PageRef], Query(max_length=MAX_COUNT_PAGES, description="Repeat for each page")],
 ) -> JSONResponse:
     """Comments and reactions of up to 500 pages, keyed by the references given."""
@@ -61,7 +67,7 @@ def post_counts(payload: CountsIn, request: Request, uow: Uow) -> CountsOut:
 def get_passages(
     request: Request,
     uow: Uow,
-    site: Annotated[str, Query(max_length=64)],
+    site: SiteQuery,
     page: Annotated[str, Query(max_length=2000)],
 ) -> JSONResponse:
     """How many comments point at each marked passage of a page (the inline feedback badges)."""

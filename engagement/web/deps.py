@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Query, Request
+from pydantic import Field
 
 from engagement.core import Core
 from engagement.uow import UnitOfWork
 
 READER_HEADER = "X-Engagement-Reader"
+# The shape of a site key (services/sites.py): anything else names no site, and never reaches SQL.
+SITE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 # The widget makes the id (random, URL-safe); anything else is refused rather than stored.
 READER_PATTERN = r"^[A-Za-z0-9_-]{8,128}$"
 
@@ -47,3 +50,6 @@ RequiredReaderId = Annotated[
         description="The reader's opaque id (random, kept by the widget in localStorage).",
     ),
 ]
+SiteKey = Annotated[str, Field(pattern=SITE_PATTERN, description="The site's key")]
+SiteQuery = Annotated[str, Query(pattern=SITE_PATTERN, description="The site's key", examples=["demo"])]
+SitePath = Annotated[str, Path(pattern=SITE_PATTERN, description="The site's key", examples=["demo"])]

@@ -7,16 +7,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engagement.services.reactions import react
 from engagement.web.cors import bind_site
-from engagement.web.deps import RequiredReaderId, Uow
+from engagement.web.deps import RequiredReaderId, SiteKey, Uow
 from engagement.web.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["reactions"])
 
 
 class ReactionIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"site": "demo", "page": "https://example.org/2026/11/article", "reaction": "like"}]
+        },
+    )
 
-    site: str = Field(max_length=64)
+    site: SiteKey
     page: str = Field(max_length=2000)
     page_title: str | None = Field(default=None, max_length=300)
     reaction: str | None = Field(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engagement.services.public import Anchor, CommentView
 from engagement.services.threads import ThreadView
+from engagement.web.deps import SiteKey
 
 # Replies deeper than this are listed, oldest first, under their ancestor at this depth: the
 # data's depth is unbounded, the JSON's is not. ``parent`` still names the real parent.
@@ -45,7 +46,25 @@ class AuthorIn(Strict):
 
 
 class CommentIn(Strict):
-    site: str = Field(max_length=64)
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "site": "demo",
+                    "page": "https://example.org/2026/11/article",
+                    "page_title": "An article",
+                    "author": {"name": "Jane", "email": "jane@example.org"},
+                    "body": "A *thoughtful* comment.",
+                    "anchor": {"passage": "p1"},
+                    "notify": "replies",
+                }
+            ]
+        },
+    )
+
+    site: SiteKey
     page: str = Field(max_length=2000, description="The page's URL, path or explicit id")
     page_title: str | None = Field(default=None, max_length=300)
     parent: int | None = Field(default=None, ge=1, le=2**31 - 1)

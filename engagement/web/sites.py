@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from engagement.services.sites import public_settings, read_site
 from engagement.web.cors import bind_site
-from engagement.web.deps import Uow
+from engagement.web.deps import SitePath, Uow
 from engagement.web.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])
@@ -34,7 +34,7 @@ class SiteSettings(BaseModel):
 
 
 @router.get("/sites/{site}", response_model=SiteSettings, responses=responses(403, 404))
-def get_site_settings(site: str, request: Request, uow: Uow) -> JSONResponse:
+def get_site_settings(site: SitePath, request: Request, uow: Uow) -> JSONResponse:
     """The site's reactions, support call to action, moderation policy and edit window."""
     bind_site(request, site)
     found = read_site(uow, site)

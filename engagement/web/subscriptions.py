@@ -10,16 +10,24 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engagement.services.subscriptions import SubscribeRequest, subscribe
 from engagement.web.cors import bind_site
-from engagement.web.deps import ClientIp, Uow
+from engagement.web.deps import ClientIp, SiteKey, Uow
 from engagement.web.errors import responses
 
 router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
 
 
 class SubscriptionIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"site": "demo", "email": "jane@example.org", "kind": "thread", "page": "/2026/11/article"}
+            ]
+        },
+    )
 
-    site: str = Field(max_length=64)
+    site: SiteKey
     email: str = Field(max_length=320)
     kind: Literal["thread", "digest"]
     page: str | None = Field(default=None, max_length=2000, description="Required for kind=thread")
