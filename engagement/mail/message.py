@@ -22,7 +22,7 @@ from engagement.mail.render import RenderedMail
 
 MAX_HEADER_TEXT = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_SAFE_TOKEN = re.compile(r"^[\x21-\x7e]+$")  # message ids, URLs: printable ASCII, no spaces
+_SAFE_TOKEN = re.compile(r"[\x21-\x7e]+")  # message ids, URLs: printable ASCII, no spaces
 
 
 @dataclass(frozen=True)
@@ -109,14 +109,14 @@ def _text_header(name: str, value: str, tail: str = "") -> str:
 
 
 def _address(name: str, address: str) -> str:
-    if not address.isascii() or not _SAFE_TOKEN.match(address) or "<" in address or ">" in address:
+    if not address.isascii() or not _SAFE_TOKEN.fullmatch(address) or "<" in address or ">" in address:
         raise ValueError(f"cannot put {address!r} in a header")
     return formataddr((name, address), charset="utf-8") if name else address
 
 
 def _token(value: str) -> str:
     """Values we generate (ids, URLs): refuse anything that could end the header line."""
-    if not _SAFE_TOKEN.match(value) or len(value) > 900:
+    if not _SAFE_TOKEN.fullmatch(value) or len(value) > 900:
         raise ValueError(f"unsafe header value {value[:80]!r}")
     return value
 

@@ -88,7 +88,13 @@ def due_digests(uow: UnitOfWork) -> list[tuple[str, str]]:
 
 
 def send_digest(
-    uow: UnitOfWork, site_key: str, period: str, send_chunk: SendChunk, *, lease_seconds: float = 300.0
+    uow: UnitOfWork,
+    site_key: str,
+    period: str,
+    send_chunk: SendChunk,
+    *,
+    lease_seconds: float = 300.0,
+    chunk_size: int = CHUNK_SIZE,
 ) -> DigestReport:
     """Run (or resume) the site's digest for the latest period; ``send_chunk`` sends the mails."""
     check.one_of("period", period, PERIODS)
@@ -101,7 +107,7 @@ def send_digest(
             run = uow.session.get_one(DigestRun, run_id)
             if run.status == "done":
                 return DigestReport(run.id, sent, skipped, done=True)
-            ids, last = _plan_chunk(uow.session, run, uow.now())
+            ids, last = _plan_chunk(uow.session, run, uow.now(), chunk_size)
             uow.commit()
         chunk_sent, chunk_skipped = send_chunk(ids) if ids else (0, 0)
         sent, skipped = sent + chunk_sent, skipped + chunk_skipped
@@ -203,7 +209,7 @@ def _has_subscribers(session: Session, site_id: int, period: str) -> bool:
     return session.scalars(stmt).first() is not None
 
 
-def _plan_chunk(session: Session, run: DigestRun, now: datetime) -> tuple[list[int], int | None]:
+def _plan_chunk(session: Session, run: DigestRun, now: datetime, size: int) -> tuple[list[int], int | None]:
     """Write the next chunk's deliveries; their ids and the chunk's last subscriber (None: end)."""
     rows = session.execute(
         sa.select(Subscriber.id, Subscriber.email, Subscription.id)
@@ -216,7 +222,7 @@ def _plan_chunk(session: Session, run: DigestRun, now: datetime) -> tuple[list[i
             active_clause(),
         )
         .order_by(Subscriber.id)
-        .limit(CHUNK_SIZE)
+        .limit(size)
     ).all()
     if not rows:
         return [], None

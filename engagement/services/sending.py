@@ -9,7 +9,7 @@ that of a single message; its Message-ID stays the same when it is sent again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -59,6 +59,16 @@ def send_deliveries(uow: UnitOfWork, mailer: Mailer, ids: Sequence[int]) -> Send
         for start in range(0, len(ids), CLAIM_CHUNK):
             _send_chunk(uow, mailer, connection, list(ids[start : start + CLAIM_CHUNK]), policy, report)
     return report
+
+
+def chunk_sender(new_uow: Callable[[], UnitOfWork], mailer: Mailer) -> Callable[[list[int]], tuple[int, int]]:
+    """Sends a digest run's chunk over one connection; (sent, skipped) for the run's record."""
+
+    def send(ids: list[int]) -> tuple[int, int]:
+        report = send_deliveries(new_uow(), mailer, ids)
+        return report.sent, report.skipped
+
+    return send
 
 
 def _send_chunk(
