@@ -52,7 +52,7 @@
     notifyNone: "Nothing",
     notifyAll: "New follow-up comments",
     notifyReplies: "New replies to my comments",
-    notifyHint: "Enter your e-mail address to be notified.",
+    notifyHint: "Needs your e-mail address.",
     honeypotLabel: "Leave this field empty",
     post: "Post comment",
     postReply: "Post reply",
@@ -1350,13 +1350,14 @@
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       status.classList.remove("eg-error");
+      status.textContent = "";
       if (!email.value.trim() || !email.validity.valid) {
         status.classList.add("eg-error");
         status.textContent = t("badEmail");
         return email.focus();
       }
       const body = { site: SITE, email: email.value.trim(), kind: kind.value === "thread" ? "thread" : "digest" };
-      if (kind.value === "thread") body.page = state.pageKey;
+      if (kind.value === "thread") Object.assign(body, { page: state.pageKey, page_title: state.pageTitle });
       else body.cadence = kind.value;
       submit.disabled = true;
       try {
@@ -1403,8 +1404,8 @@
     els.sort.value = state.sort;
     els.tabAllCount = h("span", { class: "eg-pill" }, "0");
     els.tabInlineCount = h("span", { class: "eg-pill", hidden: true });
-    els.tabAll = h("button", { type: "button", role: "tab", id: ids.tabAll, "aria-controls": ids.panelAll, "aria-selected": "true", onclick: () => selectTab("all"), onkeydown: tabKeys }, t("tabAll"), els.tabAllCount);
-    els.tabInline = h("button", { type: "button", role: "tab", id: ids.tabInline, "aria-controls": ids.panelInline, "aria-selected": "false", tabindex: "-1", onclick: () => selectTab("inline"), onkeydown: tabKeys }, t("tabInline"), els.tabInlineCount);
+    els.tabAll = h("button", { type: "button", role: "tab", id: ids.tabAll, "aria-controls": ids.panelAll, "aria-selected": "true", onclick: () => selectTab("all"), onkeydown: tabKeys }, t("tabAll"), " ", els.tabAllCount);
+    els.tabInline = h("button", { type: "button", role: "tab", id: ids.tabInline, "aria-controls": ids.panelInline, "aria-selected": "false", tabindex: "-1", onclick: () => selectTab("inline"), onkeydown: tabKeys }, t("tabInline"), " ", els.tabInlineCount);
     els.threadStatus = h("p", { class: "eg-muted eg-loading" }, t("loading"));
     els.retry = h("button", { type: "button", class: "eg-btn", hidden: true, onclick: () => loadThread() }, t("retry"));
     els.thread = h("ol", { class: "eg-thread" });
@@ -1418,7 +1419,7 @@
     els.panelAll = h("div", { role: "tabpanel", id: ids.panelAll, "aria-labelledby": ids.tabAll }, els.threadStatus, els.retry, els.thread, els.empty, els.more);
     els.inlineStatus = h("p", { class: "eg-muted", hidden: true });
     els.inlineEmpty = h("p", { class: "eg-empty", hidden: true }, t("inlineEmpty"));
-    els.inlineList = h("ol", { class: "eg-thread eg-inline-list" });
+    els.inlineList = h("ol", { class: "eg-inline-list" });
     els.panelInline = h("div", { role: "tabpanel", id: ids.panelInline, "aria-labelledby": ids.tabInline, hidden: true }, els.inlineStatus, els.inlineEmpty, els.inlineList);
     const bell = subscribePanel();
     const mainForm = commentForm({ onPosted: (c) => { addTopLevel(c); focusComment(c.id); } });
@@ -1441,7 +1442,7 @@
         h(
           "div",
           { class: "eg-tabsrow" },
-          h("div", { role: "tablist", class: "eg-tabs", "aria-label": t("commentsHeading", { n: 2 }) }, els.tabAll, els.tabInline),
+          h("div", { role: "tablist", class: "eg-tabs", "aria-labelledby": ids.heading }, els.tabAll, els.tabInline),
           h("div", { class: "eg-sort" }, h("label", { for: els.sort.id }, t("sortLabel")), els.sort),
         ),
         els.panelAll,
@@ -1497,6 +1498,7 @@
       els.reactionStatus.textContent = errorText(err);
     }
     await Promise.all([loadThread(), loadPassageCounts()]);
+    if (state.inline === null) loadInline(); // the tab shows its count before it is opened
     const target = /^#engagement-comment-(\d+)$/.exec(location.hash);
     if (target) focusComment(Number(target[1]));
     window.EngagementWidget.ready = true;
