@@ -23,6 +23,7 @@ from engagement.web import (
     subscriptions,
     votes,
 )
+from engagement.web import demo as demo_pages
 from engagement.web.cors import SiteCORS, SiteOrigins
 from engagement.web.metrics import MetricsMiddleware, WebMetrics
 from engagement.web.middleware import BodyLimit, SecurityHeaders
@@ -76,6 +77,8 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     )
     for module in routers:
         app.include_router(module.router)
+    if demo:
+        app.include_router(demo_pages.router)
     # Outermost last: metrics see every answer, the size limit runs before anything reads.
     app.add_middleware(SiteCORS, origins=app.state.origins)
     app.add_middleware(SecurityHeaders)
