@@ -105,7 +105,5 @@ def _part(message: EmailMessage, subtype: str) -> str | None:
 
 def _https_link(header: str) -> str | None:
     """The http(s) URL among a List-Unsubscribe header's ``<…>`` entries."""
-    for link in re.findall(r"<([^>]+)>", header):
-        if link.startswith(("https://", "http://")):
-            return link
-    return None
+    links: list[str] = re.findall(r"<([^>]+)>", header)
+    return next((link for link in links if link.startswith(("https://", "http://"))), None)
