@@ -1,14 +1,36 @@
-"""Fixtures for the delivery tests: an SMTP sink, a mailer aimed at it, confirmed subscribers."""
+"""Fixtures for the delivery tests: an SMTP sink, a mailer aimed at it, a real worker on Redis.
+
+This conftest replaces the root one as the module named ``conftest`` while it loads, so it
+cannot import from it: the Redis URL and the skip-or-fail rule are restated here.
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
 from mailsink import MailSink
 
-from engagement.core import Core
+from engagement.config import Settings
+from engagement.core import Core, build_core
 from engagement.mail.mailer import Mailer, build_mailer
+from workers import handoff, make_celery
+
+REDIS_URL = os.environ.get("ENGAGEMENT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def missing_service(what: str, why: str) -> None:
+    """Skip (developer machine) or fail (CI) a test whose service is not there."""
+    message = f"{what} is not available: {why}"
+    if os.environ.get("ENGAGEMENT_REQUIRE_SERVICES") == "1":
+        pytest.fail(message + " (ENGAGEMENT_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture
@@ -26,3 +48,55 @@ def mailer(core: Core, sink: MailSink) -> Mailer:
         update={"smtp_url": sink.url, "smtp_rate_per_second": 10_000.0, "delivery_retry_seconds": 10.0}
     )
     return build_mailer(settings, core.keys)
+
+
+@dataclass
+class Live:
+    """A real worker (threads) on the real Redis, over the test's database, with a real clock."""
+
+    core: Core
+    app: Any
+    worker: Any
+
+
+@pytest.fixture
+def redis_broker() -> Iterator[tuple[str, str]]:
+    """The shared Redis with a key prefix of this test's own, cleaned up afterwards."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        missing_service("Redis", str(exc))
+    prefix = f"engagement-test-{secrets.token_hex(4)}:"
+    try:
+        yield REDIS_URL, prefix
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        # kombu's own bookkeeping keys carry the prefix too; nothing else is touched.
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+def live_settings(core: Core, sink: MailSink, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "smtp_url": sink.url,
+        "smtp_rate_per_second": 10_000.0,
+        "notify_window_seconds": 0,
+        "delivery_retry_seconds": 0.5,
+        "delivery_lease_seconds": 2.0,
+    }
+    values.update(overrides)
+    return core.settings.model_copy(update=values)
+
+
+@pytest.fixture
+def live(core: Core, site, sink: MailSink, redis_broker) -> Iterator[Live]:
+    url, prefix = redis_broker
+    settings = live_settings(core, sink, broker_url=url)
+    worker_core = build_core(settings)
+    app = make_celery(settings, core=worker_core, key_prefix=prefix)
+    worker_core.on_commit = handoff(app)
+    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30) as w:
+        yield Live(worker_core, app, w)
+    worker_core.dispose()

@@ -1,0 +1,145 @@
+"""The tasks: each takes ids, borrows the process's core and mailer, and calls one core function.
+
+Every task is idempotent, so a duplicate (a redelivery after a worker died, beat firing
+twice, the sweep overlapping a hand-off) finds its work done and does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+import structlog
+from celery import Task
+
+from engagement.core import Core
+from engagement.mail.mailer import Mailer
+from engagement.services.deliveries import due_deliveries
+from engagement.services.digests import CHUNK_SIZE, due_digests, send_digest
+from engagement.services.relay import RelayResult, flush_notifications, relay_events, sweep_unrelayed
+from engagement.services.sending import chunk_sender, send_deliveries
+
+if TYPE_CHECKING:
+    from workers.app import EngagementCelery
+
+AnyTask = Task[Any, Any]
+log = structlog.get_logger(__name__)
+SEND_BATCH = 200  # deliveries per send task: one SMTP connection each
+FLUSH_CHUNK = 1000
+SWEEP_CHUNK = 200
+SWEEP_AGE_SECONDS = 10.0  # younger events are still on their way from the hand-off
+RESUME_GRACE_SECONDS = 60.0  # a due delivery untouched this long lost its task
+# A database that is briefly away (restart, lock timeout) is waited for, a few times.
+TRANSIENT_DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+def register(app: EngagementCelery) -> None:
+    """Define the tasks on ``app`` (each app its own: tests run several apps in one process)."""
+    for func, queue in TASKS:
+        app.task(
+            bind=True,
+            name=f"engagement.{func.__name__}",
+            queue=queue,
+            autoretry_for=TRANSIENT_DATABASE_ERRORS,
+            retry_backoff=2,
+            retry_backoff_max=60,
+            max_retries=8,
+        )(func)
+
+
+def _resources(task: AnyTask) -> tuple[Core, Mailer]:
+    app: EngagementCelery = task.app  # type: ignore[assignment]
+    return app.resources.get()
+
+
+def _dispatch(task: AnyTask, delivery_ids: Sequence[int]) -> None:
+    ids = list(delivery_ids)
+    for start in range(0, len(ids), SEND_BATCH):
+        task.app.send_task("engagement.send", args=[ids[start : start + SEND_BATCH]], queue="send")
+
+
+def _flush_due(task: AnyTask) -> None:
+    core, _ = _resources(task)
+    while True:
+        ids = flush_notifications(core.uow(), limit=FLUSH_CHUNK)
+        _dispatch(task, ids)  # each chunk leaves as soon as it is committed
+        if len(ids) < FLUSH_CHUNK:
+            return
+
+
+def _after_relay(task: AnyTask, result: RelayResult) -> None:
+    _dispatch(task, result.deliveries)
+    if result.notify_due:
+        _flush_due(task)
+
+
+def relay(task: AnyTask, event_ids: list[int]) -> None:
+    """Relay events handed over right after their commit."""
+    core, _ = _resources(task)
+    window = core.settings.notify_window_seconds
+    _after_relay(task, relay_events(core.uow(), event_ids, window_seconds=window))
+
+
+def sweep(task: AnyTask, older_than_seconds: float = SWEEP_AGE_SECONDS) -> None:
+    """Relay events whose hand-off was lost (broker down, worker killed)."""
+    core, _ = _resources(task)
+    window = core.settings.notify_window_seconds
+    while True:
+        result = sweep_unrelayed(
+            core.uow(), older_than_seconds=older_than_seconds, window_seconds=window, limit=SWEEP_CHUNK
+        )
+        if result.relayed:
+            log.info("outbox.swept", relayed=result.relayed)
+        _after_relay(task, result)
+        if result.relayed < SWEEP_CHUNK:
+            return
+
+
+def flush(task: AnyTask) -> None:
+    """Send the coalescing windows that fell due."""
+    _flush_due(task)
+
+
+def send(task: AnyTask, delivery_ids: list[int]) -> None:
+    """Send a batch of deliveries over one connection; schedule the retries it asks for."""
+    core, mailer = _resources(task)
+    report = send_deliveries(core.uow(), mailer, delivery_ids)
+    if report.retry_at is not None:
+        # The fast path back; should this message be lost, the resume sweep finds the rows.
+        delay = max(0.0, (report.retry_at - core.clock()).total_seconds())
+        task.app.send_task("engagement.send", args=[report.retry_ids], countdown=delay, queue="send")
+
+
+def resume(task: AnyTask, grace_seconds: float = RESUME_GRACE_SECONDS) -> None:
+    """Hand out again the deliveries that are due but whose task was lost."""
+    core, _ = _resources(task)
+    _dispatch(task, due_deliveries(core.uow(), grace_seconds=grace_seconds))
+
+
+def digest_tick(task: AnyTask) -> None:
+    """Start the digest of every site whose period just ended."""
+    core, _ = _resources(task)
+    for site_key, period in due_digests(core.uow()):
+        task.app.send_task("engagement.digest", args=[site_key, period], queue="digest")
+
+
+def digest(task: AnyTask, site_key: str, period: str) -> None:
+    """Run (or resume) one site's digest for its latest period."""
+    core, mailer = _resources(task)
+    settings = core.settings
+    # The run's lease outlives a chunk even at a low sending rate.
+    lease = max(settings.delivery_lease_seconds, 2 * CHUNK_SIZE / settings.smtp_rate_per_second)
+    report = send_digest(core.uow(), site_key, period, chunk_sender(core.uow, mailer), lease_seconds=lease)
+    log.info("digest.run", site=site_key, period=period, sent=report.sent, busy=report.busy)
+
+
+TASKS: tuple[tuple[Callable[..., None], str], ...] = (
+    (relay, "relay"),
+    (sweep, "relay"),
+    (flush, "relay"),
+    (send, "send"),
+    (resume, "send"),
+    (digest_tick, "digest"),
+    (digest, "digest"),
+)
