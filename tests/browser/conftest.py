@@ -101,6 +101,7 @@ def start_engagement(data_dir: Path, publisher_origin: str, **overrides: object)
             support_url="https://www.patreon.com/dailyexample",
         ),
         "queued": SiteChanges(name="The Careful Gazette", origins=[publisher_origin], moderation="all"),
+        "hasty": SiteChanges(name="The Hasty Herald", origins=[publisher_origin], edit_window_seconds=3),
         # Everything a publisher types is text to the widget, never markup.
         "evil": SiteChanges(
             name="<img src=x onerror=alert('site')>",
@@ -128,9 +129,9 @@ def start_engagement(data_dir: Path, publisher_origin: str, **overrides: object)
 
 
 class _PublisherHandler(http.server.BaseHTTPRequestHandler):
-    """Serves tests/browser/pages/*.html with the engagement server's URL filled in."""
+    """Serves tests/browser/pages/*.html with an engagement server's URL filled in (``?server=``)."""
 
-    engagement_url = ""
+    servers: dict[str, str]
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -141,7 +142,7 @@ class _PublisherHandler(http.server.BaseHTTPRequestHandler):
             return
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         body = Template(template.read_text()).safe_substitute(
-            engagement=self.engagement_url,
+            engagement=self.servers[query.get("server", "main")],
             site=query.get("site", "daily"),
             theme=query.get("theme", ""),
             limit=query.get("limit", "20"),
@@ -161,6 +162,7 @@ class _PublisherHandler(http.server.BaseHTTPRequestHandler):
 class Publisher:
     url: str
     server: http.server.ThreadingHTTPServer
+    servers: dict[str, str]
 
     def page(self, name: str = "article.html", **query: str) -> str:
         """A page URL; ``t`` (the test's name) gives every test its own thread."""
@@ -182,13 +184,28 @@ def engagement(tmp_path_factory: pytest.TempPathFactory, publisher_port: int) ->
 
 @pytest.fixture(scope="session")
 def publisher(engagement: EngagementServer, publisher_port: int) -> Iterator[Publisher]:
-    handler = type("Handler", (_PublisherHandler,), {"engagement_url": engagement.url})
+    servers = {"main": engagement.url}
+    handler = type("Handler", (_PublisherHandler,), {"servers": servers})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", publisher_port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Publisher(f"http://127.0.0.1:{publisher_port}", server)
+    yield Publisher(f"http://127.0.0.1:{publisher_port}", server, servers)
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def limited(tmp_path_factory: pytest.TempPathFactory, publisher: Publisher) -> Iterator[EngagementServer]:
+    """A second server with rate limits on (two comments a minute); pages use it with ``server=limited``."""
+    server = start_engagement(
+        tmp_path_factory.mktemp("limited"),
+        publisher.url,
+        rate_limits_enabled=True,
+        comment_rate_limit="2/minute",
+    )
+    publisher.servers["limited"] = server.url
+    yield server
+    server.stop()
 
 
 @pytest.fixture

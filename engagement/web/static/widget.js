@@ -685,10 +685,12 @@
     }
     const mine = tokens.get(c.id);
     if (mine) {
-      bar.append(
-        h("button", { type: "button", class: "eg-link", onclick: () => openEdit(c, bar) }, t("edit")),
-        h("button", { type: "button", class: "eg-link eg-danger", onclick: () => askDelete(c, bar) }, t("del")),
-      );
+      const edit = h("button", { type: "button", class: "eg-link", onclick: () => openEdit(c, bar) }, t("edit"));
+      const del = h("button", { type: "button", class: "eg-link eg-danger", onclick: () => askDelete(c, bar) }, t("del"));
+      bar.append(edit, del);
+      // The server refuses once the edit window closes: the buttons go at that moment too.
+      const left = mine.expires - Date.now();
+      if (left < 2 ** 31 - 1) setTimeout(() => (edit.remove(), del.remove()), left);
     }
     return bar;
   }
