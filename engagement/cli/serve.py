@@ -1,0 +1,59 @@
+"""``engagement serve``: the web process (the HTTP API, the widget, the subscriber pages) on uvicorn."""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+
+import click
+import uvicorn
+
+from engagement.cli._app import CliState, pass_state
+from engagement.web import create_app
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port.")
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies whose X-Forwarded-For/-Proto are trusted (the client address feeds rate limits).",
+)
+@pass_state
+def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str) -> None:
+    """Serve the HTTP API, widget.js, count.js and the subscriber and moderation pages.
+
+    One process; run several behind a proxy to scale. The database must be migrated
+    (`engagement db upgrade`), and a worker and beat must run for mail to leave.
+    """
+    settings = state.settings
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_level=settings.log_level,
+        server_header=False,
+    )
+    run_server(uvicorn.Server(config))
+
+
+def run_server(server: uvicorn.Server) -> None:
+    """Run until Ctrl-C or SIGTERM, shut down gracefully, and return (exit status 0).
+
+    uvicorn catches both signals, drains its connections, then raises the signal again
+    under the handler it found at start; a handler that merely returns lets us finish.
+    """
+    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _ignore(_signum: int, _frame: FrameType | None) -> None:
+    """Stand in for the default handlers while uvicorn owns shutdown."""

@@ -1,0 +1,74 @@
+"""`engagement serve` and `engagement demo` as a user runs them: real processes on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ENGAGEMENT = str(Path(sys.executable).with_name("engagement"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def environment(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGEMENT_")}
+    env["ENGAGEMENT_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"the process stopped early ({process.returncode}):\n{output}")
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    pytest.fail(f"{url} did not answer within {timeout} s")
+
+
+def stop(process: subprocess.Popen, sig: int) -> str:
+    process.send_signal(sig)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        pytest.fail(f"the process did not stop on {signal.Signals(sig).name}:\n{output}")
+    return output
+
+
+@pytest.mark.slow
+def test_serve_answers_and_stops_on_sigterm(tmp_path):
+    env = environment(tmp_path)
+    subprocess.run([ENGAGEMENT, "db", "upgrade"], env=env, check=True, capture_output=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [ENGAGEMENT, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/healthz", process).json() == {"status": "ok"}
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert ready.json()["database"] is True
+        assert httpx.get(f"http://127.0.0.1:{port}/demo/article", timeout=5).status_code == 404
+    finally:
+        output = stop(process, signal.SIGTERM)
+    assert process.returncode == 0, output
