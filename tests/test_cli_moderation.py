@@ -77,6 +77,17 @@ def test_approve_reject_and_spam(cli, core):
     assert f"Comment {2}" in cli("moderation", "queue", "daily", "--spam").stdout
 
 
+def test_an_approval_is_handed_to_the_relay_at_once(cli, core, data_dir):
+    comment = _post(core, "Worth announcing.")
+
+    assert cli("moderation", "approve", str(comment)).exit_code == 0
+
+    # The embedded broker is a folder: the relay task for the new outbox event waits there.
+    queued = [path.read_text() for path in (data_dir / "broker" / "queue").iterdir()]
+    assert len(queued) == 1
+    assert "engagement.relay" in queued[0]
+
+
 def test_moderating_twice_is_a_conflict_and_unknown_is_not_found(cli, core):
     comment = _post(core, "Once is enough.")
     cli("moderation", "approve", str(comment))

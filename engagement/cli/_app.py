@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
@@ -61,6 +62,25 @@ class CliState:
             self._core = None
 
 
+def relay_handoff(settings: Settings) -> OnCommit:
+    """Hand committed outbox events to the relay at once, as the web process does.
+
+    The Celery app is built on the first commit that wrote events, so commands that write
+    none never load Celery. If the broker is down, the sweep relays the events later.
+    """
+    hand_over: OnCommit | None = None
+
+    def on_commit(event_ids: Sequence[int]) -> None:
+        nonlocal hand_over
+        if hand_over is None:
+            from workers import handoff, make_celery
+
+            hand_over = handoff(make_celery(settings))
+        hand_over(event_ids)
+
+    return on_commit
+
+
 class EngagementGroup(click.Group):
     """Turns what the core raises on purpose into a clear line and an exit code, never a trace."""
 
@@ -89,7 +109,8 @@ def main(ctx: click.Context) -> None:
     Settings come from ENGAGEMENT_* environment variables (see the README).
     """
     if ctx.obj is None:
-        ctx.obj = CliState(load_settings())
+        settings = load_settings()
+        ctx.obj = CliState(settings, on_commit=relay_handoff(settings))
     ctx.call_on_close(ctx.obj.close)
 
 
