@@ -80,11 +80,7 @@ class EngagementServer:
         self.core.dispose()
 
 
-def start_engagement(data_dir: Path, publisher_origin: str, **overrides: object) -> EngagementServer:
-    from engagement.web import create_app
-
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+def _core(data_dir: Path, url: str, **overrides: object) -> Core:
     settings = load_settings(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'engagement.db'}",
@@ -94,6 +90,28 @@ def start_engagement(data_dir: Path, publisher_origin: str, **overrides: object)
     )
     core = build_core(settings)
     Base.metadata.create_all(core.engine)
+    return core
+
+
+def _serve(core: Core, port: int, *, demo: bool = False) -> EngagementServer:
+    """Run create_app over ``core`` on a loopback port in a thread, until stop()."""
+    from engagement.web import create_app
+
+    app = create_app(core.settings, core, demo=demo)
+    server = _ThreadedUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the engagement server did not start")
+        time.sleep(0.02)
+    return EngagementServer(core.settings.base_url, core, core.settings.data_dir, server, thread)
+
+
+def start_engagement(data_dir: Path, publisher_origin: str, **overrides: object) -> EngagementServer:
+    port = free_port()
+    core = _core(data_dir, f"http://127.0.0.1:{port}", **overrides)
     changes = {
         "daily": SiteChanges(
             name="The Daily Example",
@@ -116,16 +134,7 @@ def start_engagement(data_dir: Path, publisher_origin: str, **overrides: object)
     }
     for key, change in changes.items():
         add_site(core.uow(), key, change)
-    app = create_app(settings, core)
-    server = _ThreadedUvicorn(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the engagement server did not start")
-        time.sleep(0.02)
-    return EngagementServer(url, core, data_dir, server, thread)
+    return _serve(core, port)
 
 
 class _PublisherHandler(http.server.BaseHTTPRequestHandler):
@@ -204,6 +213,19 @@ def limited(tmp_path_factory: pytest.TempPathFactory, publisher: Publisher) -> I
         comment_rate_limit="2/minute",
     )
     publisher.servers["limited"] = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngagementServer]:
+    """The demo's app (its article, listing and mailbox) with the demo's seeded discussion."""
+    from engagement.demo import seed_demo
+
+    port = free_port()
+    core = _core(tmp_path_factory.mktemp("demo"), f"http://127.0.0.1:{port}")
+    seed_demo(core, core.settings.base_url)
+    server = _serve(core, port, demo=True)
     yield server
     server.stop()
 

@@ -9,13 +9,16 @@ from playwright.sync_api import Locator, Page
 from engagement.services.comments import PostComment, PostedComment, post_comment
 from engagement.services.votes import vote
 
-READY = "window.EngagementWidget && window.EngagementWidget.ready === true"
+
+def wait_ready(page: Page) -> None:
+    """Wait until the widget has drawn its thread (a DOM mark: no script eval, which a CSP forbids)."""
+    page.wait_for_selector("#engagement-thread[data-engagement-ready]", state="attached", timeout=15_000)
 
 
 def open_widget(page: Page, url: str) -> Page:
     """Load a publisher page and wait until the widget has drawn its thread."""
     page.goto(url)
-    page.wait_for_function(READY, timeout=15_000)
+    wait_ready(page)
     return page
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from browser.support import open_widget, page_key, post_comment_ui, seed
+from browser.support import open_widget, page_key, post_comment_ui, seed, wait_ready
 from engagement.services.public import Anchor
 from engagement.services.threads import ThreadQuery, list_thread
 
@@ -83,7 +83,7 @@ def test_feedback_on_a_marked_passage(page, publisher, engagement, no_dialogs, p
 
     # After a reload the badge counts it from the server.
     page.reload()
-    page.wait_for_function("window.EngagementWidget.ready")
+    wait_ready(page)
     expect(page.locator('[data-engagement-passage="budget"] .eg-badge')).to_have_text("1")
     expect(page.locator('[data-engagement-passage="vote"] .eg-badge')).to_have_text("+")
 
@@ -127,7 +127,7 @@ def test_feedback_on_a_text_selection(page, publisher, engagement, no_dialogs, p
 
     # Listed in the tab with its quote; "Show in article" wraps the quote in <mark> and scrolls to it.
     page.reload()
-    page.wait_for_function("window.EngagementWidget.ready")
+    wait_ready(page)
     page.get_by_role("tab", name="Inline Feedbacks").click()
     item = page.locator(".eg-inline-list > .eg-comment")
     expect(item.locator(".eg-anchor q")).to_have_text("delivery vans will no longer reach them")

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.support import READY, main_form, open_widget, post_comment_ui
+from browser.support import main_form, open_widget, post_comment_ui, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def test_edit_and_delete_go_when_the_window_closes(page, publisher):
         }"""
     )
     page.reload()
-    page.wait_for_function(READY)
+    wait_ready(page)
     mine = page.locator(".eg-thread > .eg-comment > .eg-card").first
     mine.get_by_role("button", name="Edit", exact=True).click()
     mine.get_by_role("button", name="Save").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from browser.support import READY, open_widget
+from browser.support import open_widget, wait_ready
 from engagement.services.reactions import react
 
 pytestmark = pytest.mark.browser
@@ -36,7 +36,7 @@ def test_react_change_and_remove(page, publisher, engagement, page_errors):
     expect(like.locator(".eg-rcount")).to_have_text("0")
 
     page.reload()
-    page.wait_for_function(READY)
+    wait_ready(page)
     expect(love).to_have_attribute("aria-pressed", "true")
 
     # Pressing one's own reaction again removes it, from the keyboard too.
@@ -65,6 +65,6 @@ def test_strings_can_be_overridden(page, publisher):
 
 def test_a_site_that_does_not_exist_says_so(page, publisher):
     page.goto(publisher.page(t="no-site", site="nosuchsite"))
-    page.wait_for_function(READY)
+    wait_ready(page)
     expect(page.locator(".eg-loading")).to_contain_text("The comments could not be loaded.")
     expect(page.get_by_role("button", name="Try again")).to_be_visible()

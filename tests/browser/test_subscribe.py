@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from browser.support import main_form, open_widget, post_comment_ui
+from browser.support import main_form, open_widget, post_comment_ui, wait_ready
 from engagement.models import Subscriber, Subscription
 
 pytestmark = pytest.mark.browser
@@ -36,7 +36,7 @@ def test_notify_of_while_commenting_asks_to_confirm(page, publisher, engagement,
     assert wishes(engagement, "reader@example.org") == [("replies", None, False)]
     # The address is remembered in this browser for the next comment, never shown in the thread.
     page.reload()
-    page.wait_for_function("window.EngagementWidget.ready")
+    wait_ready(page)
     expect(main_form(page).get_by_label("E-mail")).to_have_value("reader@example.org")
     expect(page.locator(".eg-widget")).not_to_contain_text("reader@example.org")
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from browser.support import card, comment, main_form, open_widget, post_comment_ui, seed, seed_votes
+from browser.support import (
+    card,
+    comment,
+    main_form,
+    open_widget,
+    post_comment_ui,
+    seed,
+    seed_votes,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +55,7 @@ def test_post_reply_vote_edit_and_delete(page, publisher, no_dialogs, page_error
     down.click()
     expect(first.locator(".eg-score")).to_have_text("-1")
     page.reload()
-    page.wait_for_function("window.EngagementWidget.ready")
+    wait_ready(page)
     first_id = comment(page, "The quay deserves this.").get_attribute("data-id")
     first = page.locator(f"#engagement-comment-{first_id} > .eg-card")
     expect(first.locator(".eg-score")).to_have_text("-1")
@@ -76,7 +85,7 @@ def test_post_reply_vote_edit_and_delete(page, publisher, no_dialogs, page_error
     reply.get_by_role("button", name="Yes, delete").click()
     expect(page.locator(".eg-replies .eg-comment")).to_have_count(0)
     page.reload()
-    page.wait_for_function("window.EngagementWidget.ready")
+    wait_ready(page)
     expect(page.locator(".eg-thread .eg-body", has_text="What about deliveries?")).to_have_count(0)
 
 

@@ -3,8 +3,10 @@
  *   <span data-engagement-count="https://news.example.org/2026/11/harbour"></span>
  *   <script src="https://comments.example.org/count.js" data-site="KEY" async></script>
  *
- * The attribute names the page (URL, path or data-page-id); empty means the enclosing link's
- * target. data-engagement-format="reactions" shows reactions instead of comments.
+ * The attribute names the page (URL, path or data-page-id). Empty means the link the element
+ * sits in, else the first link of its list item, row or article, else this page.
+ * The element gets the bare number; data-engagement-format="reactions" counts reactions instead,
+ * and data-engagement-text writes a phrase ("3 comments", strings overridable) instead of a number.
  */
 (() => {
   "use strict";
@@ -35,7 +37,11 @@
 
   /** The page an element counts for, without its fragment (one page, one key). */
   function refOf(el) {
-    let ref = el.getAttribute("data-engagement-count") || el.closest("a[href]")?.href || location.href;
+    let ref =
+      el.getAttribute("data-engagement-count") ||
+      el.closest("a[href]")?.href ||
+      el.closest("li, tr, article")?.querySelector("a[href]")?.href ||
+      location.href;
     const hash = ref.indexOf("#");
     if (hash >= 0) ref = ref.slice(0, hash);
     return ref || "/";
@@ -70,7 +76,9 @@
       const found = counts[refOf(el)] || { comments: 0, reactions: 0 };
       const kind = el.getAttribute("data-engagement-format") === "reactions" ? "reactions" : "comments";
       const n = Number(found[kind]) || 0;
-      el.textContent = format(kind === "reactions" ? "countReactions" : "countComments", n);
+      el.textContent = el.hasAttribute("data-engagement-text")
+        ? format(kind === "reactions" ? "countReactions" : "countComments", n)
+        : String(n);
       el.setAttribute("data-engagement-value", String(n));
     }
     document.dispatchEvent(new CustomEvent("engagement:counts", { detail: counts }));

@@ -1504,6 +1504,7 @@
     const target = /^#engagement-comment-(\d+)$/.exec(location.hash);
     if (target) focusComment(Number(target[1]));
     window.EngagementWidget.ready = true;
+    root.setAttribute("data-engagement-ready", "true"); // for CSS, and for tests under a strict CSP
     root.dispatchEvent(new CustomEvent("engagement:ready", { bubbles: true }));
   }
 
