@@ -10,7 +10,7 @@ from browser.support import open_widget
 pytestmark = pytest.mark.browser
 
 
-def test_demo_article_shows_the_seeded_discussion(page, demo, no_dialogs, page_errors):
+def test_demo_article_shows_the_seeded_discussion(page, demo, tmp_path, no_dialogs, page_errors):
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     open_widget(page, demo.url + "/demo/article")
@@ -33,6 +33,7 @@ def test_demo_article_shows_the_seeded_discussion(page, demo, no_dialogs, page_e
     # The widget's stylesheet loaded under the article's CSP (style-src 'self').
     assert page.locator(".eg-widget").evaluate("el => getComputedStyle(el).borderRadius") != "0px"
     assert violations == []
+    page.screenshot(path=tmp_path / "demo-article.png", full_page=True)
 
 
 def test_demo_listing_fills_its_counts(page, demo, page_errors):

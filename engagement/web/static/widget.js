@@ -583,13 +583,16 @@
   }
 
   function anchorBlock(c) {
-    const quote = quoteOf(c.anchor);
     if (!c.anchor || isDeleted(c)) return null;
+    const quote = quoteOf(c.anchor);
+    // A passage without a quote is shown by its own words, as the article has them now.
+    const passage = c.anchor.passage && document.querySelector(passageSelector(c.anchor.passage));
+    const words = quote?.exact || (passage ? textIndex(passage).text.trim().slice(0, 300) : "");
     return h(
       "div",
       { class: "eg-anchor" },
       h("span", { class: "eg-anchor-label" }, t("onPassage")),
-      quote?.exact ? h("q", {}, quote.exact) : null,
+      words ? h("q", {}, words) : null,
       h("button", { type: "button", class: "eg-link", onclick: () => showInArticle(c.anchor) }, t("showInArticle")),
     );
   }
