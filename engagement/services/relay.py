@@ -35,22 +35,19 @@ class RelayResult:
     relayed: int = 0
     deliveries: list[int] = field(default_factory=list)
     notify_due: bool = False
+    seen: int = 0  # events the sweep looked at (relayed or not)
 
 
 def relay_events(uow: UnitOfWork, event_ids: Sequence[int], *, window_seconds: int) -> RelayResult:
-    """Relay the given events (those not relayed yet; others are skipped)."""
-    if not event_ids:
-        return RelayResult()
-    with uow:
-        stmt = (
-            sa.select(OutboxEvent)
-            .where(OutboxEvent.id.in_(list(event_ids)), OutboxEvent.relayed_at.is_(None))
-            .order_by(OutboxEvent.id)
-            .with_for_update(skip_locked=True)
-        )
-        result = _relay(uow, uow.session.scalars(stmt).all(), window_seconds)
-        uow.commit()
-        return result
+    """Relay the given events, each in its own transaction; relayed or locked ones are skipped.
+
+    One transaction per event keeps a bad event from holding up the others, without
+    savepoints (which on SQLite would read before writing and fail under a concurrent writer).
+    """
+    result = RelayResult()
+    for event_id in sorted(set(event_ids)):
+        _relay_one(uow, event_id, window_seconds, result)
+    return result
 
 
 def sweep_unrelayed(
@@ -59,10 +56,11 @@ def sweep_unrelayed(
     """Relay events that waited longer than ``older_than_seconds`` (their hand-off was lost)."""
     with uow:
         cutoff = uow.now() - timedelta(seconds=older_than_seconds)
-        events = claim_unrelayed(uow.session, older_than=cutoff, limit=limit)
-        result = _relay(uow, events, window_seconds)
-        uow.commit()
-        return result
+        ids = [event.id for event in claim_unrelayed(uow.session, older_than=cutoff, limit=limit)]
+        uow.rollback()  # only the ids: each event is locked again, on its own, while relayed
+    result = relay_events(uow, ids, window_seconds=window_seconds)
+    result.seen = len(ids)
+    return result
 
 
 def flush_notifications(uow: UnitOfWork, *, limit: int = 1000) -> list[int]:
@@ -73,26 +71,41 @@ def flush_notifications(uow: UnitOfWork, *, limit: int = 1000) -> list[int]:
         return ids
 
 
-def _relay(uow: UnitOfWork, events: Sequence[OutboxEvent], window_seconds: int) -> RelayResult:
-    result = RelayResult()
-    now = uow.now()
-    for event in events:
+def _relay_one(uow: UnitOfWork, event_id: int, window_seconds: int, result: RelayResult) -> None:
+    with uow:
+        stmt = (
+            sa.select(OutboxEvent)
+            .where(OutboxEvent.id == event_id, OutboxEvent.relayed_at.is_(None))
+            .with_for_update(skip_locked=True)
+        )
+        event = uow.session.scalars(stmt).one_or_none()
+        if event is None:
+            return  # relayed already, or another relay holds it right now
+        now = uow.now()
         if event.attempts >= MAX_EVENT_ATTEMPTS:
             log.error("outbox.gave_up", event_id=event.id, kind=event.kind, error=event.last_error)
             event.relayed_at = now
-            continue
+            uow.commit()
+            return
+        found = RelayResult()
         try:
-            # A savepoint per event: one bad event is recorded and retried, the others go on.
-            with uow.session.begin_nested():
-                _handle(uow.session, event, now, window_seconds, result)
-                event.relayed_at = now
+            _handle(uow.session, event, now, window_seconds, found)
+            event.relayed_at = now
+            uow.commit()
         except Exception as exc:
-            log.exception("outbox.relay_failed", event_id=event.id, kind=event.kind)
-            event.attempts += 1
-            event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            continue
-        result.relayed += 1
-    return result
+            log.exception("outbox.relay_failed", event_id=event_id)
+            uow.rollback()
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            uow.session.execute(
+                sa.update(OutboxEvent)
+                .where(OutboxEvent.id == event_id)
+                .values(attempts=OutboxEvent.attempts + 1, last_error=error)
+            )
+            uow.commit()
+            return
+    result.relayed += 1
+    result.deliveries += found.deliveries
+    result.notify_due = result.notify_due or found.notify_due
 
 
 def _handle(
