@@ -28,6 +28,7 @@ from engagement.web.cors import SiteCORS, SiteOrigins
 from engagement.web.metrics import MetricsMiddleware, WebMetrics
 from engagement.web.middleware import BodyLimit, SecurityHeaders
 from engagement.web.templating import make_templates
+from workers import handoff, make_celery
 
 DESCRIPTION = """Reader engagement for publishers: reactions, threaded comments, inline feedback
 and subscriptions. Errors answer with `{code, reason, field?}`; e-mail addresses never appear in
@@ -35,12 +36,13 @@ any answer. The reader's opaque id travels in the `X-Engagement-Reader` header."
 
 
 def create_app(settings: Settings, core: Core | None = None, *, demo: bool = False) -> FastAPI:
-    """The web app over ``core`` (built from ``settings`` when not given, and disposed at exit).
+    """The web app over ``core``; without one, a core is built from ``settings`` (and disposed
+    at exit) whose commits hand their outbox events to the relay through the broker.
 
     ``demo`` adds the demo's article pages and mail viewer; they exist in no other mode.
     """
     owned = core is None
-    the_core = core if core is not None else build_core(settings)
+    the_core = core if core is not None else build_core(settings, on_commit=handoff(make_celery(settings)))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
