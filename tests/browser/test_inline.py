@@ -182,3 +182,21 @@ def test_selection_across_paragraphs_and_repeated_text(page, publisher, engageme
     item = page.locator(".eg-inline-list > .eg-comment").filter(has_text="Two paragraphs at once.")
     item.get_by_role("button", name="Show in article").click()
     expect(page.locator("mark.eg-mark")).to_have_text(["central station.", "Shop owners"])
+
+
+def test_a_passage_gone_from_the_article_says_so(page, publisher, engagement):
+    url = publisher.page(t="gone")
+    seed(
+        engagement,
+        url,
+        body="About a cut paragraph.",
+        anchor=Anchor(passage="removed", exact="words since edited away"),
+    )
+    open_widget(page, url)
+    page.get_by_role("tab", name="Inline Feedbacks").click()
+    page.locator(".eg-inline-list").get_by_role("button", name="Show in article").click()
+    expect(page.locator(".eg-toast")).to_have_text("That passage is no longer in the article.")
+    expect(page.locator(".eg-widget > [aria-live=polite]")).to_have_text(
+        "That passage is no longer in the article."
+    )
+    expect(page.locator("mark.eg-mark")).to_have_count(0)

@@ -358,15 +358,22 @@
   let root = null;
   let article = null;
   let liveTimer = 0;
+  let toastTimer = 0;
   let THEME = null; // "light" or "dark" when the container forces one
 
-  function announce(message) {
+  /** Say something to screen readers; ``visible`` also shows it for a while (errors, mostly). */
+  function announce(message, visible = false) {
     // Clear first so the same message said twice is read twice.
     els.live.textContent = "";
     clearTimeout(liveTimer);
     liveTimer = setTimeout(() => {
       els.live.textContent = message;
     }, 50);
+    if (!visible) return;
+    els.toast.textContent = message;
+    els.toast.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => (els.toast.hidden = true), 6000);
   }
 
   function indexComments(list, rootComment) {
@@ -421,8 +428,7 @@
     } catch (err) {
       buttons.forEach((b) => (b.disabled = false));
       if (focused) els.reactionList.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
-      announce(errorText(err));
-      els.reactionStatus.textContent = errorText(err);
+      announce(errorText(err), true);
     }
   }
 
@@ -442,7 +448,7 @@
 
   /**
    * A comment form: top level, reply (parent), passage (anchor) or edit (comment).
-   * opts: {parent, anchor, placeholder, submitLabel, onPosted(c), onCancel, autofocus}
+   * opts: {parent, anchor, label, placeholder, submitLabel, onPosted(comment), onCancel}
    */
   function commentForm(opts = {}) {
     const id = nextId();
@@ -550,7 +556,8 @@
         if (data.comment) keepToken(data, text);
         if (code !== 202 && data.comment) opts.onPosted?.(data.comment, status.textContent);
       } catch (err) {
-        const target = { body, "author.name": name, name, "author.email": email, email }[err.field];
+        const fields = { body, name, email, notify, author_name: name, author_email: email };
+        const target = fields[String(err.field).replace("author.", "author_")];
         fail(errorText(err), target);
       } finally {
         submit.disabled = false;
@@ -564,8 +571,8 @@
   function keepToken(data, text) {
     if (!data.edit_token) return;
     const c = data.comment;
-    const until = Date.parse(data.edit_expires_at || c.edit_expires_at || "") ||
-      Date.now() + (state.site?.edit_window_seconds ?? 900) * 1000;
+    // The server counts the window from the comment's creation, a moment before this.
+    const until = Date.now() + (state.site?.edit_window_seconds ?? 900) * 1000;
     tokens.put(c.id, { token: data.edit_token, expires: until, body: text });
   }
 
@@ -612,7 +619,7 @@
           if (pressed) fresh.querySelector(`[data-vote="${pressed}"]`)?.focus();
         }
       } catch (err) {
-        announce(errorText(err));
+        announce(errorText(err), true);
       }
     };
     const disabled = isDeleted(c);
@@ -754,7 +761,7 @@
     const card = bar.closest(".eg-card");
     if (!mine) {
       bar.replaceWith(actions(c, Boolean(bar.closest("[id^='engagement-comment-']"))));
-      return announce(t("windowClosed"));
+      return announce(t("windowClosed"), true);
     }
     const body = card.querySelector(":scope > .eg-body");
     const id = nextId();
@@ -813,7 +820,7 @@
   }
 
   async function doDelete(c, mine, question) {
-    if (!mine) return announce(t("windowClosed"));
+    if (!mine) return announce(t("windowClosed"), true);
     try {
       await api("DELETE", `/api/v1/comments/${c.id}`, { token: mine.token });
       tokens.drop(c.id);
@@ -925,7 +932,7 @@
       const first = state.comments[before];
       if (first) focusComment(first.id);
     } catch (err) {
-      announce(errorText(err));
+      announce(errorText(err), true);
     } finally {
       buttons.forEach((b) => (b.disabled = false));
     }
@@ -1249,7 +1256,7 @@
       passage.classList.add("eg-highlight");
       target = passage;
     }
-    if (!target) return announce(t("passageMissing"));
+    if (!target) return announce(t("passageMissing"), true);
     if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
     target.scrollIntoView({ block: "center", behavior: reduceMotion() ? "auto" : "smooth" });
     target.focus({ preventScroll: true });
@@ -1394,6 +1401,7 @@
   function build() {
     const ids = { heading: nextId(), reactions: nextId(), tabAll: nextId(), tabInline: nextId(), panelAll: nextId(), panelInline: nextId() };
     els.live = h("div", { class: "eg-sr", "aria-live": "polite", role: "status" });
+    els.toast = h("div", { class: "eg-toast", hidden: true, "aria-hidden": "true" });
     els.responses = h("p", { class: "eg-muted eg-responses" });
     els.reactionList = h("div", { class: "eg-reactions", role: "group", "aria-labelledby": ids.reactions });
     els.reactionStatus = h("p", { class: "eg-status", "aria-live": "polite" });
@@ -1453,6 +1461,7 @@
         els.panelAll,
         els.panelInline,
         els.live,
+        els.toast,
       ),
     );
   }
