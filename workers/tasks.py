@@ -16,7 +16,7 @@ from celery import Task
 from engagement.core import Core
 from engagement.mail.mailer import Mailer
 from engagement.services.deliveries import due_deliveries
-from engagement.services.digests import CHUNK_SIZE, due_digests, send_digest
+from engagement.services.digests import due_digests, run_lease_seconds, send_digest
 from engagement.services.relay import RelayResult, flush_notifications, relay_events, sweep_unrelayed
 from engagement.services.sending import chunk_sender, send_deliveries
 
@@ -127,9 +127,7 @@ def digest_tick(task: AnyTask) -> None:
 def digest(task: AnyTask, site_key: str, period: str) -> None:
     """Run (or resume) one site's digest for its latest period."""
     core, mailer = _resources(task)
-    settings = core.settings
-    # The run's lease outlives a chunk even at a low sending rate.
-    lease = max(settings.delivery_lease_seconds, 2 * CHUNK_SIZE / settings.smtp_rate_per_second)
+    lease = run_lease_seconds(core.settings)
     report = send_digest(core.uow(), site_key, period, chunk_sender(core.uow, mailer), lease_seconds=lease)
     log.info("digest.run", site=site_key, period=period, sent=report.sent, busy=report.busy)
 

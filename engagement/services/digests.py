@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement import validation as check
+from engagement.config import Settings
 from engagement.db import insert_ignoring_conflict
 from engagement.models import Comment, DigestRun, Page, Site, Subscriber, Subscription
 from engagement.models.subscriptions import CADENCES
@@ -62,6 +63,11 @@ def period_bounds(site: Site, period: str, now: datetime) -> tuple[datetime, dat
     # Wall-clock arithmetic on the local time, then to UTC: a day stays a calendar day over DST.
     start = end - length
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def run_lease_seconds(settings: Settings) -> float:
+    """How long a runner holds a run between chunks: a chunk's sending, even at a low rate."""
+    return max(settings.delivery_lease_seconds, 2 * CHUNK_SIZE / settings.smtp_rate_per_second)
 
 
 def due_digests(uow: UnitOfWork) -> list[tuple[str, str]]:

@@ -1,0 +1,150 @@
+"""``engagement worker | beat | deliveries | bounces | digest``: run and watch the mail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from engagement.cli._app import CliState, pass_state
+from engagement.mail.mailer import build_mailer
+from engagement.models.delivery import DELIVERY_STATUSES
+from engagement.services import bounces as bounce_service
+from engagement.services.deliveries import DeliveryView, list_deliveries, retry_failed
+from engagement.services.digests import PERIODS, run_lease_seconds, send_digest
+from engagement.services.sending import chunk_sender
+
+PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+
+@click.command(context_settings=PASS_THROUGH)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@pass_state
+def worker(state: CliState, /, celery_args: tuple[str, ...]) -> None:
+    """Run a worker: Celery's own ``worker`` command, configured from the settings.
+
+    Extra arguments go to Celery (``--concurrency 4``, ``--help``…). The embedded mode uses
+    a threads pool and also runs beat inside the worker unless ``--no-beat`` is given.
+    """
+    from workers import make_celery
+    from workers.run import worker_argv
+
+    make_celery(state.settings).worker_main(worker_argv(state.settings, list(celery_args)))
+
+
+@click.command(context_settings=PASS_THROUGH)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@pass_state
+def beat(state: CliState, /, celery_args: tuple[str, ...]) -> None:
+    """Run beat, the scheduler (RedBeat with Redis, so a second beat cannot double-fire)."""
+    from workers import make_celery
+
+    make_celery(state.settings).start(["beat", f"--loglevel={state.settings.log_level}", *celery_args])
+
+
+@click.group()
+def deliveries() -> None:
+    """The mails written down for sending, and what became of them."""
+
+
+@deliveries.command("list")
+@click.option("--status", type=click.Choice(DELIVERY_STATUSES), help="Only deliveries in this state.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@pass_state
+def list_(state: CliState, /, status: str | None, limit: int) -> None:
+    """The latest deliveries, newest first; ``--status failed`` shows what needs a look."""
+    rows = list_deliveries(state.uow(), status=status, limit=limit)
+    if not rows:
+        click.echo(f"no {status} deliveries" if status else "no deliveries")
+        return
+    console = Console()
+    if not console.is_terminal:
+        console.width = 200
+    console.print(_table(rows))
+
+
+def _table(rows: list[DeliveryView]) -> Table:
+    table = Table("id", "created", "recipient", "mail", "status", "reason", "attempts", "last error")
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            row.recipient,
+            row.template,
+            row.status,
+            row.reason or "-",
+            str(row.attempts),
+            (row.last_error or "-")[:80],
+        )
+    return table
+
+
+@deliveries.command()
+@click.argument("ids", nargs=-1, type=int)
+@pass_state
+def retry(state: CliState, /, ids: tuple[int, ...]) -> None:
+    """Send failed deliveries again: those IDS, or every failed one."""
+    reset = retry_failed(state.uow(), list(ids) if ids else None)
+    if not reset:
+        click.echo("no failed deliveries to retry")
+        return
+    click.echo(f"{len(reset)} deliveries queued again: {', '.join(map(str, reset))}")
+    try:
+        from workers import make_celery
+
+        make_celery(state.settings).send_task("engagement.send", args=[reset], queue="send", retry=False)
+    except Exception as exc:  # the workers' resume sweep sends them anyway
+        click.echo(f"note: the broker did not take them ({exc}); the workers will find them", err=True)
+
+
+@click.group()
+def bounces() -> None:
+    """Delivery status notifications (bounces) that suppress addresses."""
+
+
+@bounces.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@pass_state
+def ingest(state: CliState, /, path: Path) -> None:
+    """Read the bounces in PATH (an mbox file or a maildir) and suppress the addresses they name."""
+    report = bounce_service.ingest_bounces(state.uow(), path, secret_key=state.settings.secret_key)
+    click.echo(
+        f"{report.messages} messages read, {report.reports} delivery reports, "
+        f"{len(report.suppressed)} addresses suppressed"
+    )
+    for address in report.suppressed:
+        click.echo(f"  suppressed {address}")
+
+
+@click.group()
+def digest() -> None:
+    """Site digests."""
+
+
+@digest.command()
+@click.option("--site", "site_key", required=True, help="The site's key.")
+@click.option("--period", type=click.Choice(PERIODS), required=True)
+@pass_state
+def send(state: CliState, /, site_key: str, period: str) -> None:
+    """Send (or finish sending) the site's digest for its latest period, now, from here."""
+    core = state.core
+    mailer = build_mailer(state.settings, core.keys)
+    report = send_digest(
+        core.uow(),
+        site_key,
+        period,
+        chunk_sender(core.uow, mailer),
+        lease_seconds=run_lease_seconds(state.settings),
+    )
+    if report.busy:
+        click.echo("another runner is sending this digest right now; try again when it is done", err=True)
+        raise click.exceptions.Exit(5)
+    click.echo(f"{period} digest of {site_key}: {report.sent} sent, {report.skipped} skipped, done")
+
+
+def register(main: click.Group) -> None:
+    """Add this module's commands to the ``engagement`` group."""
+    for command in (worker, beat, deliveries, bounces, digest):
+        main.add_command(command)
