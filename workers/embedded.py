@@ -37,7 +37,9 @@ class EmbeddedWorkers:
             self.process.wait()
 
 
-def start_embedded(settings: Settings, *, concurrency: int = 2, quiet: bool = True) -> EmbeddedWorkers:
+def start_embedded(
+    settings: Settings, *, concurrency: int = 2, beat: bool = True, quiet: bool = True
+) -> EmbeddedWorkers:
     """Start the worker and beat for ``settings`` (its own process, stopped with ``.stop()``).
 
     The settings travel on the child's stdin, so the child uses exactly these (a data folder
@@ -52,6 +54,8 @@ def start_embedded(settings: Settings, *, concurrency: int = 2, quiet: bool = Tr
         str(os.getpid()),
         f"--concurrency={concurrency}",
     ]
+    if not beat:
+        command.append("--no-beat")
     output = subprocess.DEVNULL if quiet else None
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=output, stderr=output)  # noqa: S603 -- our own interpreter and module
     assert process.stdin is not None
