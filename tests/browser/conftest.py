@@ -219,15 +219,22 @@ def limited(tmp_path_factory: pytest.TempPathFactory, publisher: Publisher) -> I
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngagementServer]:
-    """The demo's app (its article, listing and mailbox) with the demo's seeded discussion."""
+    """The demo as `engagement demo` runs it: seeded discussion, article, listing, mailbox, and a
+    real worker with beat in its own process on the serverless broker, writing mail to a folder."""
     from engagement.demo import seed_demo
+    from workers import handoff, make_celery
+    from workers.embedded import start_embedded
 
     port = free_port()
-    core = _core(tmp_path_factory.mktemp("demo"), f"http://127.0.0.1:{port}")
+    # No coalescing window: a notification leaves at once instead of two minutes later.
+    core = _core(tmp_path_factory.mktemp("demo"), f"http://127.0.0.1:{port}", notify_window_seconds=0)
+    core.on_commit = handoff(make_celery(core.settings))
     seed_demo(core, core.settings.base_url)
+    workers = start_embedded(core.settings)
     server = _serve(core, port, demo=True)
     yield server
     server.stop()
+    workers.stop()
 
 
 @pytest.fixture
