@@ -95,3 +95,36 @@ def test_notify_confirm_notification_and_one_click_unsubscribe(page, browser, de
     expect(page.get_by_role("status")).to_contain_text("will receive no more")
     assert READER not in page.content()  # the page masks the address
     assert subscriptions(demo, READER) == []
+
+
+def test_a_reply_to_my_comment_reaches_my_inbox(page, browser, demo):
+    article = demo.url + "/demo/article"
+    reader = "replies@mail.example.net"
+    open_widget(page, article)
+    post_comment_ui(
+        main_form(page),
+        "Is the café open on Fridays?",
+        name="Noor",
+        email=reader,
+        notify="New replies to my comments",
+    )
+    expect(main_form(page).locator(".eg-status")).to_contain_text("Check your inbox to confirm")
+    open_mail(page, demo, reader, re.compile(r"Confirm your subscription"))
+    page.locator("pre.mail a[href*='/s/confirm/']").click()
+    page.get_by_role("button", name="Confirm my subscription").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Subscription confirmed")
+
+    other = browser.new_context()
+    try:
+        other_page = other.new_page()
+        open_widget(other_page, article)
+        mine = other_page.locator(".eg-thread > .eg-comment > .eg-card").filter(
+            has_text="Is the café open on Fridays?"
+        )
+        mine.get_by_role("button", name="Reply to Noor").click()
+        post_comment_ui(mine.locator("form"), "Yes, every weekday.", name="Omar")
+        expect(other_page.locator(".eg-replies .eg-body", has_text="Yes, every weekday.")).to_be_visible()
+    finally:
+        other.close()
+    open_mail(page, demo, reader, re.compile(r"Omar replied to your comment"))
+    expect(page.locator("pre.mail")).to_contain_text("Yes, every weekday.")
