@@ -72,3 +72,33 @@ def test_serve_answers_and_stops_on_sigterm(tmp_path):
     finally:
         output = stop(process, signal.SIGTERM)
     assert process.returncode == 0, output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_demo_starts_serves_the_article_and_the_mailbox_and_stops_cleanly(tmp_path, sig):
+    port = free_port()
+    process = subprocess.Popen(
+        [ENGAGEMENT, "demo", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        env=environment(tmp_path / "elsewhere"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        article = wait_for(f"{base}/demo/article", process)
+        assert article.status_code == 200
+        assert 'src="/widget.js" data-site="demo"' in article.text
+        thread = httpx.get(f"{base}/api/v1/comments", params={"site": "demo", "page": f"{base}/demo/article"})
+        assert thread.json()["page"]["comments"] == 7
+        mailbox = httpx.get(f"{base}/demo/mail", timeout=5)
+        assert mailbox.status_code == 200
+        assert "Demo mailbox" in mailbox.text
+    finally:
+        output = stop(process, sig)
+    assert process.returncode == 0, output
+    assert f"{base}/demo/article" in output
+    assert "Demo stopped." in output
+    assert (tmp_path / "data" / "engagement.db").exists()
+    assert not (tmp_path / "elsewhere" / "engagement.db").exists()
