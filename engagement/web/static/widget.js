@@ -447,125 +447,134 @@
   }
 
   /**
-   * A comment form: top level, reply (parent), passage (anchor) or edit (comment).
+   * A comment form: top level, reply (``parent``) or inline feedback (``anchor``).
    * opts: {parent, anchor, label, placeholder, submitLabel, onPosted(comment), onCancel}
    */
   function commentForm(opts = {}) {
-    const id = nextId();
-    const author = store.get("engagement.author") || {};
-    const body = h("textarea", {
-      id: `${id}-body`,
-      name: "body",
-      rows: opts.parent || opts.anchor ? 3 : 4,
-      maxlength: 10000,
-      placeholder: opts.placeholder || t("bodyPlaceholder"),
-      "aria-describedby": `${id}-md`,
-    });
-    const name = h("input", { id: `${id}-name`, name: "name", maxlength: 100, autocomplete: "name", value: author.name || "" });
-    const email = h("input", { id: `${id}-email`, name: "email", type: "email", maxlength: 320, autocomplete: "email", value: author.email || "" });
-    const notify = h(
-      "select",
-      { id: `${id}-notify`, name: "notify" },
-      h("option", { value: "none" }, t("notifyNone")),
-      h("option", { value: "all" }, t("notifyAll")),
-      h("option", { value: "replies" }, t("notifyReplies")),
-    );
-    const honeypot = h("input", { id: `${id}-hp`, name: "website", tabindex: "-1", autocomplete: "off" });
-    const status = h("p", { class: "eg-status", role: "status", "aria-live": "polite" });
-    const submit = h("button", { type: "submit", class: "eg-btn eg-primary" }, opts.submitLabel || t("post"));
-    const notifyHint = h("small", { id: `${id}-nh`, class: "eg-hint" }, t("notifyHint"));
-    notify.setAttribute("aria-describedby", `${id}-nh`);
-
-    const syncNotify = () => {
-      const usable = email.value.trim() !== "" && email.validity.valid;
-      notify.disabled = !usable;
-      if (!usable) notify.value = "none";
-      notifyHint.hidden = usable;
-    };
-    email.addEventListener("input", syncNotify);
-    syncNotify();
-
+    const f = formControls(opts);
     const form = h(
       "form",
       { class: "eg-form", novalidate: true, "aria-label": opts.label || t("formHeading") },
-      h("label", { for: body.id, class: "eg-sr" }, t("bodyLabel")),
-      body,
-      h("small", { id: `${id}-md`, class: "eg-hint eg-md" }, t("markdownHint")),
+      h("label", { for: f.body.id, class: "eg-sr" }, t("bodyLabel")),
+      f.body,
+      h("small", { id: `${f.body.id}-md`, class: "eg-hint eg-md" }, t("markdownHint")),
       h(
         "div",
         { class: "eg-row" },
-        field(t("nameLabel"), name),
-        field(t("emailLabel"), email, t("emailHint")),
-        h("div", { class: "eg-field" }, h("label", { for: notify.id }, t("notifyLabel")), notify, notifyHint),
+        field(t("nameLabel"), f.name),
+        field(t("emailLabel"), f.email, t("emailHint")),
+        h("div", { class: "eg-field" }, h("label", { for: f.notify.id }, t("notifyLabel")), f.notify, f.notifyHint),
       ),
-      h("div", { class: "eg-hp", "aria-hidden": "true" }, h("label", { for: honeypot.id }, t("honeypotLabel")), honeypot),
+      h("div", { class: "eg-hp", "aria-hidden": "true" }, h("label", { for: f.honeypot.id }, t("honeypotLabel")), f.honeypot),
       h(
         "div",
         { class: "eg-actions" },
-        status,
+        f.status,
         opts.onCancel && h("button", { type: "button", class: "eg-btn", onclick: opts.onCancel }, t("cancel")),
-        submit,
+        f.submit,
       ),
     );
     form.addEventListener("keydown", (ev) => {
       if (ev.key === "Escape" && opts.onCancel) opts.onCancel();
       if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) form.requestSubmit();
     });
-
-    const fail = (message, control) => {
-      status.textContent = message;
-      status.classList.add("eg-error");
-      if (control) {
-        control.setAttribute("aria-invalid", "true");
-        control.focus();
-      }
-    };
-
-    form.addEventListener("submit", async (ev) => {
+    form.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      for (const c of [body, name, email]) c.removeAttribute("aria-invalid");
-      status.classList.remove("eg-error");
-      const text = body.value.trim();
-      if (!text) return fail(t("needBody"), body);
-      if (!name.value.trim()) return fail(t("needName"), name);
-      if (!email.validity.valid) return fail(t("badEmail"), email);
-      const payload = {
-        site: SITE,
-        page: state.pageKey,
-        page_title: state.pageTitle,
-        author: { name: name.value.trim() },
-        body: text,
-      };
-      if (email.value.trim()) payload.author.email = email.value.trim();
-      if (email.value.trim() && notify.value !== "none") payload.notify = notify.value;
-      if (honeypot.value) payload.honeypot = honeypot.value; // people never see it; bots fill it
-      if (opts.parent) payload.parent = opts.parent;
-      if (opts.anchor) payload.anchor = opts.anchor;
-
-      submit.disabled = true;
-      submit.textContent = t("posting");
-      status.textContent = "";
-      try {
-        const { status: code, data } = await api("POST", "/api/v1/comments", { body: payload });
-        store.set("engagement.author", { name: payload.author.name, email: payload.author.email || "" });
-        body.value = "";
-        const messages = [code === 202 ? t("pending") : t("published")];
-        if (data.confirmation_needed) messages.push(t("confirmEmail"));
-        status.textContent = messages.join(" ");
-        announce(status.textContent);
-        if (data.comment) keepToken(data, text);
-        if (code !== 202 && data.comment) opts.onPosted?.(data.comment, status.textContent);
-      } catch (err) {
-        const fields = { body, name, email, notify, author_name: name, author_email: email };
-        const target = fields[String(err.field).replace("author.", "author_")];
-        fail(errorText(err), target);
-      } finally {
-        submit.disabled = false;
-        submit.textContent = opts.submitLabel || t("post");
-      }
+      sendComment(f, opts);
     });
-    form.focusFirst = () => body.focus();
+    form.focusFirst = () => f.body.focus();
     return form;
+  }
+
+  /** The form's controls; "Notify of" is usable only with a valid e-mail address. */
+  function formControls(opts) {
+    const id = nextId();
+    const author = store.get("engagement.author") || {};
+    const f = {
+      body: h("textarea", {
+        id: `${id}-body`,
+        name: "body",
+        rows: opts.parent || opts.anchor ? 3 : 4,
+        maxlength: 10000,
+        placeholder: opts.placeholder || t("bodyPlaceholder"),
+        "aria-describedby": `${id}-body-md`,
+      }),
+      name: h("input", { id: `${id}-name`, name: "name", maxlength: 100, autocomplete: "name", value: author.name || "" }),
+      email: h("input", { id: `${id}-email`, name: "email", type: "email", maxlength: 320, autocomplete: "email", value: author.email || "" }),
+      notify: h(
+        "select",
+        { id: `${id}-notify`, name: "notify", "aria-describedby": `${id}-nh` },
+        h("option", { value: "none" }, t("notifyNone")),
+        h("option", { value: "all" }, t("notifyAll")),
+        h("option", { value: "replies" }, t("notifyReplies")),
+      ),
+      notifyHint: h("small", { id: `${id}-nh`, class: "eg-hint" }, t("notifyHint")),
+      // People never see it; bots fill every field they find.
+      honeypot: h("input", { id: `${id}-hp`, name: "website", tabindex: "-1", autocomplete: "off" }),
+      status: h("p", { class: "eg-status", role: "status", "aria-live": "polite" }),
+      submit: h("button", { type: "submit", class: "eg-btn eg-primary" }, opts.submitLabel || t("post")),
+    };
+    const syncNotify = () => {
+      const usable = f.email.value.trim() !== "" && f.email.validity.valid;
+      f.notify.disabled = !usable;
+      if (!usable) f.notify.value = "none";
+      f.notifyHint.hidden = usable;
+    };
+    f.email.addEventListener("input", syncNotify);
+    syncNotify();
+    return f;
+  }
+
+  function failForm(f, message, control) {
+    f.status.textContent = message;
+    f.status.classList.add("eg-error");
+    if (control) {
+      control.setAttribute("aria-invalid", "true");
+      control.focus();
+    }
+  }
+
+  /** The POST body from a form, or null after saying what is missing. */
+  function commentPayload(f, opts) {
+    for (const c of [f.body, f.name, f.email]) c.removeAttribute("aria-invalid");
+    f.status.classList.remove("eg-error");
+    const text = f.body.value.trim();
+    const email = f.email.value.trim();
+    if (!text) return failForm(f, t("needBody"), f.body);
+    if (!f.name.value.trim()) return failForm(f, t("needName"), f.name);
+    if (!f.email.validity.valid) return failForm(f, t("badEmail"), f.email);
+    const payload = { site: SITE, page: state.pageKey, page_title: state.pageTitle, author: { name: f.name.value.trim() }, body: text };
+    if (email) payload.author.email = email;
+    if (email && f.notify.value !== "none") payload.notify = f.notify.value;
+    if (f.honeypot.value) payload.honeypot = f.honeypot.value;
+    if (opts.parent) payload.parent = opts.parent;
+    if (opts.anchor) payload.anchor = opts.anchor;
+    return payload;
+  }
+
+  async function sendComment(f, opts) {
+    const payload = commentPayload(f, opts);
+    if (!payload) return;
+    f.submit.disabled = true;
+    f.submit.textContent = t("posting");
+    f.status.textContent = "";
+    try {
+      const { status: code, data } = await api("POST", "/api/v1/comments", { body: payload });
+      store.set("engagement.author", { name: payload.author.name, email: payload.author.email || "" });
+      f.body.value = "";
+      const messages = [code === 202 ? t("pending") : t("published")];
+      if (data.confirmation_needed) messages.push(t("confirmEmail"));
+      f.status.textContent = messages.join(" ");
+      announce(f.status.textContent);
+      if (data.comment) keepToken(data, payload.body);
+      if (code !== 202 && data.comment) opts.onPosted?.(data.comment);
+    } catch (err) {
+      const controls = { body: f.body, name: f.name, email: f.email, notify: f.notify, author_name: f.name, author_email: f.email };
+      failForm(f, errorText(err), controls[String(err.field).replace("author.", "author_")]);
+    } finally {
+      f.submit.disabled = false;
+      f.submit.textContent = opts.submitLabel || t("post");
+    }
   }
 
   function keepToken(data, text) {
@@ -1359,28 +1368,9 @@
       h("div", { class: "eg-row" }, field(t("emailLabel"), email), field(t("subscribeKind"), kind)),
       h("div", { class: "eg-actions" }, status, submit),
     );
-    form.addEventListener("submit", async (ev) => {
+    form.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      status.classList.remove("eg-error");
-      status.textContent = "";
-      if (!email.value.trim() || !email.validity.valid) {
-        status.classList.add("eg-error");
-        status.textContent = t("badEmail");
-        return email.focus();
-      }
-      const body = { site: SITE, email: email.value.trim(), kind: kind.value === "thread" ? "thread" : "digest" };
-      if (kind.value === "thread") Object.assign(body, { page: state.pageKey, page_title: state.pageTitle });
-      else body.cadence = kind.value;
-      submit.disabled = true;
-      try {
-        await api("POST", "/api/v1/subscriptions", { body });
-        status.textContent = t("subscribed");
-      } catch (err) {
-        status.classList.add("eg-error");
-        status.textContent = errorText(err);
-      } finally {
-        submit.disabled = false;
-      }
+      subscribe({ email, kind, status, submit });
     });
     const toggle = h(
       "button",
@@ -1396,10 +1386,33 @@
     return { toggle, form };
   }
 
+  async function subscribe({ email, kind, status, submit }) {
+    status.classList.remove("eg-error");
+    status.textContent = "";
+    if (!email.value.trim() || !email.validity.valid) {
+      status.classList.add("eg-error");
+      status.textContent = t("badEmail");
+      return email.focus();
+    }
+    const body = { site: SITE, email: email.value.trim(), kind: kind.value === "thread" ? "thread" : "digest" };
+    if (kind.value === "thread") Object.assign(body, { page: state.pageKey, page_title: state.pageTitle });
+    else body.cadence = kind.value;
+    submit.disabled = true;
+    try {
+      await api("POST", "/api/v1/subscriptions", { body }); // always 202: it never says if an address is known
+      status.textContent = t("subscribed");
+    } catch (err) {
+      status.classList.add("eg-error");
+      status.textContent = errorText(err);
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
   /* ---------- the skeleton ---------- */
 
   function build() {
-    const ids = { heading: nextId(), reactions: nextId(), tabAll: nextId(), tabInline: nextId(), panelAll: nextId(), panelInline: nextId() };
+    const ids = { heading: nextId(), reactions: nextId() };
     els.live = h("div", { class: "eg-sr", "aria-live": "polite", role: "status" });
     els.toast = h("div", { class: "eg-toast", hidden: true, "aria-hidden": "true" });
     els.responses = h("p", { class: "eg-muted eg-responses" });
@@ -1407,6 +1420,31 @@
     els.reactionStatus = h("p", { class: "eg-status", "aria-live": "polite" });
     els.support = h("aside", { class: "eg-support", hidden: true });
     els.heading = h("h2", { class: "eg-h2", id: ids.heading, tabindex: "-1" }, t("noComments"));
+    const bell = subscribePanel();
+    const mainForm = commentForm({ onPosted: (c) => { addTopLevel(c); focusComment(c.id); } });
+    const { tablist, sort } = buildTabs(ids.heading);
+    root.replaceChildren(
+      h(
+        "section",
+        { class: "eg-root eg-widget", "aria-labelledby": ids.heading, "data-eg-theme": THEME },
+        h("div", { class: "eg-react" }, h("h2", { class: "eg-h2", id: ids.reactions }, t("reactionsHeading")), els.responses, els.reactionList, els.reactionStatus),
+        els.support,
+        h("h3", { class: "eg-h3" }, t("formHeading")),
+        mainForm,
+        h("div", { class: "eg-toolbar" }, els.heading, bell.toggle),
+        bell.form,
+        h("div", { class: "eg-tabsrow" }, tablist, sort),
+        els.panelAll,
+        els.panelInline,
+        els.live,
+        els.toast,
+      ),
+    );
+  }
+
+  /** The two tabs (the thread, the inline feedback), their panels, and the sort choice. */
+  function buildTabs(headingId) {
+    const ids = { tabAll: nextId(), tabInline: nextId(), panelAll: nextId(), panelInline: nextId() };
     els.sort = h(
       "select",
       { id: nextId(), onchange: (ev) => { state.sort = ev.target.value; loadThread(); } },
@@ -1434,36 +1472,10 @@
     els.inlineEmpty = h("p", { class: "eg-empty", hidden: true }, t("inlineEmpty"));
     els.inlineList = h("ol", { class: "eg-inline-list" });
     els.panelInline = h("div", { role: "tabpanel", id: ids.panelInline, "aria-labelledby": ids.tabInline, hidden: true }, els.inlineStatus, els.inlineEmpty, els.inlineList);
-    const bell = subscribePanel();
-    const mainForm = commentForm({ onPosted: (c) => { addTopLevel(c); focusComment(c.id); } });
-
-    root.replaceChildren(
-      h(
-        "section",
-        { class: "eg-root eg-widget", "aria-labelledby": ids.heading, "data-eg-theme": THEME },
-        h("div", { class: "eg-react" }, h("h2", { class: "eg-h2", id: ids.reactions }, t("reactionsHeading")), els.responses, els.reactionList, els.reactionStatus),
-        els.support,
-        h("h3", { class: "eg-h3" }, t("formHeading")),
-        mainForm,
-        h(
-          "div",
-          { class: "eg-toolbar" },
-          els.heading,
-          bell.toggle,
-        ),
-        bell.form,
-        h(
-          "div",
-          { class: "eg-tabsrow" },
-          h("div", { role: "tablist", class: "eg-tabs", "aria-labelledby": ids.heading }, els.tabAll, els.tabInline),
-          h("div", { class: "eg-sort" }, h("label", { for: els.sort.id }, t("sortLabel")), els.sort),
-        ),
-        els.panelAll,
-        els.panelInline,
-        els.live,
-        els.toast,
-      ),
-    );
+    return {
+      tablist: h("div", { role: "tablist", class: "eg-tabs", "aria-labelledby": headingId }, els.tabAll, els.tabInline),
+      sort: h("div", { class: "eg-sort" }, h("label", { for: els.sort.id }, t("sortLabel")), els.sort),
+    };
   }
 
   function renderSupport() {
