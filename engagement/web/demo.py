@@ -30,7 +30,7 @@ ARTICLE_CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 MAILBOX_CSP = (
-    "default-src 'none'; style-src 'self'; frame-src 'self'; form-action 'self'; "
+    "default-src 'none'; style-src 'self'; img-src data:; frame-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 # A mail's HTML part, framed by the mailbox in a sandbox: inline styles (mails inline their
