@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 from playwright.sync_api import Locator, Page
@@ -62,3 +64,17 @@ def comment(page: Page, text: str) -> Locator:
 
 def card(page: Page, text: str) -> Locator:
     return comment(page, text).locator(":scope > .eg-card")
+
+
+def open_mail(page: Page, base_url: str, recipient: str, subject: re.Pattern[str], wait: float = 45) -> None:
+    """Wait for a mail in the demo mailbox (reloading it, as a reader would) and open it."""
+    deadline = time.monotonic() + wait
+    while True:
+        page.goto(base_url + "/demo/mail")
+        link = page.get_by_role("link", name=subject)
+        row = page.locator("tbody tr").filter(has_text=recipient).filter(has=link)
+        if row.count():
+            row.first.get_by_role("link", name=subject).click()
+            return
+        assert time.monotonic() < deadline, f"no mail to {recipient} matching {subject.pattern}"
+        page.wait_for_timeout(500)

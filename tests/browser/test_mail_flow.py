@@ -8,36 +8,17 @@ back through the demo's mailbox pages, clicked by a reader in Chromium.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from browser.support import main_form, open_widget, post_comment_ui
+from browser.support import main_form, open_mail, open_widget, post_comment_ui
 from engagement.models import Subscriber, Subscription
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 READER = "reader@mail.example.net"
-MAIL_WAIT_SECONDS = 45
-
-
-def open_mail(page: Page, demo, recipient: str, subject: re.Pattern[str]) -> None:
-    """Wait for a mail in the demo mailbox (reloading it, as a reader would) and open it."""
-    deadline = time.monotonic() + MAIL_WAIT_SECONDS
-    while True:
-        page.goto(demo.url + "/demo/mail")
-        row = (
-            page.locator("tbody tr")
-            .filter(has_text=recipient)
-            .filter(has=page.get_by_role("link", name=subject))
-        )
-        if row.count():
-            row.first.get_by_role("link", name=subject).click()
-            return
-        assert time.monotonic() < deadline, f"no mail to {recipient} matching {subject.pattern}"
-        page.wait_for_timeout(500)
 
 
 def subscriptions(demo, email: str) -> list[tuple[str, bool]]:
@@ -68,7 +49,7 @@ def test_notify_confirm_notification_and_one_click_unsubscribe(page, browser, de
     assert subscriptions(demo, READER) == [("thread", False)]
 
     # 2. The confirmation mail arrives; its link leads to a page whose button confirms.
-    open_mail(page, demo, READER, re.compile(r"Confirm your subscription to The Daily Example"))
+    open_mail(page, demo.url, READER, re.compile(r"Confirm your subscription to The Daily Example"))
     page.locator("pre.mail a[href*='/s/confirm/']").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your subscription")
     assert subscriptions(demo, READER) == [("thread", False)]  # opening the link changed nothing
@@ -85,7 +66,7 @@ def test_notify_confirm_notification_and_one_click_unsubscribe(page, browser, de
         expect(main_form(other_page).locator(".eg-status")).to_have_text("Your comment is published.")
     finally:
         other.close()
-    open_mail(page, demo, READER, re.compile(r"Ilse commented on"))
+    open_mail(page, demo.url, READER, re.compile(r"Ilse commented on"))
     expect(page.locator("pre.mail")).to_contain_text("Until eleven, says the article.")
     expect(page.locator("table")).to_contain_text("List-Unsubscribe-Post")
 
@@ -109,7 +90,7 @@ def test_a_reply_to_my_comment_reaches_my_inbox(page, browser, demo):
         notify="New replies to my comments",
     )
     expect(main_form(page).locator(".eg-status")).to_contain_text("Check your inbox to confirm")
-    open_mail(page, demo, reader, re.compile(r"Confirm your subscription"))
+    open_mail(page, demo.url, reader, re.compile(r"Confirm your subscription"))
     page.locator("pre.mail a[href*='/s/confirm/']").click()
     page.get_by_role("button", name="Confirm my subscription").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Subscription confirmed")
@@ -126,5 +107,5 @@ def test_a_reply_to_my_comment_reaches_my_inbox(page, browser, demo):
         expect(other_page.locator(".eg-replies .eg-body", has_text="Yes, every weekday.")).to_be_visible()
     finally:
         other.close()
-    open_mail(page, demo, reader, re.compile(r"Omar replied to your comment"))
+    open_mail(page, demo.url, reader, re.compile(r"Omar replied to your comment"))
     expect(page.locator("pre.mail")).to_contain_text("Yes, every weekday.")
