@@ -32,6 +32,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+CoreDep = Annotated[Core, Depends(get_core)]
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 ClientIp = Annotated[str, Depends(client_ip)]
 ReaderId = Annotated[

@@ -14,21 +14,27 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from engagement import links
 from engagement.errors import EngagementError
 from engagement.services.preferences import preferences, set_digest_cadence
 from engagement.services.subscriptions import confirm_subscriber, unsubscribe
-from engagement.web.deps import Uow
+from engagement.web.deps import CoreDep, Uow
+from engagement.web.errors import responses
 from engagement.web.templating import HTML_PAGE, form_fields, html_errors, path_for, render, render_error
 
 router = APIRouter(prefix="/s", tags=["subscriber pages"])
 PAGE_RESPONSES = {**HTML_PAGE, **html_errors(403, 404)}
-ACTION_RESPONSES = {**HTML_PAGE, **html_errors(403, 404, 413, 422)}
+ACTION_RESPONSES = {**HTML_PAGE, **html_errors(403, 404, 422), **responses(413)}
 REDIRECT: dict[int | str, dict[str, Any]] = {303: {"description": "Back to the preferences page"}}
 
 
 @router.get("/confirm/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
-def confirm_page(token: str, request: Request) -> HTMLResponse:
+def confirm_page(token: str, request: Request, core: CoreDep) -> HTMLResponse:
     """A button that confirms the address (a scanner fetching the link confirms nothing)."""
+    try:
+        links.read_confirm_token(core.keys, token)
+    except EngagementError as exc:
+        return render_error(request, exc)
     return render(request, "confirm.html", token=token)
 
 
@@ -42,7 +48,12 @@ def confirm_action(token: str, request: Request, uow: Uow) -> HTMLResponse:
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
-def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
+def unsubscribe_page(token: str, request: Request, core: CoreDep) -> HTMLResponse:
+    """A button that unsubscribes; mail clients use the one-click POST instead."""
+    try:
+        links.read_unsubscribe_token(core.keys, token)
+    except EngagementError as exc:
+        return render_error(request, exc)
     return render(request, "unsubscribe.html", token=token)
 
 

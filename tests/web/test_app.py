@@ -121,3 +121,13 @@ def test_openapi_document_lists_the_routes(client):
     document = body(client.get("/openapi.json"))
     assert "/api/v1/sites/{site}" in document["paths"]
     assert "404" in document["paths"]["/api/v1/sites/{site}"]["get"]["responses"]
+
+
+def test_the_address_scanner_catches_an_address_that_comes_back(app, site):
+    # The check every API test runs at teardown must itself work: an echoed address is found.
+    with RecordingClient(app) as client:
+        client.post(
+            "/api/v1/subscriptions", json={"site": "daily", "email": "leak@mail.example.net", "kind": 1}
+        )
+        client.bodies.append(("http://testserver/fake", '{"email": "leak@mail.example.net"}'))
+        assert client.leaked() == ["http://testserver/fake returned leak@mail.example.net"]

@@ -197,3 +197,11 @@ def test_preferences_refuse_an_unknown_cadence(client, core):
     response = client.post(f"/s/preferences/{token}", data={"cadence": "hourly"})
     assert response.status_code == 422
     assert table_rows(core) == before
+
+
+def test_the_pages_behind_forged_links_say_so_before_any_button(client):
+    for path in ("/s/confirm/forged", "/s/unsubscribe/forged"):
+        page = client.get(path)
+        assert page.status_code == 403
+        assert "This link cannot be used" in page.text
+        assert "<form" not in page.text
