@@ -1481,7 +1481,7 @@
   function renderSupport() {
     const support = state.site?.support;
     if (!support?.text) return;
-    const text = support.url
+    const text = /^https?:\/\//i.test(support.url || "")
       ? h("a", { href: support.url, target: "_blank", rel: "noopener" }, support.text)
       : h("span", {}, support.text);
     els.support.replaceChildren(svg(ICON_HEART), text);
