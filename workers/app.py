@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import queue
 import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from celery import Celery
 
 from engagement.config import Settings
@@ -15,7 +20,11 @@ from engagement.core import Core, build_core
 from engagement.mail.mailer import Mailer, build_mailer
 from engagement.uow import OnCommit
 
+log = structlog.get_logger(__name__)
 QUEUES = ("relay", "send", "digest")
+HANDOFF_BATCH = 500
+# After a failed hand-off, commits skip it for this long (the sweep relays their events).
+PAUSE_AFTER_FAILURE_SECONDS = 10.0
 # Beat's rhythm. Windows fall due every few seconds; a lost hand-off waits for the sweep.
 FLUSH_EVERY = timedelta(seconds=5)
 SWEEP_EVERY = timedelta(seconds=30)
@@ -139,14 +148,71 @@ def _schedule() -> dict[str, Any]:
     }
 
 
-def handoff(app: Celery) -> OnCommit:
-    """The ``on_commit`` hook of a web (or CLI) process: committed event ids go to the relay.
+class Handoff:
+    """The ``on_commit`` hook: committed event ids go to the relay queue at once.
 
-    It never retries: when the broker is down the commit already happened, and the sweep
-    relays the events later. A failure here is logged by the unit of work.
+    It never retries, and never holds a commit's caller for long: after a failed publish
+    (the broker is down; Redis' client alone takes seconds to give up) it skips hand-offs
+    for a while, and with ``background`` the publishing happens on a thread of its own,
+    several commits' ids in one task. Whatever is skipped or lost, the sweep relays later.
     """
 
-    def hand_over(event_ids: Any) -> None:
-        app.send_task("engagement.relay", args=[list(event_ids)], queue="relay", retry=False)
+    def __init__(self, app: Celery, *, background: bool = False) -> None:
+        self.app = app
+        self.background = background
+        self._closed_until = 0.0
+        self._queue: queue.SimpleQueue[list[int] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
-    return hand_over
+    def __call__(self, event_ids: Sequence[int]) -> None:
+        if not self.background:
+            self._publish(list(event_ids))
+            return
+        self._queue.put(list(event_ids))
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="outbox-handoff", daemon=True)
+                self._thread.start()
+                atexit.register(self.close)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Hand over what is still queued (for up to ``timeout`` seconds), then stop the thread."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _publish(self, ids: list[int]) -> None:
+        if time.monotonic() < self._closed_until:
+            log.info("outbox.handoff_skipped", event_ids=ids)
+            return
+        try:
+            self.app.send_task("engagement.relay", args=[ids], queue="relay", retry=False)
+        except Exception:
+            self._closed_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
+            raise
+
+    def _run(self) -> None:
+        while True:
+            ids = self._queue.get()
+            if ids is None:
+                return
+            while len(ids) < HANDOFF_BATCH:  # commits that came meanwhile travel together
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                ids += more
+            try:
+                self._publish(ids)
+            except Exception:
+                log.warning("outbox.handoff_failed", event_ids=ids, exc_info=True)
+
+
+def handoff(app: Celery, *, background: bool = False) -> OnCommit:
+    """The hook for ``build_core(on_commit=…)``; a web server passes ``background=True``."""
+    return Handoff(app, background=background)

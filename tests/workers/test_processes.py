@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import time
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
+import pytest
+import redis
+import sqlalchemy as sa
+from conftest import live_settings, missing_service
 from drive import ARTICLE, subscribe
+from mailsink import free_port
 
 from engagement import migrations
 from engagement.config import load_settings
 from engagement.core import build_core
+from engagement.models import Comment, Site
 from engagement.services.comments import PostComment, post_comment
-from engagement.services.sites import SiteChanges, add_site
+from engagement.services.digests import period_bounds
+from engagement.services.sites import SiteChanges, add_site, update_site
 from workers import handoff, make_celery
 from workers.embedded import start_embedded
 
@@ -45,3 +59,174 @@ def test_the_embedded_worker_sends_to_the_mail_folder_and_runs_beat(tmp_path):
         workers.stop()
         core.dispose()
     assert not workers.running
+
+
+class OwnRedis:
+    """A redis-server of the test's own, on a free port: the test may stop and start it."""
+
+    def __init__(self, folder) -> None:
+        self.port = free_port()
+        self.folder = folder
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> OwnRedis:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no", "--dir", str(self.folder)]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        _wait(lambda: _pings(client), timeout=10)
+        client.close()
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def _pings(client) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    if shutil.which("redis-server") is None:
+        missing_service("redis-server", "the binary is not installed")
+    server = OwnRedis(tmp_path).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fleet(core, site, sink, own_redis):
+    """Settings for worker processes over the test's database, its own Redis and the sink."""
+    settings = live_settings(core, sink, broker_url=own_redis.url)
+    live = build_core(settings)
+    app = make_celery(settings)
+    live.on_commit = handoff(app, background=True)  # as the web server hands over
+    started = []
+
+    def start():
+        worker = start_embedded(settings, concurrency=1, beat=False)
+        started.append(worker)
+        return worker
+
+    yield SimpleNamespace(settings=settings, core=live, app=app, start=start)
+    for worker in started:
+        worker.stop(timeout=5)
+    live.dispose()
+
+
+def _comment(core, page=ARTICLE, **values):
+    request = PostComment(
+        site="daily", page=page, author_name="Jane", body="Hello.", author_email="j@x.org", **values
+    )
+    return post_comment(core.uow(), request)
+
+
+def test_a_worker_killed_mid_batch_and_restarted_sends_every_mail_once(fleet, sink):
+    people = [f"reader{i}@example.org" for i in range(10)]
+    for address in people:
+        subscribe(fleet.core, address, page=ARTICLE)
+    sink.handler.hold_at_mail = 5  # the fifth mail waits: four were answered 250 and recorded
+    worker = fleet.start()
+
+    _comment(fleet.core)
+    assert sink.handler.held.wait(30)
+    worker.process.send_signal(signal.SIGKILL)
+    worker.process.wait()
+    sink.handler.release.set()
+    assert len(sink.received) == 4
+
+    fleet.start()
+    time.sleep(fleet.settings.delivery_lease_seconds + 0.2)  # the dead worker's claims run out
+    fleet.app.send_task("engagement.resume", kwargs={"grace_seconds": 0}, queue="send")
+
+    _wait(lambda: len(sink.received) >= 10)
+    time.sleep(0.5)
+    assert sorted(sink.recipients()) == people
+    assert set(sink.recipients().values()) == {1}
+
+
+def test_redis_stopped_while_comments_are_committed_loses_nothing(fleet, sink, own_redis):
+    pages = [f"https://news.example.org/2026/11/story-{i}" for i in range(3)]
+    for page in pages:
+        subscribe(fleet.core, "alice@example.org", page=page)
+    fleet.start()
+
+    own_redis.stop()
+    began = time.monotonic()
+    for i, page in enumerate(pages):
+        _comment(fleet.core, page=page, page_title=f"Story {i}")  # committed; the hand-off fails
+    assert time.monotonic() - began < 1.0  # and no commit waited for the broker
+    own_redis.start()
+
+    # Beat's sweep, as it fires every half minute; twice, as it may.
+    for _ in range(2):
+        fleet.app.send_task("engagement.sweep", kwargs={"older_than_seconds": 0}, queue="relay")
+    _wait(lambda: len(sink.received) >= 3)
+    time.sleep(0.5)
+    assert len(sink.received) == 3
+    assert sorted(m["Subject"] for m in sink.messages()) == [
+        f"Jane commented on “Story {i}”" for i in range(3)
+    ]
+
+
+def test_a_digest_run_killed_half_way_and_run_again_sends_each_digest_once(core, site, sink, tmp_path):
+    people = [f"reader{i}@example.org" for i in range(8)]
+    for address in people:
+        subscribe(core, address, "digest", cadence="daily")
+    _comment(core)
+    # The command reads the real clock: the comment moves into the period that ended last.
+    update_site(core.uow(), "daily", SiteChanges(digest_hour=datetime.now(UTC).hour))
+    with core.uow() as uow:
+        start, end = period_bounds(uow.session.get_one(Site, site.id), "daily", datetime.now(UTC))
+        for comment in uow.session.scalars(sa.select(Comment)):
+            comment.published_at = start + (end - start) / 2
+        uow.commit()
+    env = {
+        **os.environ,
+        "ENGAGEMENT_DATA_DIR": str(tmp_path),
+        "ENGAGEMENT_DATABASE_URL": core.settings.database_url,
+        "ENGAGEMENT_SECRET_KEY": core.settings.secret_key,
+        "ENGAGEMENT_SMTP_URL": sink.url,
+        "ENGAGEMENT_SMTP_RATE_PER_SECOND": "10000",
+        "ENGAGEMENT_DELIVERY_LEASE_SECONDS": "2",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "engagement.cli",
+        "digest",
+        "send",
+        "--site",
+        "daily",
+        "--period",
+        "daily",
+    ]
+    sink.handler.hold_at_mail = 4
+
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert sink.handler.held.wait(30)
+    first.kill()
+    first.wait()
+    sink.handler.release.set()
+    assert len(sink.received) == 3
+
+    time.sleep(2.2)  # the dead run's lease, and its claims, run out
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "5 sent" in again.stdout
+    assert sorted(sink.recipients()) == people
+    assert set(sink.recipients().values()) == {1}
