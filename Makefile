@@ -34,7 +34,7 @@ services:
 	@scripts/services
 
 demo: bootstrap
-	$(BIN)/engagement demo
+	$(BIN)/engagement demo $(DEMO_ARGS)
 
 lint: bootstrap
 	$(BIN)/ruff check .
