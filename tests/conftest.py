@@ -106,7 +106,10 @@ def core(request: pytest.FixtureRequest, tmp_path, clock: FakeClock) -> Iterator
 def pg_core(tmp_path, clock: FakeClock, pg_url: str) -> Iterator[Core]:
     """The core on PostgreSQL alone, for tests of locking and concurrency."""
     settings = load_settings(
-        data_dir=tmp_path, database_url=pg_url, secret_key="test-secret-" + "x" * 32, rate_limits_enabled=False
+        data_dir=tmp_path,
+        database_url=pg_url,
+        secret_key="test-secret-" + "x" * 32,
+        rate_limits_enabled=False,
     )
     core = build_core(settings, clock=clock)
     try:
@@ -122,7 +125,11 @@ def site(core: Core):
     return add_site(
         core.uow(),
         "daily",
-        SiteChanges(name="The Daily Example", origins=["https://news.example.org"], moderator_emails=["mod@example.org"]),
+        SiteChanges(
+            name="The Daily Example",
+            origins=["https://news.example.org"],
+            moderator_emails=["mod@example.org"],
+        ),
     )
 
 
@@ -137,7 +144,7 @@ def count_statements(core: Core) -> Iterator[StatementCounter]:
     """Counts every SQL statement the core sends while the test runs."""
     counter = StatementCounter()
 
-    def before(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: PLR0913
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
         counter.count += 1
         counter.statements.append(statement)
 
