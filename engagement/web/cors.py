@@ -13,6 +13,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +22,7 @@ from engagement.core import Core
 from engagement.errors import Forbidden
 from engagement.models import Site
 
+log = structlog.get_logger(__name__)
 CACHE_SECONDS = 30.0
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE"
 ALLOW_HEADERS = "Authorization, Content-Type, If-None-Match, X-Engagement-Reader"
@@ -52,8 +54,13 @@ class SiteOrigins:
         with self._lock:
             if self.clock() - self._loaded_at < self.ttl:
                 return
-            with self.core.session_factory() as session:
-                rows = session.execute(sa.select(Site.key, Site.origins)).all()
+            try:
+                with self.core.session_factory() as session:
+                    rows = session.execute(sa.select(Site.key, Site.origins)).all()
+            except sa.exc.SQLAlchemyError as exc:
+                # Keep answering with what we knew; the routes report the database's state.
+                log.warning("cors.origins_unavailable", error=str(exc).splitlines()[0])
+                return
             self._by_site = {key: frozenset(origin_of(o) for o in origins or ()) for key, origins in rows}
             self._any = frozenset().union(*self._by_site.values())
             self._loaded_at = self.clock()

@@ -131,3 +131,26 @@ def test_the_address_scanner_catches_an_address_that_comes_back(app, site):
         )
         client.bodies.append(("http://testserver/fake", '{"email": "leak@mail.example.net"}'))
         assert client.leaked() == ["http://testserver/fake returned leak@mail.example.net"]
+
+
+def test_an_unreachable_database_is_503_not_500(tmp_path):
+    from engagement.config import load_settings
+    from engagement.core import build_core
+
+    settings = load_settings(
+        data_dir=tmp_path, database_url="postgresql+psycopg://postgres@127.0.0.1:1/none", secret_key="s" * 40
+    )
+    down = build_core(settings)
+    try:
+        with RecordingClient(create_app(settings, down)) as client:
+            answer = client.get("/api/v1/sites/daily")
+            assert answer.status_code == 503
+            assert answer.headers["retry-after"] == "5"
+            assert body(answer)["code"] == "unavailable"
+            assert client.get("/readyz").status_code == 503
+            preflight = client.options(
+                "/api/v1/comments", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"}
+            )
+            assert preflight.status_code == 403
+    finally:
+        down.dispose()
