@@ -83,7 +83,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         app.include_router(demo_pages.router)
     # Outermost last: metrics see every answer, the size limit runs before anything reads.
     app.add_middleware(SiteCORS, origins=app.state.origins)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.base_url.startswith("https://"))
     app.add_middleware(BodyLimit)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

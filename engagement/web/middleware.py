@@ -72,10 +72,14 @@ async def _too_large(send: Send, limit: int) -> None:
 
 
 class SecurityHeaders:
-    """Add nosniff, no-referrer (links carry tokens) and a CSP unless a route set its own."""
+    """Add nosniff, no-referrer (links carry tokens) and a CSP unless a route set its own.
 
-    def __init__(self, app: ASGIApp) -> None:
+    ``hsts`` (a server whose base URL is https) also tells browsers to use https only.
+    """
+
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,6 +95,8 @@ class SecurityHeaders:
                 headers.setdefault("Content-Security-Policy", PAGE_CSP if is_html else DEFAULT_CSP)
                 if is_html:
                     headers.setdefault("X-Frame-Options", "DENY")
+                if self.hsts:
+                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -154,3 +154,13 @@ def test_an_unreachable_database_is_503_not_500(tmp_path):
             assert preflight.status_code == 403
     finally:
         down.dispose()
+
+
+def test_https_servers_ask_for_https_only(core, site):
+    assert (
+        "strict-transport-security"
+        not in RecordingClient(create_app(core.settings, core)).get("/healthz").headers
+    )
+    settings = core.settings.model_copy(update={"base_url": "https://comments.example.org"})
+    with RecordingClient(create_app(settings, core)) as client:
+        assert client.get("/healthz").headers["strict-transport-security"] == "max-age=31536000"
