@@ -362,7 +362,7 @@ def test_preferences_show_each_line_with_its_own_token(core, site):
     assert not view.confirmed
     assert [(s.kind, s.page_title, s.page_url) for s in view.subscriptions] == [
         ("digest", None, None),
-        ("thread", "Storm warning", "https://news.example.org/2026/11/storm?utm_source=x"),
+        ("thread", "Storm warning", "https://news.example.org/2026/11/storm"),
     ]
     unsubscribe(core.uow(), view.subscriptions[1].unsubscribe_token)
     assert [s.kind for s in preferences(core.uow(), token).subscriptions] == ["digest"]
