@@ -25,7 +25,7 @@ from engagement.web.schemas import (
 )
 from engagement.web.votes import CommentId
 
-router = APIRouter(prefix="/api/v1", tags=["comments"])
+router = APIRouter(prefix="/api/v1", tags=["comments"], responses=responses(503))
 
 # Short: a reader sees new comments within seconds; the ETag makes revalidation cheap.
 THREAD_CACHE = "public, max-age=5, stale-while-revalidate=30"

@@ -14,7 +14,7 @@ from engagement.web.deps import SiteKey, SiteQuery, Uow
 from engagement.web.errors import responses
 from engagement.web.schemas import Strict
 
-router = APIRouter(prefix="/api/v1", tags=["counts"])
+router = APIRouter(prefix="/api/v1", tags=["counts"], responses=responses(503))
 COUNTS_CACHE = "public, max-age=30"
 PageRef = Annotated[str, Field(max_length=2000)]
 

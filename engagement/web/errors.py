@@ -44,6 +44,7 @@ DESCRIPTIONS = {
     413: "The request body is too large.",
     422: "A value is invalid; `field` names it.",
     429: "Too many requests; retry after `Retry-After` seconds.",
+    503: "The database is briefly unreachable; retry after `Retry-After` seconds.",
 }
 
 
@@ -75,7 +76,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     result: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
         entry: dict[str, Any] = {"model": ErrorBody, "description": DESCRIPTIONS[status]}
-        if status == 429:
+        if status in (429, 503):
             entry["headers"] = {
                 "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
             }

@@ -9,9 +9,10 @@ from engagement.errors import EngagementError
 from engagement.services.moderation import moderate_by_token
 from engagement.services.moderation_links import read_moderation_link
 from engagement.web.deps import Uow
+from engagement.web.errors import responses
 from engagement.web.templating import HTML_PAGE, html_errors, render, render_error
 
-router = APIRouter(tags=["moderation pages"])
+router = APIRouter(tags=["moderation pages"], responses=responses(503))
 
 LABELS = {"approve": "Approve", "reject": "Reject", "spam": "Mark as spam"}
 DONE = {"approve": "approved", "reject": "rejected", "spam": "marked as spam"}

@@ -10,7 +10,7 @@ from engagement.web.cors import bind_site
 from engagement.web.deps import RequiredReaderId, SiteKey, Uow
 from engagement.web.errors import responses
 
-router = APIRouter(prefix="/api/v1", tags=["reactions"])
+router = APIRouter(prefix="/api/v1", tags=["reactions"], responses=responses(503))
 
 
 class ReactionIn(BaseModel):

@@ -11,7 +11,7 @@ from engagement.web.cors import bind_site
 from engagement.web.deps import SitePath, Uow
 from engagement.web.errors import responses
 
-router = APIRouter(prefix="/api/v1", tags=["sites"])
+router = APIRouter(prefix="/api/v1", tags=["sites"], responses=responses(503))
 
 
 class ReactionChoice(BaseModel):

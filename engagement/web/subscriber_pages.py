@@ -22,7 +22,7 @@ from engagement.web.deps import CoreDep, Uow
 from engagement.web.errors import responses
 from engagement.web.templating import HTML_PAGE, form_fields, html_errors, path_for, render, render_error
 
-router = APIRouter(prefix="/s", tags=["subscriber pages"])
+router = APIRouter(prefix="/s", tags=["subscriber pages"], responses=responses(503))
 PAGE_RESPONSES = {**HTML_PAGE, **html_errors(403, 404)}
 ACTION_RESPONSES = {**HTML_PAGE, **html_errors(403, 404, 422), **responses(413)}
 REDIRECT: dict[int | str, dict[str, Any]] = {303: {"description": "Back to the preferences page"}}

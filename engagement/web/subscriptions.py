@@ -13,7 +13,7 @@ from engagement.web.cors import bind_site
 from engagement.web.deps import ClientIp, SiteKey, Uow
 from engagement.web.errors import responses
 
-router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
+router = APIRouter(prefix="/api/v1", tags=["subscriptions"], responses=responses(503))
 
 
 class SubscriptionIn(BaseModel):

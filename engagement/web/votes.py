@@ -11,7 +11,7 @@ from engagement.services.votes import vote
 from engagement.web.deps import RequiredReaderId, Uow
 from engagement.web.errors import responses
 
-router = APIRouter(prefix="/api/v1", tags=["votes"])
+router = APIRouter(prefix="/api/v1", tags=["votes"], responses=responses(503))
 
 MAX_ID = 2**31 - 1  # ids are 32-bit in the database; a larger one names no comment
 CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id")]
