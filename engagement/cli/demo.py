@@ -19,6 +19,7 @@ from engagement.config import Settings, load_settings
 from engagement.core import build_core
 from engagement.demo import DemoInfo, seed_demo
 from engagement.web import create_app
+from engagement.web.handoff import BackgroundHandoff
 from workers import handoff, make_celery
 from workers.embedded import start_embedded
 
@@ -41,7 +42,8 @@ def demo(state: CliState, /, host: str, port: int, data_dir: Path | None) -> Non
     """Start the demo: an article with the widget, a worker, beat and a mailbox, on SQLite."""
     settings = demo_settings(state.settings, host, port, data_dir)
     migrations.upgrade(settings.resolved_database_url)
-    core = build_core(settings, on_commit=handoff(make_celery(settings)))
+    relay = BackgroundHandoff(handoff(make_celery(settings)))
+    core = build_core(settings, on_commit=relay)
     workers = None
     try:
         info = seed_demo(core, settings.base_url)
@@ -56,6 +58,7 @@ def demo(state: CliState, /, host: str, port: int, data_dir: Path | None) -> Non
         )
         run_server(uvicorn.Server(config))
     finally:
+        relay.close()
         if workers is not None:
             workers.stop()
         core.dispose()

@@ -30,7 +30,7 @@ def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str) ->
     """
     settings = state.settings
     config = uvicorn.Config(
-        create_app(settings, state.core),
+        create_app(settings),
         host=host,
         port=port,
         proxy_headers=True,

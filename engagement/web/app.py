@@ -25,6 +25,7 @@ from engagement.web import (
 )
 from engagement.web import demo as demo_pages
 from engagement.web.cors import SiteCORS, SiteOrigins
+from engagement.web.handoff import BackgroundHandoff
 from engagement.web.metrics import MetricsMiddleware, WebMetrics
 from engagement.web.middleware import BodyLimit, SecurityHeaders
 from engagement.web.templating import make_templates
@@ -37,17 +38,19 @@ any answer. The reader's opaque id travels in the `X-Engagement-Reader` header."
 
 def create_app(settings: Settings, core: Core | None = None, *, demo: bool = False) -> FastAPI:
     """The web app over ``core``; without one, a core is built from ``settings`` (and disposed
-    at exit) whose commits hand their outbox events to the relay through the broker.
+    at exit) whose commits hand their outbox events to the relay through the broker, from a
+    thread of their own (``handoff.py``).
 
     ``demo`` adds the demo's article pages and mail viewer; they exist in no other mode.
     """
-    owned = core is None
-    the_core = core if core is not None else build_core(settings, on_commit=handoff(make_celery(settings)))
+    relay = BackgroundHandoff(handoff(make_celery(settings))) if core is None else None
+    the_core = core if core is not None else build_core(settings, on_commit=relay)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        if owned:
+        if relay is not None:
+            relay.close()
             the_core.dispose()
 
     app = FastAPI(
