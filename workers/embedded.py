@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engagement.config import Settings
@@ -38,7 +39,12 @@ class EmbeddedWorkers:
 
 
 def start_embedded(
-    settings: Settings, *, concurrency: int = 2, beat: bool = True, quiet: bool = True
+    settings: Settings,
+    *,
+    concurrency: int = 2,
+    beat: bool = True,
+    quiet: bool = True,
+    celery_args: Sequence[str] = (),
 ) -> EmbeddedWorkers:
     """Start the worker and beat for ``settings`` (its own process, stopped with ``.stop()``).
 
@@ -56,6 +62,7 @@ def start_embedded(
     ]
     if not beat:
         command.append("--no-beat")
+    command += celery_args
     output = subprocess.DEVNULL if quiet else None
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=output, stderr=output)  # noqa: S603 -- our own interpreter and module
     assert process.stdin is not None

@@ -10,17 +10,19 @@ tests parse every kind of mail back with ``email``'s strict modern policy.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
 from email.utils import format_datetime, formataddr
+from functools import lru_cache
 
 from engagement.mail.render import RenderedMail
 
 MAX_HEADER_TEXT = 200
+ENCODED_WORD_BYTES = 39  # 52 base64 characters: a folded line stays under 78
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _SAFE_TOKEN = re.compile(r"[\x21-\x7e]+")  # message ids, URLs: printable ASCII, no spaces
 
@@ -99,19 +101,53 @@ def build_message(mail: RenderedMail, headers: MailHeaders) -> bytes:
 
 
 def _text_header(name: str, value: str, tail: str = "") -> str:
-    """``Name: value`` folded, with non-ASCII words encoded; ``tail`` is appended unencoded."""
+    """``Name: value`` folded, with non-ASCII text encoded; ``tail`` is appended unencoded."""
     if value.isascii() and len(name) + len(value) + len(tail) < 76:
         text = f"{name}: {value}"
+    elif value.isascii():
+        text = f"{name}: " + _fold(value)
     else:
-        encoded = Header(value, "utf-8" if not value.isascii() else "us-ascii", header_name=name)
-        text = f"{name}: " + encoded.encode(linesep="\r\n")
-    return f"{text} {tail}" if tail else text
+        text = f"{name}: " + _encoded_words(value)
+    return f"{text}\r\n {tail}" if tail and len(text) + len(tail) > 76 else f"{text} {tail}" if tail else text
+
+
+def _fold(value: str) -> str:
+    """Fold ASCII text at spaces so that lines stay short (a word longer than a line stays whole)."""
+    lines, line = [], ""
+    for word in value.split(" "):
+        if line and len(line) + 1 + len(word) > 70:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "\r\n ".join(lines)
+
+
+def _encoded_words(value: str) -> str:
+    """RFC 2047 base64 words of whole UTF-8 characters, one short line each."""
+    words, chunk = [], ""
+    for char in value:
+        if len(chunk.encode()) + len(char.encode()) > ENCODED_WORD_BYTES:
+            words.append(chunk)
+            chunk = char
+        else:
+            chunk += char
+    words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in words)
 
 
 def _address(name: str, address: str) -> str:
     if not address.isascii() or not _SAFE_TOKEN.fullmatch(address) or "<" in address or ">" in address:
         raise ValueError(f"cannot put {address!r} in a header")
-    return formataddr((name, address), charset="utf-8") if name else address
+    return _named_address(name, address) if name else address
+
+
+@lru_cache(maxsize=1024)
+def _named_address(name: str, address: str) -> str:
+    # The stdlib encodes a display name as mail parsers read it back (the site's name,
+    # the same on every mail of a site: cached).
+    return formataddr((name, address), charset="utf-8")
 
 
 def _token(value: str) -> str:

@@ -8,7 +8,7 @@ import re
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +42,15 @@ class ConnectionLost(SendError):
 
 
 class Connection(Protocol):
-    def send(self, sender: str, recipient: str, data: bytes) -> None:
-        """Hand one message to the server, or raise a SendError."""
+    def send(
+        self, sender: str, recipient: str, data: bytes, *, before_data: Callable[[], None] | None = None
+    ) -> None:
+        """Hand one message to the server, or raise a SendError.
+
+        ``before_data`` runs after the envelope is accepted and before the message itself
+        goes (the moment the server takes responsibility): the sender finishes recording
+        the previous message there, overlapping it with this one's first round trips.
+        """
 
 
 class Transport(Protocol):
@@ -86,13 +93,15 @@ class _SMTPConnection:
         self.transport = transport
         self._smtp: smtplib.SMTP | None = None
 
-    def send(self, sender: str, recipient: str, data: bytes) -> None:
+    def send(
+        self, sender: str, recipient: str, data: bytes, *, before_data: Callable[[], None] | None = None
+    ) -> None:
         smtp = self._open()
         try:
-            smtp.sendmail(sender, [recipient], data)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = exc.recipients.get(recipient, (550, b"refused"))
-            raise _classified(code, reply, recipient=True) from None
+            self._transaction(smtp, sender, recipient, data, before_data)
+        except ConnectionLost:
+            self._drop()
+            raise
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code == 421:  # the server is closing the connection
                 self._drop()
@@ -103,6 +112,34 @@ class _SMTPConnection:
         except smtplib.SMTPException as exc:
             self._drop()
             raise ConnectionLost(f"SMTP error: {exc}") from None
+
+    @staticmethod
+    def _transaction(
+        smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes, before_data: Callable[[], None] | None
+    ) -> None:
+        """MAIL, RCPT, DATA one by one (``sendmail`` cannot pause before DATA).
+
+        The addresses are ours (validated when stored), so they go as they are, without
+        ``smtplib``'s re-parsing of every address on every mail.
+        """
+        code, reply = smtp.docmd("mail", f"FROM:<{sender}>")
+        if code != 250:
+            smtp.rset()
+            raise _classified(code, reply, recipient=False)
+        code, reply = smtp.docmd("rcpt", f"TO:<{recipient}>")
+        if code not in (250, 251):
+            smtp.rset()
+            raise _classified(code, reply, recipient=True)
+        if before_data is not None:
+            try:
+                before_data()
+            except BaseException:
+                smtp.rset()
+                raise
+        code, reply = smtp.data(data)
+        if code != 250:
+            smtp.rset()
+            raise _classified(code, reply, recipient=False)
 
     def close(self) -> None:
         if self._smtp is not None:
@@ -126,6 +163,7 @@ class _SMTPConnection:
                     smtp.starttls(context=ssl.create_default_context())
             if t.username:
                 smtp.login(t.username, t.password or "")
+            smtp.ehlo_or_helo_if_needed()
         except smtplib.SMTPAuthenticationError as exc:
             raise SendError(f"SMTP login refused: {exc}", code=exc.smtp_code) from None
         except (smtplib.SMTPException, OSError) as exc:
@@ -143,6 +181,8 @@ class _SMTPConnection:
 def _classified(code: int, reply: bytes | str, *, recipient: bool) -> SendError:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     message = f"{code} {text}".strip()
+    if code == 421:  # the server is closing the connection
+        return ConnectionLost(message, code=code)
     if 500 <= code < 600:
         return RecipientRefused(message, code) if recipient else SendError(message, code=code, permanent=True)
     return SendError(message, code=code)
@@ -163,7 +203,11 @@ class FileTransport:
         self.folder.mkdir(parents=True, exist_ok=True)
         yield self
 
-    def send(self, sender: str, recipient: str, data: bytes) -> None:
+    def send(
+        self, sender: str, recipient: str, data: bytes, *, before_data: Callable[[], None] | None = None
+    ) -> None:
+        if before_data is not None:
+            before_data()
         # Named after the recipient and the Message-ID, so writing one mail twice leaves one file.
         found = _MESSAGE_ID.search(data.split(b"\r\n\r\n", 1)[0])
         identity = found.group(1) if found else data

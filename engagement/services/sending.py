@@ -9,24 +9,28 @@ that of a single message; its Message-ID stays the same when it is sent again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
 
 from engagement.mail.mailer import Mailer, Outgoing, Skip
-from engagement.mail.transport import Connection, ConnectionLost, RecipientRefused, SendError
+from engagement.mail.transport import Connection as SMTPConnection
+from engagement.mail.transport import ConnectionLost, RecipientRefused, SendError
 from engagement.models import Delivery
 from engagement.services.compose import compose
 from engagement.services.deliveries import (
     RetryPolicy,
+    SentStatement,
     claim_deliveries,
     extend_lease,
     mark_failed,
     mark_for_retry,
-    mark_sent,
     mark_skipped,
     suppress,
 )
@@ -55,10 +59,65 @@ def send_deliveries(uow: UnitOfWork, mailer: Mailer, ids: Sequence[int]) -> Send
     """Send those of ``ids`` that are due; sent, claimed or finished rows are left alone."""
     policy = RetryPolicy.from_settings(mailer.settings)
     report = SendReport()
-    with mailer.transport.connect() as connection, uow:
+    with mailer.transport.connect() as connection, uow, _sent_marks(uow) as marks:
         for start in range(0, len(ids), CLAIM_CHUNK):
-            _send_chunk(uow, mailer, connection, list(ids[start : start + CLAIM_CHUNK]), policy, report)
+            chunk = list(ids[start : start + CLAIM_CHUNK])
+            _send_chunk(uow, mailer, connection, marks, chunk, policy, report)
     return report
+
+
+class _SentMarks:
+    """Records "sent" on a thread and connection of its own, one autocommitted statement a mail.
+
+    The mark of one mail is written while the next mail's envelope goes out, and is waited
+    for before that mail's content is handed over (``before_data``): at no moment is more
+    than one mail accepted by the server and not yet recorded, the same as writing it in line.
+
+    On PostgreSQL the marks skip waiting for the disk flush: visible at once, so a killed
+    worker loses nothing; only a crash of the database server itself could forget the last
+    few hundred milliseconds of them. Waiting for the flush, BEGIN and COMMIT on every mail
+    would slow a large fan-out several times over.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._postgres = engine.dialect.name == "postgresql"
+        self._connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        if self._postgres:
+            self._connection.exec_driver_sql("SET synchronous_commit TO OFF")
+        self._statement = SentStatement(engine.dialect)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sent-marks")
+        self._pending: Future[Any] | None = None
+
+    def mark(self, item: Outgoing, now: datetime) -> None:
+        self.wait()
+        sql, params = self._statement.bind(item.delivery_id, item.message_id, item.template, now)
+        self._pending = self._writer.submit(self._connection.exec_driver_sql, sql, params)
+
+    def wait(self) -> None:
+        """Block until the last mark is written (and raise its error, if it failed)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._writer.shutdown()
+            if self._postgres:
+                self._connection.exec_driver_sql("RESET synchronous_commit")
+            self._connection.close()
+
+
+@contextmanager
+def _sent_marks(uow: UnitOfWork) -> Iterator[_SentMarks]:
+    engine = uow.session.get_bind()
+    assert isinstance(engine, sa.Engine)
+    marks = _SentMarks(engine)
+    try:
+        yield marks
+    finally:
+        marks.close()
 
 
 def chunk_sender(new_uow: Callable[[], UnitOfWork], mailer: Mailer) -> Callable[[list[int]], tuple[int, int]]:
@@ -74,7 +133,8 @@ def chunk_sender(new_uow: Callable[[], UnitOfWork], mailer: Mailer) -> Callable[
 def _send_chunk(
     uow: UnitOfWork,
     mailer: Mailer,
-    connection: Connection,
+    connection: SMTPConnection,
+    marks: _SentMarks,
     ids: list[int],
     policy: RetryPolicy,
     report: SendReport,
@@ -102,15 +162,15 @@ def _send_chunk(
         if lost_in_a_row >= CONNECTION_FAILURES_TO_GIVE_UP:
             _retry(uow, rows[item.delivery_id], "not tried: the SMTP server is unreachable", policy, report)
             continue
-        lost_in_a_row = (
-            lost_in_a_row + 1 if _send_one(uow, mailer, connection, item, rows, policy, report) else 0
-        )
+        lost = _send_one(uow, mailer, connection, marks, item, rows, policy, report)
+        lost_in_a_row = lost_in_a_row + 1 if lost else 0
 
 
 def _send_one(  # the outcome of each mail is committed before the next one leaves
     uow: UnitOfWork,
     mailer: Mailer,
-    connection: Connection,
+    connection: SMTPConnection,
+    marks: _SentMarks,
     item: Outgoing,
     rows: dict[int, Delivery],
     policy: RetryPolicy,
@@ -119,7 +179,7 @@ def _send_one(  # the outcome of each mail is committed before the next one leav
     """Send one mail and record the outcome; True when the connection was lost."""
     mailer.gate.wait()
     try:
-        connection.send(item.sender, item.recipient, item.data)
+        connection.send(item.sender, item.recipient, item.data, before_data=marks.wait)
     except RecipientRefused as exc:
         log.info("delivery.refused", delivery_id=item.delivery_id, error=str(exc))
         suppress(uow.session, item.recipient, reason="bounced", detail=str(exc), now=uow.now())
@@ -134,11 +194,9 @@ def _send_one(  # the outcome of each mail is committed before the next one leav
         uow.commit()
         return isinstance(exc, ConnectionLost)
     else:
-        _relax_durability(uow)
-        mark_sent(
-            uow.session, item.delivery_id, message_id=item.message_id, template=item.template, now=uow.now()
-        )
+        marks.mark(item, uow.now())
         report.sent += 1
+        return False
     uow.commit()
     return False
 
@@ -159,14 +217,3 @@ def _retry(
         report.retry(row.id, due)
     if commit:
         uow.commit()
-
-
-def _relax_durability(uow: UnitOfWork) -> None:
-    """Record "sent" without waiting for the disk flush (PostgreSQL).
-
-    The commit is visible at once, so a killed worker loses nothing; only a crash of the
-    database server itself could forget the last few hundred milliseconds of marks. Waiting
-    for the flush on every mail would slow a large fan-out for a risk of the same size.
-    """
-    if uow.session.get_bind().dialect.name == "postgresql":
-        uow.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
