@@ -19,8 +19,8 @@ from engagement.config import Settings, load_settings
 from engagement.core import build_core
 from engagement.demo import DemoInfo, seed_demo
 from engagement.web import create_app
-from engagement.web.handoff import BackgroundHandoff
-from workers import handoff, make_celery
+from workers import make_celery
+from workers.app import Handoff
 from workers.embedded import start_embedded
 
 # New comments reach subscribers within seconds in the demo (the default waits two minutes
@@ -42,7 +42,7 @@ def demo(state: CliState, /, host: str, port: int, data_dir: Path | None) -> Non
     """Start the demo: an article with the widget, a worker, beat and a mailbox, on SQLite."""
     settings = demo_settings(state.settings, host, port, data_dir)
     migrations.upgrade(settings.resolved_database_url)
-    relay = BackgroundHandoff(handoff(make_celery(settings)))
+    relay = Handoff(make_celery(settings), background=True)
     core = build_core(settings, on_commit=relay)
     workers = None
     try:

@@ -25,11 +25,11 @@ from engagement.web import (
 )
 from engagement.web import demo as demo_pages
 from engagement.web.cors import SiteCORS, SiteOrigins
-from engagement.web.handoff import BackgroundHandoff
 from engagement.web.metrics import MetricsMiddleware, WebMetrics
 from engagement.web.middleware import BodyLimit, SecurityHeaders
 from engagement.web.templating import make_templates
-from workers import handoff, make_celery
+from workers import make_celery
+from workers.app import Handoff
 
 DESCRIPTION = """Reader engagement for publishers: reactions, threaded comments, inline feedback
 and subscriptions. Errors answer with `{code, reason, field?}`; e-mail addresses never appear in
@@ -39,11 +39,11 @@ any answer. The reader's opaque id travels in the `X-Engagement-Reader` header."
 def create_app(settings: Settings, core: Core | None = None, *, demo: bool = False) -> FastAPI:
     """The web app over ``core``; without one, a core is built from ``settings`` (and disposed
     at exit) whose commits hand their outbox events to the relay through the broker, from a
-    thread of their own (``handoff.py``).
+    thread of their own: no request waits for the broker.
 
     ``demo`` adds the demo's article pages and mail viewer; they exist in no other mode.
     """
-    relay = BackgroundHandoff(handoff(make_celery(settings))) if core is None else None
+    relay = Handoff(make_celery(settings), background=True) if core is None else None
     the_core = core if core is not None else build_core(settings, on_commit=relay)
 
     @asynccontextmanager
