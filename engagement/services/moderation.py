@@ -23,7 +23,7 @@ from engagement.uow import UnitOfWork
 
 ACTIONS = ("approve", "reject", "spam")
 TOKEN_LIFETIME = timedelta(days=7)
-_DONE = {
+DONE = {
     "approved": "already approved",
     "rejected": "already rejected",
     "spam": "already marked as spam",
@@ -108,27 +108,15 @@ def refuse_banned(session: Session, site: Site, email: str | None, reader: str |
 
 def approve_comment(uow: UnitOfWork, comment_id: int) -> CommentView:
     """Publish a comment a moderator approves (also one rejected or marked as spam before)."""
-    with uow:
-        comment = load_comment(uow.session, comment_id)
-        _act(uow, comment, "approve")
-        uow.commit()
-        return comment_view(comment, public=False)
+    return _moderate(uow, comment_id, "approve")
 
 
 def reject_comment(uow: UnitOfWork, comment_id: int) -> CommentView:
-    with uow:
-        comment = load_comment(uow.session, comment_id)
-        _act(uow, comment, "reject")
-        uow.commit()
-        return comment_view(comment, public=False)
+    return _moderate(uow, comment_id, "reject")
 
 
 def mark_spam(uow: UnitOfWork, comment_id: int) -> CommentView:
-    with uow:
-        comment = load_comment(uow.session, comment_id)
-        _act(uow, comment, "spam")
-        uow.commit()
-        return comment_view(comment, public=False)
+    return _moderate(uow, comment_id, "spam")
 
 
 def moderation_token(keys: Keys, comment_id: int, action: str, issued_at: datetime | None = None) -> str:
@@ -141,19 +129,34 @@ def moderation_token(keys: Keys, comment_id: int, action: str, issued_at: dateti
     return keys.sign("moderate", {"comment": comment_id, "action": action, "issued": issued})
 
 
-def moderate_by_token(uow: UnitOfWork, token: str) -> tuple[str, CommentView]:
-    """Do what a moderation link says, once: a comment moderated already is a Conflict."""
+def read_moderation_token(uow: UnitOfWork, token: str) -> tuple[int, str]:
+    """The comment id and action a moderation link names; InvalidToken if forged or expired.
+
+    Expiry follows the unit of work's clock, as :func:`moderation_token` issued it.
+    """
     max_age = int(TOKEN_LIFETIME.total_seconds())
     data = uow.keys.unsign("moderate", token, max_age_seconds=max_age)
     comment_id, action, issued = data.get("comment"), data.get("action"), data.get("issued")
     if not isinstance(comment_id, int) or action not in ACTIONS or not isinstance(issued, int | float):
         raise InvalidToken("this link is not valid")
+    if uow.now().timestamp() - issued > TOKEN_LIFETIME.total_seconds():
+        raise InvalidToken("this link has expired")
+    return comment_id, str(action)
+
+
+def decided(comment: Comment) -> str | None:
+    """What was decided about a comment (``already approved``…), or None while it is pending."""
+    return None if comment.status == "pending" else DONE.get(comment.status, comment.status)
+
+
+def moderate_by_token(uow: UnitOfWork, token: str) -> tuple[str, CommentView]:
+    """Do what a moderation link says, once: a comment moderated already is a Conflict."""
+    comment_id, action = read_moderation_token(uow, token)
     with uow:
-        if uow.now().timestamp() - issued > TOKEN_LIFETIME.total_seconds():
-            raise InvalidToken("this link has expired")
         comment = load_comment(uow.session, comment_id)
-        if comment.status != "pending":
-            raise Conflict(f"this comment was {_DONE.get(comment.status, comment.status)}")
+        done = decided(comment)
+        if done is not None:
+            raise Conflict(f"this comment was {done}")
         _act(uow, comment, action)
         uow.commit()
         return action, comment_view(comment, public=False)
@@ -196,23 +199,33 @@ def moderation_queue(
             .order_by(Comment.created_at, Comment.id)
             .limit(limit)
         ).all()
-        return [
-            QueueItem(
-                comment=comment_view(comment, public=False),
-                body=comment.body,
-                reason=comment.moderation_reason,
-                page_key=page.key,
-                page_url=page.url,
-                page_title=page.title,
-            )
-            for comment, page in rows
-        ]
+        return [queue_item(comment, page) for comment, page in rows]
+
+
+def queue_item(comment: Comment, page: Page) -> QueueItem:
+    """What a moderator sees of a comment on its page."""
+    return QueueItem(
+        comment=comment_view(comment, public=False),
+        body=comment.body,
+        reason=comment.moderation_reason,
+        page_key=page.key,
+        page_url=page.url,
+        page_title=page.title,
+    )
+
+
+def _moderate(uow: UnitOfWork, comment_id: int, action: str) -> CommentView:
+    with uow:
+        comment = load_comment(uow.session, comment_id)
+        _act(uow, comment, action)
+        uow.commit()
+        return comment_view(comment, public=False)
 
 
 def _act(uow: UnitOfWork, comment: Comment, action: str) -> None:
     target = {"approve": "approved", "reject": "rejected", "spam": "spam"}[action]
     if comment.status in (target, "deleted"):
-        raise Conflict(f"this comment was {_DONE[comment.status]}")
+        raise Conflict(f"this comment was {DONE[comment.status]}")
     if action == "approve":
         publish(uow, comment, after_moderation=True)
     else:

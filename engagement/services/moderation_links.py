@@ -10,18 +10,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from engagement.errors import CommentNotFound, InvalidToken
+from engagement.errors import CommentNotFound
 from engagement.models import Comment, Page
-from engagement.services.moderation import ACTIONS, TOKEN_LIFETIME, QueueItem
-from engagement.services.public import comment_view
+from engagement.services.moderation import QueueItem, decided, queue_item, read_moderation_token
 from engagement.uow import UnitOfWork
-
-DONE = {
-    "approved": "already approved",
-    "rejected": "already rejected",
-    "spam": "already marked as spam",
-    "deleted": "deleted by its author",
-}
 
 
 @dataclass(frozen=True)
@@ -35,26 +27,12 @@ class ModerationLink:
 
 def read_moderation_link(uow: UnitOfWork, token: str) -> ModerationLink:
     """Check a moderation link as ``moderate_by_token`` would, and show its comment; writes nothing."""
-    data = uow.keys.unsign("moderate", token, max_age_seconds=int(TOKEN_LIFETIME.total_seconds()))
-    comment_id, action, issued = data.get("comment"), data.get("action"), data.get("issued")
-    if not isinstance(comment_id, int) or action not in ACTIONS or not isinstance(issued, int | float):
-        raise InvalidToken("this link is not valid")
+    comment_id, action = read_moderation_token(uow, token)
     with uow:
-        if uow.now().timestamp() - issued > TOKEN_LIFETIME.total_seconds():
-            raise InvalidToken("this link has expired")
         row = uow.session.execute(
             sa.select(Comment, Page).join(Page, Page.id == Comment.page_id).where(Comment.id == comment_id)
         ).one_or_none()
         if row is None:
             raise CommentNotFound(f"no comment {comment_id}")
         comment, page = row
-        item = QueueItem(
-            comment=comment_view(comment, public=False),
-            body=comment.body,
-            reason=comment.moderation_reason,
-            page_key=page.key,
-            page_url=page.url,
-            page_title=page.title,
-        )
-        done = None if comment.status == "pending" else DONE.get(comment.status, comment.status)
-        return ModerationLink(action=str(action), item=item, done=done)
+        return ModerationLink(action=action, item=queue_item(comment, page), done=decided(comment))
