@@ -8,6 +8,8 @@ since the signed token in the URL is the whole permission.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,30 +33,19 @@ REDIRECT: dict[int | str, dict[str, Any]] = {303: {"description": "Back to the p
 @router.get("/confirm/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
 def confirm_page(token: str, request: Request, core: CoreDep) -> HTMLResponse:
     """A button that confirms the address (a scanner fetching the link confirms nothing)."""
-    try:
-        links.read_confirm_token(core.keys, token)
-    except EngagementError as exc:
-        return render_error(request, exc)
-    return render(request, "confirm.html", token=token)
+    return _page(request, "confirm.html", partial(links.read_confirm_token, core.keys, token), token=token)
 
 
 @router.post("/confirm/{token}", response_class=HTMLResponse, responses=ACTION_RESPONSES)
 def confirm_action(token: str, request: Request, uow: Uow) -> HTMLResponse:
-    try:
-        result = confirm_subscriber(uow, token)
-    except EngagementError as exc:
-        return render_error(request, exc)
-    return render(request, "confirmed.html", result=result)
+    return _page(request, "confirmed.html", partial(confirm_subscriber, uow, token))
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
 def unsubscribe_page(token: str, request: Request, core: CoreDep) -> HTMLResponse:
     """A button that unsubscribes; mail clients use the one-click POST instead."""
-    try:
-        links.read_unsubscribe_token(core.keys, token)
-    except EngagementError as exc:
-        return render_error(request, exc)
-    return render(request, "unsubscribe.html", token=token)
+    read = partial(links.read_unsubscribe_token, core.keys, token)
+    return _page(request, "unsubscribe.html", read, token=token)
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse, responses={**ACTION_RESPONSES, **REDIRECT})
@@ -67,20 +58,15 @@ async def unsubscribe_action(token: str, request: Request, uow: Uow) -> Response
         return render_error(request, exc)
     back = fields.get("preferences")
     if back:
-        url = path_for(request, "preferences_page", token=back) + "?done=removed"
-        return RedirectResponse(url, status_code=303)
+        return _back_to_preferences(request, back, "removed")
     return render(request, "unsubscribed.html", result=result)
 
 
 @router.get("/preferences/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
 def preferences_page(token: str, request: Request, uow: Uow) -> HTMLResponse:
     """What the subscriber receives: digest cadence, each subscription, everything off."""
-    try:
-        view = preferences(uow, token)
-    except EngagementError as exc:
-        return render_error(request, exc)
     done = request.query_params.get("done")
-    return render(request, "preferences.html", view=view, token=token, done=done)
+    return _page(request, "preferences.html", partial(preferences, uow, token), token=token, done=done)
 
 
 @router.post("/preferences/{token}", response_class=HTMLResponse, responses={**ACTION_RESPONSES, **REDIRECT})
@@ -92,5 +78,18 @@ async def preferences_action(token: str, request: Request, uow: Uow) -> Response
         await run_in_threadpool(set_digest_cadence, uow, token, None if cadence == "off" else cadence)
     except EngagementError as exc:
         return render_error(request, exc)
-    url = path_for(request, "preferences_page", token=token) + "?done=saved"
+    return _back_to_preferences(request, token, "saved")
+
+
+def _page(request: Request, template: str, read: Callable[[], object], **context: Any) -> HTMLResponse:
+    """``template`` showing what ``read()`` returns as ``result``, or the page for its error."""
+    try:
+        result = read()
+    except EngagementError as exc:
+        return render_error(request, exc)
+    return render(request, template, result=result, **context)
+
+
+def _back_to_preferences(request: Request, token: str, done: str) -> RedirectResponse:
+    url = path_for(request, "preferences_page", token=token) + f"?done={done}"
     return RedirectResponse(url, status_code=303)
