@@ -14,7 +14,7 @@ import uvicorn
 
 from engagement import migrations
 from engagement.cli._app import CliState, pass_state
-from engagement.cli.serve import run_server
+from engagement.cli.serve import fast_io, run_server
 from engagement.config import Settings, load_settings
 from engagement.core import build_core
 from engagement.demo import DemoInfo, seed_demo
@@ -55,6 +55,7 @@ def demo(state: CliState, /, host: str, port: int, data_dir: Path | None) -> Non
             port=port,
             log_level="warning",
             server_header=False,
+            **fast_io(),
         )
         run_server(uvicorn.Server(config))
     finally:
