@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from engagement.services.public import iso as _iso
 from engagement.uow import UnitOfWork
 
 DELETED_AUTHOR = "deleted user"
+_Row = TypeVar("_Row", Ban, Delivery, Subscriber)
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,7 @@ def export_address(uow: UnitOfWork, email: str) -> dict[str, Any]:
             "suppression": _suppression(session, address),
             "bans": [
                 {"site": key, "reason": ban.reason, "created_at": _iso(ban.created_at)}
-                for ban, key in session.execute(
-                    sa.select(Ban, Site.key).join(Site, Site.id == Ban.site_id).where(Ban.email == address)
-                )
+                for ban, key in _with_site_key(session, Ban, Ban.email == address)
             ],
         }
 
@@ -56,47 +55,27 @@ def erase_address(uow: UnitOfWork, email: str) -> ErasureReport:
     address = check.email("email", email)
     with uow:
         session = uow.session
+        anonymised = (
+            sa.update(Comment)
+            .where(Comment.author_email == address)
+            .values(author_name=DELETED_AUTHOR, author_email=None, author_reader=None, edit_token_hash=None)
+            .execution_options(synchronize_session=False)
+        )
+        subscribers = sa.select(Subscriber.id).where(Subscriber.email == address)
         counts = {
-            "comments": _rowcount(
-                session.execute(
-                    sa.update(Comment)
-                    .where(Comment.author_email == address)
-                    .values(
-                        author_name=DELETED_AUTHOR,
-                        author_email=None,
-                        author_reader=None,
-                        edit_token_hash=None,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
+            "comments": _changed(session, anonymised),
+            "subscriptions": _changed(
+                session, sa.delete(Subscription).where(Subscription.subscriber_id.in_(subscribers))
             ),
-            "subscriptions": _rowcount(
-                session.execute(
-                    sa.delete(Subscription).where(
-                        Subscription.subscriber_id.in_(
-                            sa.select(Subscriber.id).where(Subscriber.email == address)
-                        )
-                    )
-                )
-            ),
-            "subscribers": _rowcount(
-                session.execute(sa.delete(Subscriber).where(Subscriber.email == address))
-            ),
-            "deliveries": _rowcount(
-                session.execute(sa.delete(Delivery).where(Delivery.recipient == address))
-            ),
+            "subscribers": _changed(session, sa.delete(Subscriber).where(Subscriber.email == address)),
+            "deliveries": _changed(session, sa.delete(Delivery).where(Delivery.recipient == address)),
         }
         uow.commit()
         return ErasureReport(email=address, counts=counts)
 
 
 def _subscribers(session: Session, address: str) -> list[dict[str, Any]]:
-    rows = session.execute(
-        sa.select(Subscriber, Site.key)
-        .join(Site, Site.id == Subscriber.site_id)
-        .where(Subscriber.email == address)
-        .order_by(Subscriber.id)
-    ).all()
+    rows = _with_site_key(session, Subscriber, Subscriber.email == address)
     wishes: dict[int, list[dict[str, Any]]] = {subscriber.id: [] for subscriber, _ in rows}
     for sub, url, title in session.execute(
         sa.select(Subscription, Page.url, Page.title)
@@ -159,12 +138,7 @@ def _comments(session: Session, address: str) -> list[dict[str, Any]]:
 
 
 def _deliveries(session: Session, address: str) -> list[dict[str, Any]]:
-    rows = session.execute(
-        sa.select(Delivery, Site.key)
-        .outerjoin(Site, Site.id == Delivery.site_id)
-        .where(Delivery.recipient == address)
-        .order_by(Delivery.id)
-    )
+    rows = _with_site_key(session, Delivery, Delivery.recipient == address)
     return [
         {
             "site": key,
@@ -185,5 +159,15 @@ def _suppression(session: Session, address: str) -> dict[str, Any] | None:
     return {"reason": row.reason, "detail": row.detail, "created_at": _iso(row.created_at)}
 
 
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount or 0)
+def _with_site_key(
+    session: Session, model: type[_Row], where: sa.ColumnElement[bool]
+) -> list[tuple[_Row, str | None]]:
+    """The rows of ``model`` that ``where`` picks, oldest first, each with its site's key."""
+    site_id: Any = model.site_id
+    stmt = sa.select(model, Site.key).outerjoin(Site, Site.id == site_id).where(where).order_by(model.id)
+    return [(row, key) for row, key in session.execute(stmt)]
+
+
+def _changed(session: Session, statement: sa.Executable) -> int:
+    """How many rows an UPDATE or DELETE changed."""
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
