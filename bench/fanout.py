@@ -99,7 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
-    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=3)
     parser.add_argument("--pool", choices=["threads", "prefork"], default="prefork")
     args = parser.parse_args()
     n = args.subscribers
@@ -145,23 +145,26 @@ def main() -> None:
         )
         first = sink.wait_for(1, timeout=600)
         end = sink.wait_for(n, timeout=600)
+        time.sleep(0.5)
+        extra = sink.received - n
         worker_cpu, sink_cpu = tree_cpu_seconds(workers.process.pid), cpu_seconds(sink.process.pid)
         workers.stop()
+        # The reference again after our run; the faster of the two counts (the conservative ratio).
+        bare = max(bare, bare_loop(sink, n, sample))
         core.dispose()
     sink.stop()
     ours = n / (end - start)
     print(
         f"fan-out of one comment to {n} subscribers ({args.database}, {args.pool} worker x{args.concurrency})"
     )
-    print(f"  bare smtplib loop : {bare:8.0f} mails/s")
+    print(f"  bare smtplib loop : {bare:8.0f} mails/s  (the faster of one run before and one after)")
     print(
         f"  engagement        : {ours:8.0f} mails/s  ({end - start:.1f} s from commit to last mail,"
         f" first after {first - start:.2f} s)"
     )
-    print(f"  ratio             : {ours / bare:8.2f}  (goal >= 0.8)")
+    print(f"  ratio             : {ours / bare:8.2f}  (goal >= 0.8; duplicates: {extra})")
     print(
-        f"  CPU per mail      : worker {worker_cpu / n * 1000:.2f} ms,"
-        f" sink (both runs) {sink_cpu / n / 2 * 1000:.2f} ms"
+        f"  CPU per mail      : worker {worker_cpu / n * 1000:.2f} ms, sink {sink_cpu / n / 3 * 1000:.2f} ms"
     )
 
 

@@ -8,7 +8,7 @@ import re
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,15 +42,8 @@ class ConnectionLost(SendError):
 
 
 class Connection(Protocol):
-    def send(
-        self, sender: str, recipient: str, data: bytes, *, before_data: Callable[[], None] | None = None
-    ) -> None:
-        """Hand one message to the server, or raise a SendError.
-
-        ``before_data`` runs after the envelope is accepted and before the message itself
-        goes (the moment the server takes responsibility): the sender finishes recording
-        the previous message there, overlapping it with this one's first round trips.
-        """
+    def send(self, sender: str, recipient: str, data: bytes) -> None:
+        """Hand one message to the server, or raise a SendError."""
 
 
 class Transport(Protocol):
@@ -93,12 +86,10 @@ class _SMTPConnection:
         self.transport = transport
         self._smtp: smtplib.SMTP | None = None
 
-    def send(
-        self, sender: str, recipient: str, data: bytes, *, before_data: Callable[[], None] | None = None
-    ) -> None:
+    def send(self, sender: str, recipient: str, data: bytes) -> None:
         smtp = self._open()
         try:
-            self._transaction(smtp, sender, recipient, data, before_data)
+            self._transaction(smtp, sender, recipient, data)
         except ConnectionLost:
             self._drop()
             raise
@@ -114,13 +105,10 @@ class _SMTPConnection:
             raise ConnectionLost(f"SMTP error: {exc}") from None
 
     @staticmethod
-    def _transaction(
-        smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes, before_data: Callable[[], None] | None
-    ) -> None:
-        """MAIL, RCPT, DATA one by one (``sendmail`` cannot pause before DATA).
+    def _transaction(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+        """MAIL, RCPT, DATA: ``sendmail`` without its re-parsing of every address on every mail.
 
-        The addresses are ours (validated when stored), so they go as they are, without
-        ``smtplib``'s re-parsing of every address on every mail.
+        The addresses are ours (validated when stored), so they go as they are.
         """
         code, reply = smtp.docmd("mail", f"FROM:<{sender}>")
         if code != 250:
@@ -130,12 +118,6 @@ class _SMTPConnection:
         if code not in (250, 251):
             smtp.rset()
             raise _classified(code, reply, recipient=True)
-        if before_data is not None:
-            try:
-                before_data()
-            except BaseException:
-                smtp.rset()
-                raise
         code, reply = smtp.data(data)
         if code != 250:
             smtp.rset()
@@ -203,11 +185,7 @@ class FileTransport:
         self.folder.mkdir(parents=True, exist_ok=True)
         yield self
 
-    def send(
-        self, sender: str, recipient: str, data: bytes, *, before_data: Callable[[], None] | None = None
-    ) -> None:
-        if before_data is not None:
-            before_data()
+    def send(self, sender: str, recipient: str, data: bytes) -> None:
         # Named after the recipient and the Message-ID, so writing one mail twice leaves one file.
         found = _MESSAGE_ID.search(data.split(b"\r\n\r\n", 1)[0])
         identity = found.group(1) if found else data

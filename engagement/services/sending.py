@@ -10,11 +10,9 @@ that of a single message; its Message-ID stays the same when it is sent again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -37,7 +35,7 @@ from engagement.services.deliveries import (
 from engagement.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
-CLAIM_CHUNK = 50
+CLAIM_CHUNK = 200  # one claim (and one set of reads) per send task's batch
 # Two connection failures in a row: the server is down; the rest of the chunk waits for a retry.
 CONNECTION_FAILURES_TO_GIVE_UP = 2
 
@@ -67,16 +65,13 @@ def send_deliveries(uow: UnitOfWork, mailer: Mailer, ids: Sequence[int]) -> Send
 
 
 class _SentMarks:
-    """Records "sent" on a thread and connection of its own, one autocommitted statement a mail.
+    """Records "sent" on a connection of its own: one autocommitted, precompiled statement a mail.
 
-    The mark of one mail is written while the next mail's envelope goes out, and is waited
-    for before that mail's content is handed over (``before_data``): at no moment is more
-    than one mail accepted by the server and not yet recorded, the same as writing it in line.
-
-    On PostgreSQL the marks skip waiting for the disk flush: visible at once, so a killed
-    worker loses nothing; only a crash of the database server itself could forget the last
-    few hundred milliseconds of them. Waiting for the flush, BEGIN and COMMIT on every mail
-    would slow a large fan-out several times over.
+    One round trip and no per-statement SQLAlchemy work, and on PostgreSQL without waiting
+    for the disk flush: the mark is visible at once, so a killed worker loses nothing; only
+    a crash of the database server itself could forget the last few hundred milliseconds of
+    marks. Waiting for the flush, BEGIN and COMMIT on every mail would slow a large fan-out
+    several times over.
     """
 
     def __init__(self, engine: sa.Engine) -> None:
@@ -85,28 +80,15 @@ class _SentMarks:
         if self._postgres:
             self._connection.exec_driver_sql("SET synchronous_commit TO OFF")
         self._statement = SentStatement(engine.dialect)
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sent-marks")
-        self._pending: Future[Any] | None = None
 
     def mark(self, item: Outgoing, now: datetime) -> None:
-        self.wait()
         sql, params = self._statement.bind(item.delivery_id, item.message_id, item.template, now)
-        self._pending = self._writer.submit(self._connection.exec_driver_sql, sql, params)
-
-    def wait(self) -> None:
-        """Block until the last mark is written (and raise its error, if it failed)."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        self._connection.exec_driver_sql(sql, params)
 
     def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            self._writer.shutdown()
-            if self._postgres:
-                self._connection.exec_driver_sql("RESET synchronous_commit")
-            self._connection.close()
+        if self._postgres:
+            self._connection.exec_driver_sql("RESET synchronous_commit")
+        self._connection.close()
 
 
 @contextmanager
@@ -179,7 +161,7 @@ def _send_one(  # the outcome of each mail is committed before the next one leav
     """Send one mail and record the outcome; True when the connection was lost."""
     mailer.gate.wait()
     try:
-        connection.send(item.sender, item.recipient, item.data, before_data=marks.wait)
+        connection.send(item.sender, item.recipient, item.data)
     except RecipientRefused as exc:
         log.info("delivery.refused", delivery_id=item.delivery_id, error=str(exc))
         suppress(uow.session, item.recipient, reason="bounced", detail=str(exc), now=uow.now())
