@@ -412,16 +412,7 @@ def test_concurrent_requests_for_a_new_address_make_one_subscriber_and_one_mail(
     page = make_page(pg_core, site)
 
     def ask(i):
-        uow = pg_core.uow()
-        with uow:
-            add_subscription(
-                uow,
-                uow.session.get(Site, site.id),
-                "jane@example.org",
-                "thread",
-                page=uow.session.get(Page, page.id),
-            )
-            uow.commit()
+        follow(pg_core, site, page)
 
     assert run_at_once(8, ask) == [None] * 8
     with pg_core.uow() as uow:
@@ -436,16 +427,7 @@ def test_concurrent_requests_for_a_known_address_mail_once_on_either_database(co
     clock.advance(minutes=11)  # a new confirmation mail is due: only one of the requests may send it
 
     def ask(i):
-        uow = core.uow()
-        with uow:
-            add_subscription(
-                uow,
-                uow.session.get(Site, site.id),
-                "jane@example.org",
-                "thread",
-                page=uow.session.get(Page, page.id),
-            )
-            uow.commit()
+        follow(core, site, page)
 
     assert run_at_once(6, ask) == [None] * 6
     assert len(events(core)) == 2
