@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engagement.errors import CommentNotFound, Forbidden, InvalidInput
 from engagement.models import Comment, Vote
+from engagement.services.publication import load_comment
 from engagement.services.reactions import reader_hash
 from engagement.uow import UnitOfWork
 
@@ -63,21 +64,15 @@ def my_votes(session: Session, comment_ids: Sequence[int], reader: str | None) -
 
 
 def _lock_comment(session: Session, comment_id: int) -> Comment:
-    """The comment, its row locked until commit: votes on one comment then apply one by one.
+    """The published comment, its row locked until commit: votes on one comment apply one by one.
 
-    Without the lock two readers could both read the score and both write score + 1. On
-    SQLite FOR UPDATE does nothing; a no-op UPDATE takes the database's write lock instead,
-    before the old vote is read.
+    Without the lock two readers could both read the score and both write score + 1.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(sa.update(Comment).where(Comment.id == comment_id).values(score=Comment.score))
-    comment = session.scalars(
-        sa.select(Comment)
-        .where(Comment.id == comment_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if comment is None or comment.status in ("pending", "rejected", "spam"):
+    try:
+        comment = load_comment(session, comment_id)
+    except CommentNotFound:
+        raise CommentNotFound(f"no published comment {comment_id}") from None
+    if comment.status in ("pending", "rejected", "spam"):
         raise CommentNotFound(f"no published comment {comment_id}")
     if comment.status != "approved":
         raise Forbidden("a deleted comment cannot be voted on")
