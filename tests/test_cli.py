@@ -200,6 +200,20 @@ def test_sites_errors_give_a_reason_and_an_exit_code(migrated: Invoke, data_dir,
     assert migrated("sites", "list").stdout.startswith("no sites yet")  # nothing was written
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_key_no_site_could_have_is_no_site(
+    migrated: Invoke, request: pytest.FixtureRequest, database: str
+) -> None:
+    env = {"ENGAGEMENT_DATABASE_URL": request.getfixturevalue("pg_url")} if database == "postgresql" else {}
+
+    for key in ("daily\x00", "daily\n", "d" * 65):
+        result = migrated("sites", "update", key, "--name", "x", env=env)
+
+        assert result.exit_code == 3, result.output
+        assert f"no site with key {key!r}" in result.stderr
+        assert "Traceback" not in result.output
+
+
 def test_adding_a_site_twice_is_a_conflict(migrated: Invoke, data_dir):
     migrated("sites", "add", "daily", "--name", "The Daily")
 

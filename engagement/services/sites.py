@@ -40,16 +40,27 @@ class SiteChanges:
 
 
 def get_site(session: Session, key: str) -> Site:
-    """The site with ``key``, or SiteNotFound."""
+    """The site with ``key``, or SiteNotFound.
+
+    A key no site could have (a NUL byte, a newline, too long) is refused before any query:
+    PostgreSQL rejects NUL in text with an error rather than finding nothing.
+    """
+    if not is_site_key(key):
+        raise SiteNotFound(f"no site with key {key!r}")
     site = session.scalars(sa.select(Site).where(Site.key == key)).one_or_none()
     if site is None:
         raise SiteNotFound(f"no site with key {key!r}")
     return site
 
 
+def is_site_key(key: object) -> bool:
+    """Whether ``key`` has the shape of a site key (checked whole: ``$`` alone allows a newline)."""
+    return isinstance(key, str) and SITE_KEY.fullmatch(key) is not None
+
+
 def add_site(uow: UnitOfWork, key: str, changes: SiteChanges) -> Site:
     """Create a site; its name is required, everything else has a default."""
-    if not isinstance(key, str) or not SITE_KEY.match(key):
+    if not is_site_key(key):
         raise InvalidInput("key", "use 1-64 lower-case letters, digits, '-' or '_'")
     if changes.name is None:
         raise InvalidInput("name", "is required")

@@ -1,7 +1,14 @@
 import pytest
 
-from engagement.errors import Conflict, InvalidInput
-from engagement.services.sites import SiteChanges, add_site, list_sites, public_settings, update_site
+from engagement.errors import Conflict, InvalidInput, SiteNotFound
+from engagement.services.sites import (
+    SiteChanges,
+    add_site,
+    list_sites,
+    public_settings,
+    read_site,
+    update_site,
+)
 
 
 def test_defaults(core, site):
@@ -22,3 +29,15 @@ def test_update_validates_everything_before_changing_anything(core, site):
 def test_duplicate_key(core, site):
     with pytest.raises(Conflict):
         add_site(core.uow(), "daily", SiteChanges(name="Again"))
+
+
+@pytest.mark.parametrize("key", ["daily\x00", "daily\n", "Daily", "d" * 65, "", "-daily"])
+def test_a_key_no_site_could_have_is_no_site_on_either_database(core, site, key):
+    with pytest.raises(SiteNotFound):
+        read_site(core.uow(), key)
+    with pytest.raises(SiteNotFound):
+        update_site(core.uow(), key, SiteChanges(name="New"))
+    with pytest.raises(InvalidInput) as err:
+        add_site(core.uow(), key, SiteChanges(name="New"))
+    assert err.value.field == "key"
+    assert [s.name for s in list_sites(core.uow())] == ["The Daily Example"]
