@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from engagement import validation as check
 from engagement.errors import InvalidInput
-from engagement.models import Comment
 
 # Statuses under which a comment is shown in its thread with its text and author.
 PUBLISHED = "approved"
@@ -72,8 +72,39 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z")
 
 
+class CommentFields(Protocol):
+    """What a view reads of a comment: a loaded Comment, or a row of those columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def parent_id(self) -> int | None: ...
+    @property
+    def author_name(self) -> str: ...
+    @property
+    def html(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def edited_at(self) -> datetime | None: ...
+    @property
+    def score(self) -> int: ...
+    @property
+    def reply_count(self) -> int: ...
+    @property
+    def anchor_passage(self) -> str | None: ...
+    @property
+    def anchor_exact(self) -> str | None: ...
+    @property
+    def anchor_prefix(self) -> str | None: ...
+    @property
+    def anchor_suffix(self) -> str | None: ...
+
+
 def comment_view(
-    comment: Comment,
+    comment: CommentFields,
     *,
     public: bool = True,
     my_vote: int = 0,
@@ -104,8 +135,8 @@ def comment_view(
     )
 
 
-def anchor_of(comment: Comment) -> Anchor | None:
-    if not comment.has_anchor:
+def anchor_of(comment: CommentFields) -> Anchor | None:
+    if not (comment.anchor_passage or comment.anchor_exact):
         return None
     return Anchor(
         passage=comment.anchor_passage,

@@ -1,0 +1,176 @@
+"""The statements of thread reads and counts, built once per shape and bound per call.
+
+Built once, a statement's compiled form is found in SQLAlchemy's cache by a memoised key:
+a read pays for binding and running it, never for building or hashing it. They select
+columns, not entities: a read loads no ORM objects and leaves nothing in the session.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from engagement.db import UTCDateTime
+from engagement.models import Comment, Page, Reaction, Site, Vote
+from engagement.services.publication import APPROVED
+
+ANY_PASSAGE = "*"  # lists every anchored comment: the "Inline Feedbacks" tab
+PLACEHOLDER_STATUSES = ("deleted", "rejected", "spam")
+
+_comments = Comment.__table__.c
+_pages = Page.__table__.c
+_sites = Site.__table__.c
+_reactions = Reaction.__table__.c
+_votes = Vote.__table__.c
+
+# What a comment view needs, and nothing it must not show (no address, no token hash).
+VIEW_COLUMNS = (
+    _comments.id,
+    _comments.parent_id,
+    _comments.depth,
+    _comments.author_name,
+    _comments.html,
+    _comments.status,
+    _comments.created_at,
+    _comments.edited_at,
+    _comments.score,
+    _comments.reply_count,
+    _comments.anchor_passage,
+    _comments.anchor_exact,
+    _comments.anchor_prefix,
+    _comments.anchor_suffix,
+)
+
+# The site (absent: no such site) and the page (absent: nobody engaged yet), in one row.
+SITE_AND_PAGE = (
+    sa.select(
+        _sites.reactions,
+        _pages.id.label("page_id"),
+        _pages.url,
+        _pages.title,
+        _pages.comment_count,
+    )
+    .select_from(Site.__table__)
+    .outerjoin(Page.__table__, sa.and_(_pages.site_id == _sites.id, _pages.key == sa.bindparam("key")))
+    .where(_sites.key == sa.bindparam("site"))
+)
+
+# Replies of the listed top-level comments, oldest first; placeholders only where replies hang.
+REPLIES = (
+    sa.select(*VIEW_COLUMNS)
+    .where(
+        _comments.thread_id.in_(sa.bindparam("tops", expanding=True)),
+        _comments.parent_id.is_not(None),
+        sa.or_(_comments.status == APPROVED, _comments.reply_count > 0),
+    )
+    .order_by(_comments.created_at, _comments.id)
+)
+
+MY_VOTES = (
+    sa.select(_votes.comment_id, _votes.value)
+    .join(Comment.__table__, _comments.id == _votes.comment_id)
+    .where(
+        _votes.reader_hash == sa.bindparam("reader"),
+        _comments.thread_id.in_(sa.bindparam("tops", expanding=True)),
+    )
+)
+
+
+@cache
+def reactions_statement(with_reader: bool) -> sa.Select[Any]:
+    """Tallies of a page's reactions by key and, given a reader, whether one is theirs."""
+    mine = (
+        sa.func.max(sa.case((_reactions.reader_hash == sa.bindparam("reader"), 1), else_=0))
+        if with_reader
+        else sa.literal(0)
+    )
+    return (
+        sa.select(_reactions.reaction, sa.func.count(), mine)
+        .where(_reactions.page_id == sa.bindparam("page_id"))
+        .group_by(_reactions.reaction)
+    )
+
+
+# Per requested page key: its comments and reactions; one row with NULLs when none match,
+# none at all when the site does not exist.
+PAGE_COUNTS = (
+    sa.select(
+        _pages.key,
+        _pages.comment_count,
+        sa.select(sa.func.count())
+        .where(_reactions.page_id == _pages.id)
+        .correlate(Page.__table__)
+        .scalar_subquery(),
+    )
+    .select_from(Site.__table__)
+    .outerjoin(
+        Page.__table__,
+        sa.and_(_pages.site_id == _sites.id, _pages.key.in_(sa.bindparam("keys", expanding=True))),
+    )
+    .where(_sites.key == sa.bindparam("site"))
+)
+
+
+def sort_columns(sort: str) -> list[Any]:
+    if sort == "top":
+        return [_comments.score, _comments.created_at, _comments.id]
+    return [_comments.created_at, _comments.id]
+
+
+def order(sort: str, columns: list[Any]) -> list[Any]:
+    return [c.asc() for c in columns] if sort == "oldest" else [c.desc() for c in columns]
+
+
+def after_params(sort: str, position: tuple[Any, ...]) -> dict[str, Any]:
+    """The bound values of a cursor's position, named as :func:`top_level_statement` expects."""
+    names = ("after_score", "after_created", "after_id") if sort == "top" else ("after_created", "after_id")
+    return dict(zip(names, position, strict=True))
+
+
+@cache
+def top_level_statement(sort: str, passage: str | None, after: bool) -> sa.Select[Any]:
+    """Keyset page of top-level comments for one shape of query.
+
+    ``passage`` is None (all comments), :data:`ANY_PASSAGE` (anchored ones) or "one" (bound
+    as ``passage``). Published comments and placeholders are read by two index-ordered
+    branches, merged: a single ``status = 'approved' OR reply_count > 0`` would make the
+    database sort them all.
+    """
+    columns = sort_columns(sort)
+
+    def branch(visible: sa.ColumnElement[bool]) -> sa.Subquery:
+        stmt = sa.select(_comments.id).where(
+            _comments.page_id == sa.bindparam("page_id"), _comments.parent_id.is_(None), visible
+        )
+        if passage == ANY_PASSAGE:
+            stmt = stmt.where(
+                sa.or_(_comments.anchor_passage.is_not(None), _comments.anchor_exact.is_not(None))
+            )
+        elif passage is not None:
+            stmt = stmt.where(_comments.anchor_passage == sa.bindparam("passage"))
+        if after:
+            stmt = stmt.where(_after(sort, columns))
+        return stmt.order_by(*order(sort, columns)).limit(sa.bindparam("size")).subquery()
+
+    published = branch(_comments.status == APPROVED)
+    placeholders = branch(sa.and_(_comments.status.in_(PLACEHOLDER_STATUSES), _comments.reply_count > 0))
+    merged = sa.union_all(sa.select(published), sa.select(placeholders)).subquery()
+    return (
+        sa.select(*VIEW_COLUMNS)
+        .join(merged, merged.c.id == _comments.id)
+        .order_by(*order(sort, columns))
+        .limit(sa.bindparam("size"))
+    )
+
+
+def _after(sort: str, columns: list[Any]) -> sa.ColumnElement[bool]:
+    values = [
+        sa.bindparam("after_created", type_=UTCDateTime()),
+        sa.bindparam("after_id", type_=sa.Integer()),
+    ]
+    if sort == "top":
+        values.insert(0, sa.bindparam("after_score", type_=sa.Integer()))
+    left, right = sa.tuple_(*columns), sa.tuple_(*values)
+    return left > right if sort == "oldest" else left < right
