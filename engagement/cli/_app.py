@@ -1,8 +1,8 @@
-"""The root ``engagement`` group: settings loaded once, domain errors turned into exit codes."""
+"""The root ``engagement`` group: settings loaded once when needed, errors turned into exit codes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import click
@@ -40,12 +40,27 @@ def fail(message: str, exit_code: int) -> NoReturn:
 
 
 class CliState:
-    """What every command shares: the settings, and the core built on first use."""
+    """What every command shares: the settings and the core, each made on first use.
 
-    def __init__(self, settings: Settings, on_commit: OnCommit | None = None) -> None:
-        self.settings = settings
+    Settings wait for a command to ask because the embedded mode writes its secret into the
+    data folder as they load: ``engagement demo --data-dir`` must not write the default one.
+    """
+
+    def __init__(
+        self, settings: Settings | Callable[[], Settings], on_commit: OnCommit | None = None
+    ) -> None:
+        self._settings: Settings | None = None
+        self._load: Callable[[], Settings] = (
+            (lambda: settings) if isinstance(settings, Settings) else settings
+        )
         self.on_commit = on_commit
         self._core: Core | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = self._load()
+        return self._settings
 
     @property
     def core(self) -> Core:
@@ -62,7 +77,7 @@ class CliState:
             self._core = None
 
 
-def relay_handoff(settings: Settings) -> OnCommit:
+def relay_handoff(state: CliState) -> OnCommit:
     """Hand committed outbox events to the relay at once, as the web process does.
 
     The Celery app is built on the first commit that wrote events, so commands that write
@@ -75,7 +90,7 @@ def relay_handoff(settings: Settings) -> OnCommit:
         if hand_over is None:
             from workers import handoff, make_celery
 
-            hand_over = handoff(make_celery(settings))
+            hand_over = handoff(make_celery(state.settings))
         hand_over(event_ids)
 
     return on_commit
@@ -109,8 +124,9 @@ def main(ctx: click.Context) -> None:
     Settings come from ENGAGEMENT_* environment variables (see the README).
     """
     if ctx.obj is None:
-        settings = load_settings()
-        ctx.obj = CliState(settings, on_commit=relay_handoff(settings))
+        state = CliState(load_settings)
+        state.on_commit = relay_handoff(state)
+        ctx.obj = state
     ctx.call_on_close(ctx.obj.close)
 
 

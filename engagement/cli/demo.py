@@ -40,7 +40,9 @@ DEMO_NOTIFY_WINDOW_SECONDS = 10
 @pass_state
 def demo(state: CliState, /, host: str, port: int, data_dir: Path | None) -> None:
     """Start the demo: an article with the widget, a worker, beat and a mailbox, on SQLite."""
-    settings = demo_settings(state.settings, host, port, data_dir)
+    # The environment's settings are loaded only without --data-dir: loading writes the
+    # embedded secret into their data folder.
+    settings = demo_settings(data_dir or state.settings.data_dir, host, port)
     migrations.upgrade(settings.resolved_database_url)
     relay = Handoff(make_celery(settings), background=True)
     core = build_core(settings, on_commit=relay)
@@ -66,15 +68,14 @@ def demo(state: CliState, /, host: str, port: int, data_dir: Path | None) -> Non
     click.echo("Demo stopped.")
 
 
-def demo_settings(base: Settings, host: str, port: int, data_dir: Path | None) -> Settings:
-    """The embedded mode in the data folder, whatever the environment points at."""
-    folder = (data_dir or base.data_dir).resolve()
+def demo_settings(data_dir: Path, host: str, port: int) -> Settings:
+    """The embedded mode in ``data_dir``, whatever the environment points at."""
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 -- a comparison
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"
     return load_settings(
         mode="embedded",
-        data_dir=folder,
+        data_dir=data_dir.resolve(),
         database_url="",
         broker_url="",
         smtp_url="",

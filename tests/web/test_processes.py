@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from engagement.config import SECRET_FILE
+
 ENGAGEMENT = str(Path(sys.executable).with_name("engagement"))
 
 
@@ -101,4 +103,5 @@ def test_demo_starts_serves_the_article_and_the_mailbox_and_stops_cleanly(tmp_pa
     assert f"{base}/demo/article" in output
     assert "Demo stopped." in output
     assert (tmp_path / "data" / "engagement.db").exists()
-    assert not (tmp_path / "elsewhere" / "engagement.db").exists()
+    assert (tmp_path / "data" / SECRET_FILE).exists()
+    assert not (tmp_path / "elsewhere").exists()  # not even a secret in the environment's folder
