@@ -124,6 +124,7 @@ def _fold(value: str) -> str:
     return "\r\n ".join(lines)
 
 
+@lru_cache(maxsize=1024)  # a fan-out repeats one subject thousands of times
 def _encoded_words(value: str) -> str:
     """RFC 2047 base64 words of whole UTF-8 characters, one short line each."""
     words, chunk = [], ""
