@@ -57,10 +57,10 @@ def get_counts(
 
 
 @router.post("/counts", response_model=CountsOut, responses=responses(400, 403, 404, 413, 422))
-def post_counts(payload: CountsIn, request: Request, uow: Uow) -> CountsOut:
+def post_counts(payload: CountsIn, request: Request, uow: Uow) -> JSONResponse:
     """The same as the GET, for lists of pages too long for a URL."""
     bind_site(request, payload.site)
-    return CountsOut.model_validate({"counts": page_counts(uow, payload.site, payload.pages)})
+    return JSONResponse({"counts": page_counts(uow, payload.site, payload.pages)})
 
 
 @router.get("/passages", response_model=PassagesOut, responses=responses(400, 403, 404, 422))
