@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that mark where a reader came from, never which article they read.
@@ -48,6 +49,9 @@ def is_url(ref: str) -> bool:
     return ref.startswith(("http://", "https://", "/"))
 
 
+# Every read and write names its page: the same few thousand references come back again and
+# again, and normalising one (split, unquote, normpath, quote, query filter) costs microseconds.
+@lru_cache(maxsize=2048)
 def normalise_page_key(ref: str) -> str:
     """The key a page is stored under: the URL's path and its meaningful query, or the id as given.
 
