@@ -230,3 +230,43 @@ def test_a_digest_run_killed_half_way_and_run_again_sends_each_digest_once(core,
     assert "5 sent" in again.stdout
     assert sorted(sink.recipients()) == people
     assert set(sink.recipients().values()) == {1}
+
+
+def test_a_second_beat_on_redis_cannot_double_fire(own_redis, tmp_path):
+    env = {
+        **os.environ,
+        "ENGAGEMENT_DATA_DIR": str(tmp_path),
+        "ENGAGEMENT_BROKER_URL": own_redis.url,
+        "ENGAGEMENT_SECRET_KEY": "beat-" + "x" * 40,
+    }
+    logs = [tmp_path / f"beat{i}.log" for i in range(2)]
+    beats = []
+    for log in logs:
+        with log.open("w") as out:
+            command = [sys.executable, "-m", "engagement.cli", "beat", "--loglevel=info"]
+            beats.append(subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT))
+    try:
+        _wait(lambda: any("Sending due task" in log.read_text() for log in logs), timeout=60, every=0.2)
+        time.sleep(6)  # one more round of the five-second flush
+    finally:
+        for beat in beats:
+            beat.terminate()
+            beat.wait(10)
+    sent = sorted(log.read_text().count("Sending due task") for log in logs)
+    # One beat holds RedBeat's lock in Redis and fires; the other waits for the lock.
+    assert sent[0] == 0
+    assert sent[1] >= 2
+
+
+def test_engagement_worker_hands_its_arguments_to_celery(tmp_path):
+    env = {**os.environ, "ENGAGEMENT_DATA_DIR": str(tmp_path)}
+    shown = subprocess.run(
+        [sys.executable, "-m", "engagement.cli", "worker", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "--concurrency" in shown.stdout

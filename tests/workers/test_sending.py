@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
+import redis
 import sqlalchemy as sa
 from drive import ARTICLE, deliver, deliveries, post, subscribe
 
-from engagement.mail.gate import LocalGate
+from engagement.mail.gate import LocalGate, RedisGate
 from engagement.mail.mailer import build_mailer
 from engagement.models import Suppression
 from engagement.services.deliveries import claim_deliveries, list_deliveries, retry_failed
@@ -152,3 +154,28 @@ def test_the_rate_gate_spaces_mails_evenly():
         gate.wait()
 
     assert slept == [0.25, 0.5, 0.75, 1.0]
+
+
+def test_the_redis_gate_holds_the_rate_across_processes_on_one_key(redis_broker):
+    url, prefix = redis_broker
+    client = redis.Redis.from_url(url)
+    gates = [RedisGate(client, f"{prefix}rate", rate=40.0) for _ in range(2)]  # two worker processes
+    times: list[float] = []
+
+    def send(gate: RedisGate) -> None:
+        for _ in range(20):
+            gate.wait()
+            times.append(time.monotonic())
+
+    threads = [threading.Thread(target=send, args=(g,)) for g in gates]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    client.close()
+
+    times.sort()
+    assert len(times) == 40
+    # 40 mails at 40 per second: never more than 4 within any tenth of a second, ~1 s in all.
+    assert times[-1] - times[0] >= 0.9
+    assert max(sum(1 for u in times if t <= u < t + 0.1) for t in times) <= 5
