@@ -73,6 +73,24 @@ def test_upgrade_reaches_exactly_the_models(empty_url: str):
     assert _tables(empty_url) == set(Base.metadata.tables) | {"alembic_version"}
 
 
+def test_sqlite_tables_never_reuse_ids_where_the_models_say_so(tmp_path):
+    # Alembic's comparison does not see AUTOINCREMENT: read it from the tables themselves.
+    url = f"sqlite:///{tmp_path / 'engagement.db'}"
+    migrations.upgrade(url)
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+            created = dict(rows.all())
+    finally:
+        engine.dispose()
+    wanted = {
+        name for name, table in Base.metadata.tables.items() if table.kwargs.get("sqlite_autoincrement")
+    }
+    assert {"comments", "subscribers", "subscriptions"} <= wanted
+    assert {name for name, sql in created.items() if "AUTOINCREMENT" in sql} == wanted
+
+
 def test_a_model_change_without_its_migration_is_caught(tmp_path):
     url = f"sqlite:///{tmp_path / 'engagement.db'}"
     migrations.upgrade(url)

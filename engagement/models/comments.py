@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engagement.models.base import Base, Email, ReaderHash, Timestamp, intpk
 
 STATUSES = ("pending", "approved", "rejected", "spam", "deleted")
+_TOP_LEVEL: dict[str, Any] = {
+    dialect + "_where": sa.text("parent_id IS NULL") for dialect in ("postgresql", "sqlite")
+}
 
 
 class Comment(Base):
     __tablename__ = "comments"
     __table_args__ = (
         # The thread read: top-level comments of a page in each sort order, then their replies.
-        sa.Index("ix_comments_page_listing", "page_id", "parent_id", "status", "created_at", "id"),
+        # Partial on top-level comments: PostgreSQL does not count "parent_id IS NULL" as an
+        # equality, so with parent_id as a column the index order would not serve ORDER BY.
+        sa.Index("ix_comments_page_listing", "page_id", "status", "created_at", "id", **_TOP_LEVEL),
+        sa.Index("ix_comments_page_top", "page_id", "status", "score", "created_at", "id", **_TOP_LEVEL),
         sa.Index("ix_comments_thread", "thread_id", "created_at", "id"),
         sa.Index("ix_comments_page_passage", "page_id", "anchor_passage"),
         sa.Index("ix_comments_author_email", "author_email"),
         sa.Index("ix_comments_status_created", "status", "created_at"),
+        # Never reuse the id of a deleted comment: signed moderation links name comments by id.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[intpk]

@@ -13,7 +13,12 @@ CADENCES = ("daily", "weekly")
 
 class Subscriber(Base):
     __tablename__ = "subscribers"
-    __table_args__ = (sa.UniqueConstraint("site_id", "email"),)
+    __table_args__ = (
+        sa.UniqueConstraint("site_id", "email"),
+        # Signed unsubscribe and preferences links name subscribers by id: an erased
+        # subscriber's id must never name someone new (SQLite would reuse the highest one).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[intpk]
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
@@ -33,6 +38,7 @@ class Subscription(Base):
         sa.UniqueConstraint("subscriber_id", "kind", "target"),
         sa.Index("ix_subscriptions_page", "page_id", "kind"),
         sa.Index("ix_subscriptions_comment", "comment_id", "kind"),
+        {"sqlite_autoincrement": True},  # links name subscriptions by id too
     )
 
     id: Mapped[intpk]

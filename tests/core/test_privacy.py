@@ -127,6 +127,28 @@ def test_erase_keeps_comments_as_deleted_user_and_removes_the_rest(core, held):
     assert thread.comments[0].replies[0].author.name == "Joe"
 
 
+def test_an_erased_subscribers_id_never_names_someone_new(core, site):
+    # SQLite hands the highest id out again after a delete unless the table is AUTOINCREMENT.
+    subscribe(core.uow(), SubscribeRequest(site="daily", email=JANE, kind="digest"))
+    with core.uow() as uow:
+        jane = uow.session.scalars(sa.select(Subscriber).where(Subscriber.email == JANE)).one()
+        jane_wish = uow.session.scalars(sa.select(Subscription.id)).one()
+    old_link = links.unsubscribe_token(core.keys, jane.id, jane_wish)
+    erase_address(core.uow(), JANE)
+
+    subscribe(core.uow(), SubscribeRequest(site="daily", email="new@example.org", kind="digest"))
+
+    with core.uow() as uow:
+        newcomer = uow.session.scalars(sa.select(Subscriber)).one()
+        wish = uow.session.scalars(sa.select(Subscription.id)).one()
+    assert newcomer.id > jane.id
+    assert wish > jane_wish
+    with pytest.raises(NotFound):
+        unsubscribe(core.uow(), old_link)
+    with core.uow() as uow:
+        assert uow.session.scalar(sa.select(sa.func.count()).select_from(Subscription)) == 1
+
+
 def test_erasing_twice_or_an_unknown_address_changes_nothing(core, held):
     erase_address(core.uow(), JANE)
     before = table_rows(core)
