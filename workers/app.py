@@ -110,6 +110,14 @@ def _config(settings: Settings, key_prefix: str) -> dict[str, Any]:
         "worker_hijack_root_logger": False,
         "beat_schedule": _schedule(),
     }
+    config.update(_broker_config(settings, key_prefix))
+    return config
+
+
+def _broker_config(settings: Settings, key_prefix: str) -> dict[str, Any]:
+    """Transport options and beat's scheduler: Redis in production, a folder when embedded."""
+    broker = settings.resolved_broker_url
+    config: dict[str, Any] = {}
     if is_redis(broker):
         config["broker_transport_options"] = {
             "visibility_timeout": 3600,

@@ -103,6 +103,27 @@ def flush_due_windows(session: Session, *, now: datetime, limit: int = 1000) -> 
     A delivery's key is its window's first item, so two flushers of one window write one
     delivery; items join a delivery only while unassigned, so each is mailed once.
     """
+    wanted = _due_windows(session, now, limit)
+    if not wanted:
+        return []
+    ids = add_deliveries(session, [new for new, _, _ in wanted], now)
+    columns = NotificationItem.__table__.c
+    assign = (
+        sa.update(NotificationItem.__table__)  # type: ignore[arg-type]
+        .where(
+            columns.subscriber_id == sa.bindparam("s"),
+            columns.page_id == sa.bindparam("p"),
+            columns.delivery_id.is_(None),
+            columns.due_at <= now,
+        )
+        .values(delivery_id=sa.bindparam("d"))
+    )
+    session.execute(assign, [{"s": s, "p": p, "d": ids[new.key]} for new, s, p in wanted])
+    return [ids[new.key] for new, _, _ in wanted]
+
+
+def _due_windows(session: Session, now: datetime, limit: int) -> list[tuple[NewDelivery, int, int]]:
+    """(delivery to write, subscriber id, page id) of each due window, oldest first."""
     item = NotificationItem
     groups = session.execute(
         sa.select(
@@ -123,36 +144,11 @@ def flush_due_windows(session: Session, *, now: datetime, limit: int = 1000) -> 
     )
     wanted = []
     for subscriber_id, page_id, site_id, email, first_id, count, reason in groups:
-        single_reply = count == 1 and reason == "replies"
-        wanted.append(
-            (
-                NewDelivery(
-                    key=f"notify:{first_id}",
-                    recipient=email,
-                    template=REPLY_TEMPLATE if single_reply else THREAD_TEMPLATE,
-                    site_id=site_id,
-                    context={"subscriber_id": subscriber_id, "page_id": page_id},
-                ),
-                subscriber_id,
-                page_id,
-            )
-        )
-    if not wanted:
-        return []
-    ids = add_deliveries(session, [w[0] for w in wanted], now)
-    columns = NotificationItem.__table__.c
-    assign = (
-        sa.update(NotificationItem.__table__)  # type: ignore[arg-type]
-        .where(
-            columns.subscriber_id == sa.bindparam("s"),
-            columns.page_id == sa.bindparam("p"),
-            columns.delivery_id.is_(None),
-            columns.due_at <= now,
-        )
-        .values(delivery_id=sa.bindparam("d"))
-    )
-    session.execute(assign, [{"s": s, "p": p, "d": ids[new.key]} for new, s, p in wanted])
-    return [ids[new.key] for new, _, _ in wanted]
+        template = REPLY_TEMPLATE if count == 1 and reason == "replies" else THREAD_TEMPLATE
+        context = {"subscriber_id": subscriber_id, "page_id": page_id}
+        new = NewDelivery(f"notify:{first_id}", email, template, site_id, context)
+        wanted.append((new, subscriber_id, page_id))
+    return wanted
 
 
 def items_of(session: Session, delivery_ids: Iterable[int]) -> dict[int, list[NotificationItem]]:
