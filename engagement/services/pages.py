@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from engagement import validation as check
 from engagement.db import insert_ignoring_conflict
-from engagement.errors import InvalidInput, PageNotFound
+from engagement.errors import InvalidInput
 from engagement.models import Page, Site
 from engagement.pagekeys import clean_url, normalise_page_key
 from engagement.uow import UnitOfWork
@@ -26,13 +26,6 @@ def find_page(session: Session, site: Site, ref: str) -> Page | None:
     return session.scalars(
         sa.select(Page).where(Page.site_id == site.id, Page.key == page_key(ref))
     ).one_or_none()
-
-
-def get_page(session: Session, site: Site, ref: str) -> Page:
-    page = find_page(session, site, ref)
-    if page is None:
-        raise PageNotFound(f"no page {ref!r} on site {site.key!r}")
-    return page
 
 
 def ensure_page(uow: UnitOfWork, site: Site, ref: str, title: str | None = None) -> Page:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from engagement.db import UTCDateTime
 from engagement.models import Comment, Page, Reaction, Site, Vote
-from engagement.services.publication import APPROVED
+from engagement.services.publication import APPROVED, visible_clause
 
 ANY_PASSAGE = "*"  # lists every anchored comment: the "Inline Feedbacks" tab
 PLACEHOLDER_STATUSES = ("deleted", "rejected", "spam")
@@ -63,7 +63,7 @@ REPLIES = (
     .where(
         _comments.thread_id.in_(sa.bindparam("tops", expanding=True)),
         _comments.parent_id.is_not(None),
-        sa.or_(_comments.status == APPROVED, _comments.reply_count > 0),
+        visible_clause(),
     )
     .order_by(_comments.created_at, _comments.id)
 )
