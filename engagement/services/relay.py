@@ -123,9 +123,9 @@ def _handle(
         )
         result.notify_due = result.notify_due or planned.due_now
         if payload.get("after_moderation"):
-            wanted += _approval_notice(session, int(payload["comment_id"]))
+            wanted += _approval_notice(session, event.id, int(payload["comment_id"]))
     elif event.kind == COMMENT_PENDING:
-        wanted += _moderation_requests(session, int(payload["comment_id"]))
+        wanted += _moderation_requests(session, event.id, int(payload["comment_id"]))
     elif event.kind == CONFIRMATION_REQUESTED:
         subscriber = session.get(Subscriber, int(payload["subscriber_id"]))
         if subscriber is not None and subscriber.confirmed_at is None:
@@ -147,23 +147,24 @@ def _comment_and_site(session: Session, comment_id: int) -> tuple[Comment, Site]
     return None if row is None else (row[0], row[1])
 
 
-def _moderation_requests(session: Session, comment_id: int) -> list[NewDelivery]:
+# Keyed by event: a comment sent back to the queue (edited past a rule) is asked about again.
+def _moderation_requests(session: Session, event_id: int, comment_id: int) -> list[NewDelivery]:
     found = _comment_and_site(session, comment_id)
     if found is None or found[0].status != "pending":
         return []  # moderated (or deleted) before the relay came to it: nothing to ask
     comment, site = found
     context = {"comment_id": comment.id}
     return [
-        NewDelivery(f"moderate:{comment.id}:{email}", email, MODERATION_TEMPLATE, site.id, context)
+        NewDelivery(f"moderate:{event_id}:{email}", email, MODERATION_TEMPLATE, site.id, context)
         for email in dict.fromkeys(str(e).lower() for e in site.moderator_emails)
     ]
 
 
-def _approval_notice(session: Session, comment_id: int) -> list[NewDelivery]:
+def _approval_notice(session: Session, event_id: int, comment_id: int) -> list[NewDelivery]:
     found = _comment_and_site(session, comment_id)
     if found is None or found[0].status != "approved" or not found[0].author_email:
         return []
     comment, site = found
     email = str(comment.author_email).lower()
     context = {"comment_id": comment.id}
-    return [NewDelivery(f"approved:{comment.id}", email, APPROVED_TEMPLATE, site.id, context)]
+    return [NewDelivery(f"approved:{event_id}", email, APPROVED_TEMPLATE, site.id, context)]

@@ -8,7 +8,7 @@ import pytest
 from drive import ARTICLE, deliver, deliveries, open_items, post, reply, subscribe
 
 from engagement import links
-from engagement.services.comments import delete_comment
+from engagement.services.comments import delete_comment, edit_comment
 from engagement.services.deliveries import suppress
 from engagement.services.moderation import approve_comment
 from engagement.services.sites import SiteChanges, update_site
@@ -200,3 +200,21 @@ def test_an_address_that_unsubscribed_meanwhile_gets_nothing(core, site, mailer,
     assert sink.received == []
     (row,) = deliveries(core, template="thread_notification")
     assert (row.status, row.reason) == ("skipped", "unsubscribed")
+
+
+def test_a_comment_sent_back_to_the_queue_is_asked_about_again(core, site, mailer, sink, settled):
+    update_site(core.uow(), "daily", SiteChanges(moderation="all", banned_words=["casino"]))
+    settled()
+    posted = post(core, author_email="jane@example.org", body="First words.")
+    deliver(core, mailer)
+    approve_comment(core.uow(), posted.comment.id)
+    deliver(core, mailer)
+
+    edit_comment(core.uow(), posted.comment.id, posted.edit_token, "Visit my casino.")
+    deliver(core, mailer)
+
+    first, second = sink.to("mod@example.org")
+    assert "First words." in first.get_body(("plain",)).get_content()
+    assert "Visit my casino." in second.get_body(("plain",)).get_content()
+    assert "contains the banned word" in second.get_body(("plain",)).get_content()
+    assert len(sink.to("jane@example.org")) == 1  # approved once
