@@ -109,6 +109,8 @@ def _config(settings: Settings, key_prefix: str) -> dict[str, Any]:
         "enable_utc": True,
         "worker_hijack_root_logger": False,
         "beat_schedule": _schedule(),
+        # Where the default scheduler keeps its state (embedded mode, or --scheduler given).
+        "beat_schedule_filename": str((settings.data_dir / "celerybeat-schedule").resolve()),
     }
     config.update(_broker_config(settings, key_prefix))
     return config
@@ -143,7 +145,6 @@ def _broker_config(settings: Settings, key_prefix: str) -> dict[str, Any]:
             "store_processed": False,
             "polling_interval": 0.05,
         }
-        config["beat_schedule_filename"] = str((settings.data_dir / "celerybeat-schedule").resolve())
     return config
 
 
