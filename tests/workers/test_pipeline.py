@@ -62,7 +62,7 @@ def test_one_mail_per_recipient_however_many_rules_match(core, site, mailer, sin
     subjects = sorted(m["Subject"] for m in sink.to("jane@example.org"))
     assert subjects == [
         "Bob replied to your comment on “The article”",
-        "Carol replied to your comment on “The article”",
+        "Carol replied in a discussion you follow on “The article”",
     ]
 
 
