@@ -22,7 +22,7 @@ from engagement.services import thread_sql as sql
 from engagement.services.pages import page_key
 from engagement.services.public import CommentView, comment_view
 from engagement.services.publication import APPROVED
-from engagement.services.sites import get_site
+from engagement.services.sites import get_site, is_site_key
 from engagement.services.thread_sql import ANY_PASSAGE
 from engagement.uow import UnitOfWork
 
@@ -64,7 +64,10 @@ def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
     """Top-level comments in the chosen order, each with all its replies (oldest first)."""
     key, position = _checked(query)
     with uow:
-        found = uow.session.execute(sql.SITE_AND_PAGE, {"site": query.site, "key": key}).first()
+        # A key no site could have never reaches SQL (PostgreSQL errs on a NUL byte).
+        found = None
+        if is_site_key(query.site):
+            found = uow.session.execute(sql.SITE_AND_PAGE, {"site": query.site, "key": key}).first()
         if found is None:
             raise SiteNotFound(f"no site with key {query.site!r}")
         reaction_keys = [str(r["key"]) for r in found.reactions]
@@ -93,6 +96,8 @@ def page_counts(uow: UnitOfWork, site_key: str, pages: Sequence[str]) -> dict[st
     if isinstance(pages, str) or len(pages) > MAX_COUNT_PAGES:
         raise InvalidInput("pages", f"give a list of at most {MAX_COUNT_PAGES} pages")
     keys = {ref: page_key(ref) for ref in pages}
+    if not is_site_key(site_key):
+        raise SiteNotFound(f"no site with key {site_key!r}")
     with uow:
         rows = uow.session.execute(
             sql.PAGE_COUNTS, {"site": site_key, "keys": list(set(keys.values()))}

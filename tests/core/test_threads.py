@@ -46,6 +46,11 @@ def test_unknown_site(core, site):
         page_counts(core.uow(), "nowhere", ["/a"])
     with pytest.raises(SiteNotFound):
         page_counts(core.uow(), "nowhere", [])
+    for impossible in ("bad\x00key", "daily\n", "x" * 65):  # never sent to the database
+        with pytest.raises(SiteNotFound):
+            thread(core, site=impossible)
+        with pytest.raises(SiteNotFound):
+            page_counts(core.uow(), impossible, ["/a"])
 
 
 def test_sort_orders_and_replies_oldest_first(core, site, clock):
