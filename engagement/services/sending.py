@@ -9,6 +9,7 @@ that of a single message; its Message-ID stays the same when it is sent again.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -86,8 +87,10 @@ class _SentMarks:
         self._connection.exec_driver_sql(sql, params)
 
     def close(self) -> None:
-        if self._postgres:
-            self._connection.exec_driver_sql("RESET synchronous_commit")
+        # A connection that broke meanwhile is thrown away by the pool; nothing to reset then.
+        with contextlib.suppress(sa.exc.DBAPIError):
+            if self._postgres:
+                self._connection.exec_driver_sql("RESET synchronous_commit")
         self._connection.close()
 
 
