@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+import structlog
 
 from engagement import links
 from engagement.config import Settings
@@ -19,6 +22,7 @@ from engagement.mail.render import MailRenderer
 from engagement.mail.transport import FileTransport, SMTPTransport, transport_for
 from engagement.models import Delivery, Site
 
+log = structlog.get_logger(__name__)
 BOUNCE_PREFIX = "bounces+"
 
 
@@ -40,6 +44,19 @@ class Skip:
 
     delivery_id: int
     reason: str
+
+
+class Unsendable(Exception):
+    """This one mail cannot be written (an address no header may carry, such as a non-ASCII one)."""
+
+
+def guarded(delivery: Delivery, compose: Callable[[Delivery], Outgoing | Skip]) -> Outgoing | Skip:
+    """Compose one mail; one that cannot be written is skipped, never its whole batch."""
+    try:
+        return compose(delivery)
+    except Unsendable as exc:
+        log.warning("delivery.unsendable", delivery_id=delivery.id, error=str(exc))
+        return Skip(delivery.id, "unsendable")
 
 
 @dataclass
@@ -120,13 +137,17 @@ class Mailer:
             bulk=bulk,
             return_path=sender if sender != self.settings.mail_from else None,
         )
+        try:
+            data = build_message(rendered, headers)
+        except ValueError as exc:
+            raise Unsendable(str(exc)) from None
         return Outgoing(
             delivery_id=delivery.id,
             sender=sender,
             recipient=delivery.recipient,
             message_id=message_id,
             template=template,
-            data=build_message(rendered, headers),
+            data=data,
         )
 
     def bounce_address(self, delivery_id: int) -> str | None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement import links
-from engagement.mail.mailer import Mailer, Outgoing, Skip
+from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription, Suppression
 from engagement.services.digest_mail import compose_digests
 from engagement.services.digests import DIGEST_TEMPLATE
@@ -45,9 +45,9 @@ def compose(
         if delivery.recipient in suppressed:
             results[delivery.id] = Skip(delivery.id, "suppressed")
         elif delivery.template == CONFIRM_TEMPLATE:
-            results[delivery.id] = _confirmation(session, mailer, delivery, now)
+            results[delivery.id] = guarded(delivery, lambda d: _confirmation(session, mailer, d, now))
         elif delivery.template in (MODERATION_TEMPLATE, APPROVED_TEMPLATE):
-            results[delivery.id] = _about_comment(session, mailer, delivery, now)
+            results[delivery.id] = guarded(delivery, lambda d: _about_comment(session, mailer, d, now))
         else:
             results[delivery.id] = Skip(delivery.id, "unknown_template")
     return [results[d.id] for d in deliveries]

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engagement.mail.mailer import Mailer, Outgoing, Skip
+from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, DigestRun, Page, Site, Subscriber, Subscription, Suppression
 from engagement.services.digests import DIGEST_TEMPLATE
 from engagement.services.notification_mail import excerpt, page_context
@@ -47,7 +47,7 @@ def compose_digests(
     session: Session, mailer: Mailer, deliveries: Sequence[Delivery], now: datetime
 ) -> list[Outgoing | Skip]:
     batch = _Batch(session, deliveries)
-    return [_compose(batch, mailer, d, now) for d in deliveries]
+    return [guarded(d, lambda d: _compose(batch, mailer, d, now)) for d in deliveries]
 
 
 def _compose(batch: _Batch, mailer: Mailer, delivery: Delivery, now: datetime) -> Outgoing | Skip:

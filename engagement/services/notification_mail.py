@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engagement.mail.mailer import Mailer, Outgoing, Skip
+from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription, Suppression
 from engagement.services.notifications import APPROVED, REPLY_TEMPLATE, THREAD_TEMPLATE, items_of
 
@@ -51,7 +51,7 @@ def compose_notifications(
     session: Session, mailer: Mailer, deliveries: Sequence[Delivery], now: datetime
 ) -> list[Outgoing | Skip]:
     batch = _Batch(session, deliveries)
-    return [_compose(batch, mailer, d, now) for d in deliveries]
+    return [guarded(d, lambda d: _compose(batch, mailer, d, now)) for d in deliveries]
 
 
 def _compose(batch: _Batch, mailer: Mailer, delivery: Delivery, now: datetime) -> Outgoing | Skip:

@@ -179,3 +179,17 @@ def test_the_redis_gate_holds_the_rate_across_processes_on_one_key(redis_broker)
     # 40 mails at 40 per second: never more than 4 within any tenth of a second, ~1 s in all.
     assert times[-1] - times[0] >= 0.9
     assert max(sum(1 for u in times if t <= u < t + 0.1) for t in times) <= 5
+
+
+def test_an_address_no_header_can_carry_is_skipped_and_the_batch_goes_on(core, site, mailer, sink):
+    _followers(core, mailer, sink, ["jörg@example.de", "alice@example.org"])
+
+    post(core, author_email="jane@example.org")
+    report = deliver(core, mailer)
+
+    assert sink.recipients() == {"alice@example.org": 1}
+    assert (report.sent, report.skipped) == (1, 1)
+    (row,) = [
+        d for d in deliveries(core, recipient="jörg@example.de") if d.template != "confirm_subscription"
+    ]
+    assert (row.status, row.reason) == ("skipped", "unsendable")
