@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
-from engagement.config import load_settings
+from engagement.config import Settings
 from engagement.db import make_engine
 from engagement.migrations.options import COMPARE_OPTIONS
 
@@ -47,7 +47,9 @@ def run_offline(url: str) -> None:
 
 
 def main() -> None:
-    url = context.config.attributes.get("url") or load_settings().resolved_database_url
+    # Only the database URL is needed here: building Settings directly (not load_settings)
+    # never creates the embedded secret file in a data folder nobody asked for.
+    url = context.config.attributes.get("url") or Settings().resolved_database_url
     if context.is_offline_mode():
         run_offline(url)
     else:
