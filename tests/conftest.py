@@ -6,7 +6,6 @@ and fail instead when ENGAGEMENT_REQUIRE_SERVICES=1 (as CI sets it).
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,26 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from required_services import PG_ADMIN_URL, missing_service
 
 from engagement.config import load_settings
 from engagement.core import Core, build_core
 from engagement.models import Base
 from engagement.services.sites import SiteChanges, add_site
-
-PG_ADMIN_URL = os.environ.get("ENGAGEMENT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("ENGAGEMENT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def services_required() -> bool:
-    return os.environ.get("ENGAGEMENT_REQUIRE_SERVICES") == "1"
-
-
-def missing_service(what: str, why: str) -> None:
-    """Skip (developer machine) or fail (CI) a test whose service is not there."""
-    message = f"{what} is not available: {why}"
-    if services_required():
-        pytest.fail(message + " (ENGAGEMENT_REQUIRE_SERVICES=1)", pytrace=False)
-    pytest.skip(message)
 
 
 @dataclass

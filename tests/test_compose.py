@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import missing_service
+from required_services import missing_service
 
 from engagement.config import Settings
 

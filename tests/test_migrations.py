@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from conftest import PG_ADMIN_URL, missing_service
+from required_services import PG_ADMIN_URL, missing_service
 from sqlalchemy.pool import NullPool
 
 from engagement import migrations

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import uvicorn
-from conftest import missing_service
+from required_services import missing_service
 
 from engagement.config import load_settings
 from engagement.core import Core, build_core

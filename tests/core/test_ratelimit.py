@@ -3,7 +3,7 @@ import secrets
 
 import pytest
 import redis
-from conftest import REDIS_URL, missing_service
+from required_services import REDIS_URL, missing_service
 from support import make_page, table_rows
 
 from engagement.errors import RateLimited

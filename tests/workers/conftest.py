@@ -1,12 +1,10 @@
 """Fixtures for the delivery tests: an SMTP sink, a mailer aimed at it, a real worker on Redis.
 
-This conftest replaces the root one as the module named ``conftest`` while it loads, so it
-cannot import from it: the Redis URL and the skip-or-fail rule are restated here.
+The Redis URL and the skip-or-fail rule come from ``required_services``, shared with the root.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,21 +14,12 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from mailsink import MailSink
+from required_services import REDIS_URL, missing_service
 
 from engagement.config import Settings
 from engagement.core import Core, build_core
 from engagement.mail.mailer import Mailer, build_mailer
 from workers import handoff, make_celery
-
-REDIS_URL = os.environ.get("ENGAGEMENT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def missing_service(what: str, why: str) -> None:
-    """Skip (developer machine) or fail (CI) a test whose service is not there."""
-    message = f"{what} is not available: {why}"
-    if os.environ.get("ENGAGEMENT_REQUIRE_SERVICES") == "1":
-        pytest.fail(message + " (ENGAGEMENT_REQUIRE_SERVICES=1)", pytrace=False)
-    pytest.skip(message)
 
 
 @pytest.fixture

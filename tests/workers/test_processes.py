@@ -14,9 +14,10 @@ from types import SimpleNamespace
 import pytest
 import redis
 import sqlalchemy as sa
-from conftest import live_settings, missing_service
+from conftest import live_settings
 from drive import ARTICLE, subscribe
 from mailsink import free_port
+from required_services import missing_service
 
 from engagement import migrations
 from engagement.config import load_settings
