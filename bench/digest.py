@@ -10,9 +10,7 @@ process) accepted the last digest, and the worker process' peak resident memory 
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,11 +19,10 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mailbench import Sink, own_redis, peak_rss_mb, scratch_database
+from _harness import arguments, bench_core, page_row, subscriber_row
+from mailbench import Sink, peak_rss_mb
 
-from engagement.config import load_settings
-from engagement.core import build_core
-from engagement.models import Base, Comment, DigestRun, Page, Site, Subscriber, Subscription
+from engagement.models import Comment, DigestRun, Page, Site, Subscriber, Subscription
 from engagement.services.digests import period_bounds
 from engagement.services.sites import SiteChanges, add_site
 from workers import make_celery
@@ -70,25 +67,12 @@ def seed(core, n: int) -> None:
 
 
 def _page(site_id: int, i: int, now: datetime) -> dict:
-    url = f"https://news.example.org/2026/11/story-{i}"
-    return {
-        "site_id": site_id,
-        "key": f"/2026/11/story-{i}",
-        "url": url,
-        "title": f"Story number {i}",
-        "comment_count": 0,
-        "created_at": now,
-    }
+    key = f"/2026/11/story-{i}"
+    return page_row(site_id, key, f"https://news.example.org{key}", f"Story number {i}", now)
 
 
 def _subscriber(site_id: int, i: int, now: datetime) -> dict:
-    return {
-        "site_id": site_id,
-        "email": f"reader{i}@example.org",
-        "confirmed_at": now,
-        "supporter": i % 50 == 0,
-        "created_at": now,
-    }
+    return subscriber_row(site_id, i, now, supporter=i % 50 == 0)
 
 
 def _digest(subscriber_id: int, now: datetime) -> dict:
@@ -131,29 +115,10 @@ def _comment(page_id: int, email: str, at: datetime, i: int, parent: int | None 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, default=100_000)
-    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
-    args = parser.parse_args()
+    args = arguments(__doc__, subscribers=100_000).parse_args()
     n = args.subscribers
     sink = Sink()
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        own_redis() as broker,
-        scratch_database(args.database, Path(folder)) as url,
-    ):
-        settings = load_settings(
-            data_dir=Path(folder),
-            database_url=url,
-            broker_url=broker,
-            smtp_url=f"smtp://127.0.0.1:{sink.port}",
-            smtp_rate_per_second=1_000_000,
-            rate_limits_enabled=False,
-            mail_from="news@example.org",
-            secret_key="bench-" + "x" * 40,
-        )
-        core = build_core(settings)
-        Base.metadata.create_all(core.engine)
+    with bench_core(args.database, sink) as (settings, core):
         seed(core, n)
         workers = start_embedded(settings, concurrency=1, beat=False)
         time.sleep(3)
@@ -165,7 +130,6 @@ def main() -> None:
         with core.uow() as uow:
             run = uow.session.scalars(sa.select(DigestRun)).one()
             summary = (run.status, run.sent, run.skipped)
-        core.dispose()
     sink.stop()
     minutes = (end - start) / 60
     print(f"daily digest to {n} subscribers ({args.database}, one worker process)")

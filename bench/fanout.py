@@ -10,10 +10,8 @@ with its Redis broker) and the time runs from the commit to the sink's last acce
 
 from __future__ import annotations
 
-import argparse
 import smtplib
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,11 +20,10 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mailbench import Sink, cpu_seconds, own_redis, scratch_database, tree_cpu_seconds
+from _harness import arguments, bench_core, page_row, subscriber_row
+from mailbench import Sink, cpu_seconds, tree_cpu_seconds
 
-from engagement.config import load_settings
-from engagement.core import build_core
-from engagement.models import Base, Page, Subscriber, Subscription
+from engagement.models import Page, Subscriber, Subscription
 from engagement.services.comments import PostComment, post_comment
 from engagement.services.pages import page_key
 from engagement.services.sites import SiteChanges, add_site
@@ -52,33 +49,9 @@ def seed(core, n: int) -> None:
     now = datetime.now(UTC)
     with core.engine.begin() as conn:
         site_id = conn.execute(sa.text("SELECT id FROM sites")).scalar_one()
-        conn.execute(
-            sa.insert(Page),
-            [
-                {
-                    "site_id": site_id,
-                    "key": page_key(PAGE),
-                    "url": PAGE,
-                    "title": "The big story",
-                    "comment_count": 0,
-                    "created_at": now,
-                }
-            ],
-        )
+        conn.execute(sa.insert(Page), [page_row(site_id, page_key(PAGE), PAGE, "The big story", now)])
         page_id = conn.execute(sa.text("SELECT id FROM pages")).scalar_one()
-        conn.execute(
-            sa.insert(Subscriber),
-            [
-                {
-                    "site_id": site_id,
-                    "email": f"reader{i}@example.org",
-                    "confirmed_at": now,
-                    "supporter": False,
-                    "created_at": now,
-                }
-                for i in range(n)
-            ],
-        )
+        conn.execute(sa.insert(Subscriber), [subscriber_row(site_id, i, now) for i in range(n)])
         ids = conn.execute(sa.text("SELECT id FROM subscribers ORDER BY id")).scalars().all()
         conn.execute(
             sa.insert(Subscription),
@@ -96,32 +69,13 @@ def seed(core, n: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscribers", type=int, default=10_000)
-    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
+    parser = arguments(__doc__, subscribers=10_000)
     parser.add_argument("--concurrency", type=int, default=3)
     parser.add_argument("--pool", choices=["threads", "prefork"], default="prefork")
     args = parser.parse_args()
     n = args.subscribers
     sink = Sink()
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        own_redis() as broker,
-        scratch_database(args.database, Path(folder)) as url,
-    ):
-        settings = load_settings(
-            data_dir=Path(folder),
-            database_url=url,
-            broker_url=broker,
-            smtp_url=f"smtp://127.0.0.1:{sink.port}",
-            notify_window_seconds=0,
-            smtp_rate_per_second=1_000_000,
-            rate_limits_enabled=False,
-            mail_from="news@example.org",
-            secret_key="bench-" + "x" * 40,
-        )
-        core = build_core(settings)
-        Base.metadata.create_all(core.engine)
+    with bench_core(args.database, sink, notify_window_seconds=0) as (settings, core):
         seed(core, n)
         core.on_commit = handoff(make_celery(settings))
         sample = sample_message(core, settings)
@@ -151,7 +105,6 @@ def main() -> None:
         workers.stop()
         # The reference again after our run; the faster of the two counts (the conservative ratio).
         bare = max(bare, bare_loop(sink, n, sample))
-        core.dispose()
     sink.stop()
     ours = n / (end - start)
     print(
