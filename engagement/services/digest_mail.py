@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
-from engagement.models import Comment, Delivery, DigestRun, Page, Site, Subscriber, Subscription, Suppression
+from engagement.models import Comment, Delivery, DigestRun, Page, Site, Subscriber, Subscription
 from engagement.services.digests import DIGEST_TEMPLATE
+from engagement.services.mail_batch import by_id, recipient_skip, suppressed_emails
 from engagement.services.notification_mail import excerpt, page_context
 
 
@@ -21,9 +22,9 @@ class _Batch:
 
     def __init__(self, session: Session, deliveries: Sequence[Delivery]) -> None:
         contexts = [d.context for d in deliveries]
-        self.runs = _by_id(session, DigestRun, {int(c["run_id"]) for c in contexts})
-        self.sites = _by_id(session, Site, {r.site_id for r in self.runs.values()})
-        self.subscribers = _by_id(session, Subscriber, {int(c["subscriber_id"]) for c in contexts})
+        self.runs = by_id(session, DigestRun, {int(c["run_id"]) for c in contexts})
+        self.sites = by_id(session, Site, {r.site_id for r in self.runs.values()})
+        self.subscribers = by_id(session, Subscriber, {int(c["subscriber_id"]) for c in contexts})
         wanted = {int(c["subscription_id"]) for c in contexts}
         self.live_subscriptions = set(
             session.scalars(sa.select(Subscription.id).where(Subscription.id.in_(list(wanted))))
@@ -31,16 +32,13 @@ class _Batch:
         comment_ids = {i for c in contexts for i in c["replies"]}
         comment_ids |= {i for c in contexts for _, _, ids in c["followed"] for i in ids}
         self.comments = {
-            c.id: c for c in _by_id(session, Comment, comment_ids).values() if c.status == "approved"
+            c.id: c for c in by_id(session, Comment, comment_ids).values() if c.status == "approved"
         }
         page_ids = {p for c in contexts for p, _, _ in c["followed"]}
         page_ids |= {c.page_id for c in self.comments.values()}
         page_ids |= {int(t["page_id"]) for r in self.runs.values() for t in r.top_pages}
-        self.pages = _by_id(session, Page, page_ids)
-        emails = [s.email for s in self.subscribers.values()]
-        self.suppressed = set(
-            session.scalars(sa.select(Suppression.email).where(Suppression.email.in_(emails)))
-        )
+        self.pages = by_id(session, Page, page_ids)
+        self.suppressed = suppressed_emails(session, self.subscribers.values())
 
 
 def compose_digests(
@@ -56,10 +54,8 @@ def _compose(batch: _Batch, mailer: Mailer, delivery: Delivery, now: datetime) -
     run = batch.runs.get(int(ctx["run_id"]))
     if subscriber is None or run is None or int(ctx["subscription_id"]) not in batch.live_subscriptions:
         return Skip(delivery.id, "unsubscribed")
-    if subscriber.confirmed_at is None:
-        return Skip(delivery.id, "unconfirmed")
-    if subscriber.email in batch.suppressed:
-        return Skip(delivery.id, "suppressed")
+    if (skip := recipient_skip(delivery, subscriber, batch.suppressed)) is not None:
+        return skip
     site = batch.sites[run.site_id]
     replies = [_comment(batch, mailer, site, i) for i in ctx["replies"] if i in batch.comments]
     followed = []
@@ -110,9 +106,3 @@ def _period_label(site: Site, run: DigestRun) -> str:
         return f"the 24 hours to {end.day} {end:%B %Y, %H:%M}"
     last = (run.period_end - timedelta(seconds=1)).astimezone(zone)
     return f"{start.day} {start:%B} – {last.day} {last:%B %Y}"
-
-
-def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
-    if not ids:
-        return {}
-    return {row.id: row for row in session.scalars(sa.select(model).where(model.id.in_(list(ids))))}

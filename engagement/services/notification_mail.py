@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
-from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription, Suppression
+from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription
+from engagement.services.mail_batch import by_id, recipient_skip, suppressed_emails
 from engagement.services.notifications import APPROVED, REPLY_TEMPLATE, THREAD_TEMPLATE, items_of
 
 # Why a comment that was announced is not mailed after all, by the status it has now.
@@ -26,13 +27,13 @@ class _Batch:
     def __init__(self, session: Session, deliveries: Sequence[Delivery]) -> None:
         self.items = items_of(session, [d.id for d in deliveries])
         ids = {i.comment_id for items in self.items.values() for i in items}
-        self.comments = _by_id(session, Comment, ids)
+        self.comments = by_id(session, Comment, ids)
         parents = {c.parent_id for c in self.comments.values() if c.parent_id} - ids
-        self.comments.update(_by_id(session, Comment, parents))
-        self.pages = _by_id(session, Page, {i.page_id for items in self.items.values() for i in items})
-        self.sites = _by_id(session, Site, {d.site_id for d in deliveries if d.site_id})
+        self.comments.update(by_id(session, Comment, parents))
+        self.pages = by_id(session, Page, {i.page_id for items in self.items.values() for i in items})
+        self.sites = by_id(session, Site, {d.site_id for d in deliveries if d.site_id})
         subscriber_ids = {int(d.context["subscriber_id"]) for d in deliveries}
-        self.subscribers = _by_id(session, Subscriber, subscriber_ids)
+        self.subscribers = by_id(session, Subscriber, subscriber_ids)
         self.rules: dict[int, Rules] = {}
         stmt = sa.select(Subscription).where(
             Subscription.subscriber_id.in_(subscriber_ids), Subscription.kind.in_(("thread", "replies"))
@@ -41,10 +42,7 @@ class _Batch:
             target = sub.page_id if sub.kind == "thread" else sub.comment_id
             if target is not None:
                 self.rules.setdefault(sub.subscriber_id, {})[(sub.kind, target)] = sub.id
-        emails = [s.email for s in self.subscribers.values()]
-        self.suppressed = set(
-            session.scalars(sa.select(Suppression.email).where(Suppression.email.in_(emails)))
-        )
+        self.suppressed = suppressed_emails(session, self.subscribers.values())
 
 
 def compose_notifications(
@@ -59,10 +57,8 @@ def _compose(batch: _Batch, mailer: Mailer, delivery: Delivery, now: datetime) -
     site = batch.sites.get(delivery.site_id or 0)
     if subscriber is None or site is None:
         return Skip(delivery.id, "unsubscribed")  # erased on request meanwhile
-    if subscriber.confirmed_at is None:
-        return Skip(delivery.id, "unconfirmed")
-    if subscriber.email in batch.suppressed:
-        return Skip(delivery.id, "suppressed")
+    if (skip := recipient_skip(delivery, subscriber, batch.suppressed)) is not None:
+        return skip
     rules = batch.rules.get(subscriber.id, {})
     kept: list[tuple[Comment, int | None, int | None]] = []
     dropped: list[str] = []
@@ -186,9 +182,3 @@ def excerpt(body: str, limit: int = EXCERPT) -> str:
 
 def _same(email: str | None, other: str) -> bool:
     return email is not None and email.lower() == other.lower()
-
-
-def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
-    if not ids:
-        return {}
-    return {row.id: row for row in session.scalars(sa.select(model).where(model.id.in_(list(ids))))}

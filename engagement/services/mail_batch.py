@@ -1,0 +1,34 @@
+"""What every batch of mails composed at send time reads at once, and the recipient checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engagement.mail.mailer import Skip
+from engagement.models import Delivery, Subscriber, Suppression
+
+
+def by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
+    """id → row of ``model`` for those ids (one query; none for no ids)."""
+    if not ids:
+        return {}
+    return {row.id: row for row in session.scalars(sa.select(model).where(model.id.in_(list(ids))))}
+
+
+def suppressed_emails(session: Session, subscribers: Iterable[Subscriber]) -> set[str]:
+    """Which of the subscribers' addresses are suppressed (bounced or complained)."""
+    emails = [s.email for s in subscribers]
+    return set(session.scalars(sa.select(Suppression.email).where(Suppression.email.in_(emails))))
+
+
+def recipient_skip(delivery: Delivery, subscriber: Subscriber, suppressed: set[str]) -> Skip | None:
+    """Why the subscriber is not mailed now, or None: an address must be confirmed, not suppressed."""
+    if subscriber.confirmed_at is None:
+        return Skip(delivery.id, "unconfirmed")
+    if subscriber.email in suppressed:
+        return Skip(delivery.id, "suppressed")
+    return None
