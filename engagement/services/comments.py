@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -209,10 +210,7 @@ def _insert(
     anchor = draft.anchor or Anchor()
     comment = Comment(
         page_id=page.id,
-        parent_id=parent.id if parent else None,
-        thread_id=parent.thread_id if parent else None,
-        path=f"{parent.path or '/'}{parent.id}/" if parent else "",
-        depth=parent.depth + 1 if parent else 0,
+        **_placement(parent),
         author_name=draft.author_name,
         author_email=draft.author_email,
         author_reader=reader,
@@ -239,6 +237,14 @@ def _insert(
     elif verdict.status == "pending":
         uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
     return comment
+
+
+def _placement(parent: Comment | None) -> dict[str, Any]:
+    """Where a new comment sits in its thread: under its parent, or a root (thread id set later)."""
+    if parent is None:
+        return {"parent_id": None, "thread_id": None, "path": "", "depth": 0}
+    path = f"{parent.path or '/'}{parent.id}/"
+    return {"parent_id": parent.id, "thread_id": parent.thread_id, "path": path, "depth": parent.depth + 1}
 
 
 def _subscribe(

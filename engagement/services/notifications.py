@@ -51,13 +51,7 @@ def plan_comment_notifications(
     reasons = _recipients(session, comment, page.site_id)
     if not reasons:
         return Planned(0, False)
-    open_windows = dict(
-        session.execute(
-            sa.select(NotificationItem.subscriber_id, sa.func.min(NotificationItem.due_at))
-            .where(NotificationItem.page_id == page.id, NotificationItem.delivery_id.is_(None))
-            .group_by(NotificationItem.subscriber_id)
-        ).all()
-    )
+    open_windows = _open_windows(session, page.id)
     fresh_due = published_at + timedelta(seconds=window_seconds)
     rows: list[dict[str, Any]] = [
         {
@@ -75,6 +69,17 @@ def plan_comment_notifications(
     table = NotificationItem.__table__
     insert_many_ignoring_conflict(session, table, rows, ["subscriber_id", "comment_id"])  # type: ignore[arg-type]
     return Planned(len(rows), any(row["due_at"] <= now for row in rows))
+
+
+def _open_windows(session: Session, page_id: int) -> dict[int, datetime]:
+    """subscriber id → when their open (not yet delivered) window on the page is due."""
+    return dict(
+        session.execute(
+            sa.select(NotificationItem.subscriber_id, sa.func.min(NotificationItem.due_at))
+            .where(NotificationItem.page_id == page_id, NotificationItem.delivery_id.is_(None))
+            .group_by(NotificationItem.subscriber_id)
+        ).all()
+    )
 
 
 def _recipients(session: Session, comment: Comment, site_id: int) -> dict[int, str]:
