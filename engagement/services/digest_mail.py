@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, DigestRun, Page, Site, Subscriber, Subscription
 from engagement.services.digests import DIGEST_TEMPLATE
-from engagement.services.mail_batch import by_id, recipient_skip, suppressed_emails
+from engagement.services.mail_batch import by_id, recipient_context, recipient_skip, suppressed_emails
 from engagement.services.notification_mail import excerpt, page_context
 
 
@@ -72,15 +72,12 @@ def _compose(batch: _Batch, mailer: Mailer, delivery: Delivery, now: datetime) -
     if not (replies or followed or top):
         return Skip(delivery.id, "nothing_new")
     context = {
-        "site": mailer.site_context(site),
-        "recipient": subscriber.email,
-        "supporter": subscriber.supporter,
+        **recipient_context(mailer, site, subscriber, int(ctx["subscription_id"])),
         "period": run.period,
         "period_label": _period_label(site, run),
         "replies": replies,
         "followed": followed,
         "top_pages": top,
-        **mailer.subscriber_links(subscriber.id, int(ctx["subscription_id"])),
     }
     return mailer.outgoing(delivery, DIGEST_TEMPLATE, context, site=site, now=now, bulk=True)
 

@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engagement.mail.mailer import Skip
-from engagement.models import Delivery, Subscriber, Suppression
+from engagement.mail.mailer import Mailer, Skip
+from engagement.models import Delivery, Site, Subscriber, Suppression
 
 
 def by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
@@ -32,3 +32,15 @@ def recipient_skip(delivery: Delivery, subscriber: Subscriber, suppressed: set[s
     if subscriber.email in suppressed:
         return Skip(delivery.id, "suppressed")
     return None
+
+
+def recipient_context(
+    mailer: Mailer, site: Site, subscriber: Subscriber, subscription_id: int | None
+) -> dict[str, Any]:
+    """What every subscriber mail says of its site and recipient, with the manage/unsubscribe links."""
+    return {
+        "site": mailer.site_context(site),
+        "recipient": subscriber.email,
+        "supporter": subscriber.supporter,
+        **mailer.subscriber_links(subscriber.id, subscription_id),
+    }

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription
-from engagement.services.mail_batch import by_id, recipient_skip, suppressed_emails
+from engagement.services.mail_batch import by_id, recipient_context, recipient_skip, suppressed_emails
 from engagement.services.notifications import APPROVED, REPLY_TEMPLATE, THREAD_TEMPLATE, items_of
 
 # Why a comment that was announced is not mailed after all, by the status it has now.
@@ -141,11 +141,8 @@ def _common(
     mailer: Mailer, site: Site, page: Page, subscriber: Subscriber, subscription_id: int | None
 ) -> dict[str, Any]:
     return {
-        "site": mailer.site_context(site),
-        "recipient": subscriber.email,
-        "supporter": subscriber.supporter,
+        **recipient_context(mailer, site, subscriber, subscription_id),
         "page": page_context(mailer, page),
-        **mailer.subscriber_links(subscriber.id, subscription_id),
     }
 
 
