@@ -67,3 +67,14 @@ def subscriber_row(site_id: int, i: int, now: datetime, *, supporter: bool = Fal
 def page_row(site_id: int, key: str, url: str, title: str, now: datetime) -> dict[str, Any]:
     """A page without comments yet, for a bulk insert."""
     return {"site_id": site_id, "key": key, "url": url, "title": title, "comment_count": 0, "created_at": now}
+
+
+def follow_row(subscriber_id: int, page_id: int, now: datetime) -> dict[str, Any]:
+    """A subscriber's ``thread`` subscription to a page, for a bulk insert."""
+    return {
+        "subscriber_id": subscriber_id,
+        "kind": "thread",
+        "target": f"page:{page_id}",
+        "page_id": page_id,
+        "created_at": now,
+    }

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _harness import arguments, bench_core, page_row, subscriber_row
+from _harness import arguments, bench_core, follow_row, page_row, subscriber_row
 from mailbench import Sink, peak_rss_mb
 
 from engagement.models import Comment, DigestRun, Page, Site, Subscriber, Subscription
@@ -53,7 +53,7 @@ def seed(core, n: int) -> None:
         for first in range(0, n, BATCH):
             chunk = ids[first : first + BATCH]
             conn.execute(sa.insert(Subscription), [_digest(s, now) for s in chunk])
-            follows = [_follow(s, page_ids[s % PAGES], now) for s in chunk if s % 10 == 0]
+            follows = [follow_row(s, page_ids[s % PAGES], now) for s in chunk if s % 10 == 0]
             conn.execute(sa.insert(Subscription), follows)
         comments = [
             _comment(page_ids[i % PAGES], f"reader{i * 97 % n}@example.org", middle, i) for i in range(1000)
@@ -81,16 +81,6 @@ def _digest(subscriber_id: int, now: datetime) -> dict:
         "kind": "digest",
         "target": "site",
         "cadence": "daily",
-        "created_at": now,
-    }
-
-
-def _follow(subscriber_id: int, page_id: int, now: datetime) -> dict:
-    return {
-        "subscriber_id": subscriber_id,
-        "kind": "thread",
-        "target": f"page:{page_id}",
-        "page_id": page_id,
         "created_at": now,
     }
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _harness import arguments, bench_core, page_row, subscriber_row
+from _harness import arguments, bench_core, follow_row, page_row, subscriber_row
 from mailbench import Sink, cpu_seconds, tree_cpu_seconds
 
 from engagement.models import Page, Subscriber, Subscription
@@ -54,19 +54,7 @@ def seed(core, n: int) -> None:
         page_id = conn.execute(sa.text("SELECT id FROM pages")).scalar_one()
         conn.execute(sa.insert(Subscriber), [subscriber_row(site_id, i, now) for i in range(n)])
         ids = conn.execute(sa.text("SELECT id FROM subscribers ORDER BY id")).scalars().all()
-        conn.execute(
-            sa.insert(Subscription),
-            [
-                {
-                    "subscriber_id": i,
-                    "kind": "thread",
-                    "target": f"page:{page_id}",
-                    "page_id": page_id,
-                    "created_at": now,
-                }
-                for i in ids
-            ],
-        )
+        conn.execute(sa.insert(Subscription), [follow_row(i, page_id, now) for i in ids])
 
 
 @dataclass(frozen=True)
@@ -142,7 +130,7 @@ def main() -> None:
 def sample_message(core, settings) -> bytes:
     """A thread notification as the product builds it, for the bare loop to send."""
     from engagement.mail.mailer import build_mailer
-    from engagement.mail.message import MailHeaders, build_message
+    from engagement.mail.message import build_message
     from engagement.mail.render import MailRenderer
 
     mailer = build_mailer(settings, core.keys)
@@ -170,7 +158,14 @@ def sample_message(core, settings) -> bytes:
         **mailer.subscriber_links(1, 1),
     }
     rendered = MailRenderer().render("thread_notification", context)
-    headers = MailHeaders(
+    return build_message(rendered, _sample_headers(context["unsubscribe_url"]))
+
+
+def _sample_headers(unsubscribe_url: str):
+    """The headers the product puts on a thread notification to the first reader."""
+    from engagement.mail.message import MailHeaders
+
+    return MailHeaders(
         from_name="The Daily Example",
         from_address="news@example.org",
         to="reader0@example.org",
@@ -178,9 +173,8 @@ def sample_message(core, settings) -> bytes:
         date=datetime.now(UTC),
         list_id="<daily.127.0.0.1>",
         list_name="The Daily Example",
-        unsubscribe_url=context["unsubscribe_url"],
+        unsubscribe_url=unsubscribe_url,
     )
-    return build_message(rendered, headers)
 
 
 if __name__ == "__main__":
