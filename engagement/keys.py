@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from engagement.errors import InvalidToken
 
 # Each link may do one thing only: a token signed for "unsubscribe" is refused by "moderate".
-PURPOSES = ("confirm", "unsubscribe", "preferences", "moderate")
+PURPOSES = ("confirm", "unsubscribe", "preferences", "moderate", "moderator_optout", "approval_optout")
 
 
 class Keys:

@@ -33,6 +33,29 @@ def preferences_token(keys: Keys, subscriber_id: int) -> str:
     return keys.sign("preferences", {"s": subscriber_id})
 
 
+def moderator_optout_token(keys: Keys, site_id: int, email: str) -> str:
+    """The token in a moderation request: stops moderation mails to ``email`` for one site.
+
+    It never expires, like every unsubscribe link.
+    """
+    return keys.sign("moderator_optout", {"site": site_id, "e": email})
+
+
+def approval_optout_token(keys: Keys, site_id: int, email: str) -> str:
+    """The token in an approval notice: no more such notices to ``email`` from one site."""
+    return keys.sign("approval_optout", {"site": site_id, "e": email})
+
+
+def read_optout_token(keys: Keys, purpose: str, token: str) -> tuple[int, str]:
+    """(site id, address) of a ``moderator_optout`` or ``approval_optout`` token, or InvalidToken."""
+    data = _unsign(keys, purpose, token)
+    site_id, email = data.get("site"), data.get("e")
+    if not _is_id(site_id) or not isinstance(email, str) or not email:
+        raise InvalidToken("this link is not valid")
+    assert isinstance(site_id, int)
+    return site_id, email
+
+
 def read_confirm_token(keys: Keys, token: str) -> int:
     """The subscriber id a confirmation token names, or InvalidToken (forged, expired, misused)."""
     return _subscriber_id(_unsign(keys, "confirm", token, CONFIRM_MAX_AGE_SECONDS))

@@ -28,6 +28,8 @@ class Subscriber(Base):
     confirmation_requested_at: Mapped[Timestamp | None]
     supporter: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[Timestamp]
+    # Set by the link in a "your comment was approved" mail: no more such mails on this site.
+    approval_notices_off_at: Mapped[Timestamp | None]
 
 
 class Subscription(Base):

@@ -21,6 +21,7 @@ from engagement.services.digests import DIGEST_TEMPLATE
 from engagement.services.moderation import TOKEN_LIFETIME, moderation_token
 from engagement.services.notification_mail import SKIP_BY_STATUS, compose_notifications, excerpt, page_context
 from engagement.services.notifications import REPLY_TEMPLATE, THREAD_TEMPLATE
+from engagement.services.optouts import approval_notices_off
 
 CONFIRM_TEMPLATE = "confirm_subscription"
 MODERATION_TEMPLATE = "moderation_request"
@@ -105,6 +106,9 @@ def _about_comment(session: Session, mailer: Mailer, delivery: Delivery, now: da
     site = session.get(Site, page.site_id) if page else None
     if page is None or site is None:
         return Skip(delivery.id, "deleted")
+    stopped = _stopped(session, site, delivery)
+    if stopped is not None:
+        return stopped
     page_info = page_context(mailer, page)
     context = {
         "site": mailer.site_context(site),
@@ -119,8 +123,7 @@ def _about_comment(session: Session, mailer: Mailer, delivery: Delivery, now: da
             "created": mailer.local_time(site, comment.created_at),
             "url": f"{page_info['url']}#comment-{comment.id}",
         },
-        # Moderators and authors are no list members: no unsubscribe link to offer them.
-        "unsubscribe_url": None,
+        "unsubscribe_url": _optout_url(mailer, site, delivery),
         "preferences_url": None,
     }
     if waiting:
@@ -129,6 +132,25 @@ def _about_comment(session: Session, mailer: Mailer, delivery: Delivery, now: da
             context[f"{action}_url"] = links.moderation_url(mailer.settings.base_url, token)
         context["link_days"] = TOKEN_LIFETIME.days
     return mailer.outgoing(delivery, delivery.template, context, site=site, now=now)
+
+
+def _stopped(session: Session, site: Site, delivery: Delivery) -> Skip | None:
+    """Skip a mail whose recipient used its unsubscribe link after it was planned."""
+    if delivery.template == MODERATION_TEMPLATE:
+        moderators = {str(e).lower() for e in site.moderator_emails}
+        return None if delivery.recipient.lower() in moderators else Skip(delivery.id, "unsubscribed")
+    if approval_notices_off(session, site.id, delivery.recipient):
+        return Skip(delivery.id, "unsubscribed")
+    return None
+
+
+def _optout_url(mailer: Mailer, site: Site, delivery: Delivery) -> str:
+    """The one-click link: a moderator leaves the site's moderators; an author stops approval notices."""
+    if delivery.template == MODERATION_TEMPLATE:
+        token = links.moderator_optout_token(mailer.keys, site.id, delivery.recipient)
+    else:
+        token = links.approval_optout_token(mailer.keys, site.id, delivery.recipient)
+    return links.unsubscribe_url(mailer.settings.base_url, token)
 
 
 def _suppressed(session: Session, emails: list[str]) -> set[str]:

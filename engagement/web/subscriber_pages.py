@@ -1,4 +1,4 @@
-"""The pages subscribers reach from their mails: confirm, one-click unsubscribe, preferences.
+"""The pages readers reach from their mails: confirm, one-click unsubscribe, preferences.
 
 Each GET only shows a page with a button, so a link scanner opening the mail changes nothing;
 each POST acts. ``POST /s/unsubscribe/<token>`` is the RFC 8058 one-click target: it acts on
@@ -18,8 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engagement import links
 from engagement.errors import EngagementError
+from engagement.services.optouts import read_unsubscribe_link, unsubscribe_by_link
 from engagement.services.preferences import preferences, set_digest_cadence
-from engagement.services.subscriptions import confirm_subscriber, unsubscribe
+from engagement.services.subscriptions import confirm_subscriber
 from engagement.web.deps import CoreDep, Uow
 from engagement.web.errors import responses
 from engagement.web.templating import HTML_PAGE, form_fields, html_errors, path_for, render, render_error
@@ -44,16 +45,19 @@ def confirm_action(token: str, request: Request, uow: Uow) -> HTMLResponse:
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
 def unsubscribe_page(token: str, request: Request, core: CoreDep) -> HTMLResponse:
     """A button that unsubscribes; mail clients use the one-click POST instead."""
-    read = partial(links.read_unsubscribe_token, core.keys, token)
+    read = partial(read_unsubscribe_link, core.keys, token)
     return _page(request, "unsubscribe.html", read, token=token)
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse, responses={**ACTION_RESPONSES, **REDIRECT})
 async def unsubscribe_action(token: str, request: Request, uow: Uow) -> Response:
-    """Unsubscribe at once (RFC 8058 one-click); from the preferences page, go back to it."""
+    """Unsubscribe at once (RFC 8058 one-click); from the preferences page, go back to it.
+
+    The same link ends moderation mails (a moderator's token) or approval notices (an author's).
+    """
     try:
         fields = await form_fields(request)
-        result = await run_in_threadpool(unsubscribe, uow, token)
+        result = await run_in_threadpool(unsubscribe_by_link, uow, token)
     except EngagementError as exc:
         return render_error(request, exc)
     back = fields.get("preferences")
