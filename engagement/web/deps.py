@@ -8,11 +8,12 @@ from fastapi import Depends, Header, Path, Query, Request
 from pydantic import Field
 
 from engagement.core import Core
+from engagement.services.sites import SITE_KEY
 from engagement.uow import UnitOfWork
 
 READER_HEADER = "X-Engagement-Reader"
-# The shape of a site key (services/sites.py): anything else names no site, and never reaches SQL.
-SITE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+# The shape of a site key, from the core: anything else names no site, and never reaches SQL.
+SITE_PATTERN = SITE_KEY.pattern
 # The widget makes the id (random, URL-safe); anything else is refused rather than stored.
 READER_PATTERN = r"^[A-Za-z0-9_-]{8,128}$"
 
