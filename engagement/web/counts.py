@@ -21,8 +21,6 @@ PageRef = Annotated[str, Field(max_length=2000)]
 
 class CountsIn(Strict):
     model_config = ConfigDict(
-        strict=True,
-        extra="forbid",
         json_schema_extra={"examples": [{"site": "demo", "pages": ["/2026/11/article", "/2026/11/other"]}]},
     )
 

@@ -9,14 +9,13 @@ from engagement.services.reactions import react
 from engagement.web.cors import bind_site
 from engagement.web.deps import RequiredReaderId, SiteKey, Uow
 from engagement.web.errors import responses
+from engagement.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["reactions"], responses=responses(503))
 
 
-class ReactionIn(BaseModel):
+class ReactionIn(Strict):
     model_config = ConfigDict(
-        strict=True,
-        extra="forbid",
         json_schema_extra={
             "examples": [{"site": "demo", "page": "https://example.org/2026/11/article", "reaction": "like"}]
         },

@@ -47,8 +47,6 @@ class AuthorIn(Strict):
 
 class CommentIn(Strict):
     model_config = ConfigDict(
-        strict=True,
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {

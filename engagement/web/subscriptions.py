@@ -12,14 +12,13 @@ from engagement.services.subscriptions import SubscribeRequest, subscribe
 from engagement.web.cors import bind_site
 from engagement.web.deps import ClientIp, SiteKey, Uow
 from engagement.web.errors import responses
+from engagement.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["subscriptions"], responses=responses(503))
 
 
-class SubscriptionIn(BaseModel):
+class SubscriptionIn(Strict):
     model_config = ConfigDict(
-        strict=True,
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"site": "demo", "email": "jane@example.org", "kind": "thread", "page": "/2026/11/article"}

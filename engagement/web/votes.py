@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from engagement.services.votes import vote
 from engagement.web.deps import RequiredReaderId, Uow
 from engagement.web.errors import responses
+from engagement.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["votes"], responses=responses(503))
 
@@ -17,9 +18,7 @@ MAX_ID = 2**31 - 1  # ids are 32-bit in the database; a larger one names no comm
 CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id")]
 
 
-class VoteIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
+class VoteIn(Strict):
     value: int = Field(ge=-1, le=1, description="1 up, -1 down, 0 withdraws the vote")
 
 
