@@ -68,7 +68,7 @@ def insert_ignoring_conflict(
     session: Session, table: sa.Table, values: dict[str, Any], keys: list[str]
 ) -> None:
     """INSERT … ON CONFLICT DO NOTHING on either dialect (get-or-create under concurrency)."""
-    stmt = _dialect_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    stmt = dialect_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
     session.execute(stmt)
 
 
@@ -76,12 +76,13 @@ def upsert(
     session: Session, table: sa.Table, values: dict[str, Any], keys: list[str], update: dict[str, Any]
 ) -> None:
     """INSERT … ON CONFLICT DO UPDATE on either dialect (last writer wins, no error)."""
-    stmt = _dialect_insert(session, table).values(**values)
+    stmt = dialect_insert(session, table).values(**values)
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update)
     session.execute(stmt)
 
 
-def _dialect_insert(session: Session, table: sa.Table) -> Any:
+def dialect_insert(session: Session, table: sa.Table) -> Any:
+    """The INSERT of the session's dialect, which knows ON CONFLICT."""
     name = session.get_bind().dialect.name
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -99,5 +100,5 @@ def insert_many_ignoring_conflict(
 ) -> None:
     """:func:`insert_ignoring_conflict` for many rows in one executemany (bulk fan-out)."""
     if rows:
-        stmt = _dialect_insert(session, table).on_conflict_do_nothing(index_elements=keys)
+        stmt = dialect_insert(session, table).on_conflict_do_nothing(index_elements=keys)
         session.execute(stmt, rows)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engagement.db import insert_many_ignoring_conflict
+from engagement.db import UTCDateTime, dialect_insert
 from engagement.models import Comment, NotificationItem, Page, Subscriber, Subscription
 from engagement.services.deliveries import NewDelivery, add_deliveries
 from engagement.services.subscriptions import active_clause
@@ -41,6 +41,8 @@ def plan_comment_notifications(
     Idempotent: items are unique per (subscriber, comment), so a relay that runs twice adds
     nothing. A comment no longer approved announces nothing. A new window is due
     ``window_seconds`` after ``published_at`` (the event's time), however late the relay runs.
+    One INSERT … SELECT whatever the number of recipients: a page with ten thousand followers
+    is planned by the database in milliseconds, not row by row in Python.
     """
     comment = session.get(Comment, comment_id)
     if comment is None or comment.status != APPROVED:
@@ -48,58 +50,68 @@ def plan_comment_notifications(
     page = session.get(Page, comment.page_id)
     if page is None:
         return Planned(0, False)
-    reasons = _recipients(session, comment, page.site_id)
-    if not reasons:
-        return Planned(0, False)
-    open_windows = _open_windows(session, page.id)
     fresh_due = published_at + timedelta(seconds=window_seconds)
-    rows: list[dict[str, Any]] = [
-        {
-            "site_id": page.site_id,
-            "subscriber_id": subscriber_id,
-            "page_id": page.id,
-            "comment_id": comment.id,
-            "reason": reason,
-            # The first item of a (subscriber, page) window sets when it is due; later ones join.
-            "due_at": open_windows.get(subscriber_id, fresh_due),
-            "created_at": now,
-        }
-        for subscriber_id, reason in reasons.items()
-    ]
-    table = NotificationItem.__table__
-    insert_many_ignoring_conflict(session, table, rows, ["subscriber_id", "comment_id"])  # type: ignore[arg-type]
-    return Planned(len(rows), any(row["due_at"] <= now for row in rows))
-
-
-def _open_windows(session: Session, page_id: int) -> dict[int, datetime]:
-    """subscriber id → when their open (not yet delivered) window on the page is due."""
-    return dict(
-        session.execute(
-            sa.select(NotificationItem.subscriber_id, sa.func.min(NotificationItem.due_at))
-            .where(NotificationItem.page_id == page_id, NotificationItem.delivery_id.is_(None))
-            .group_by(NotificationItem.subscriber_id)
-        ).all()
+    recipients = _recipients(comment, page.site_id)
+    item = NotificationItem.__table__.alias("open_item")
+    # The first item of a (subscriber, page) window sets when it is due; later ones join it.
+    open_window = (
+        sa.select(sa.func.min(item.c.due_at))
+        .where(
+            item.c.delivery_id.is_(None),
+            item.c.subscriber_id == recipients.c.subscriber_id,
+            item.c.page_id == page.id,
+        )
+        .scalar_subquery()
     )
+    rows = sa.select(
+        sa.literal(page.site_id),
+        recipients.c.subscriber_id,
+        sa.literal(page.id),
+        sa.literal(comment.id),
+        recipients.c.reason,
+        sa.func.coalesce(open_window, sa.literal(fresh_due, UTCDateTime())),
+        sa.literal(now, UTCDateTime()),
+    ).where(sa.true())  # SQLite would read the ON of ON CONFLICT as a join's without a WHERE
+    columns = ["site_id", "subscriber_id", "page_id", "comment_id", "reason", "due_at", "created_at"]
+    table: sa.Table = NotificationItem.__table__  # type: ignore[assignment]
+    inserted = session.execute(
+        dialect_insert(session, table)
+        .from_select(columns, rows)
+        .on_conflict_do_nothing(index_elements=["subscriber_id", "comment_id"]),
+        execution_options={"preserve_rowcount": True},  # kept for INSERT only when asked
+    )
+    planned = cast(sa.CursorResult[Any], inserted).rowcount
+    # Due now: a fresh window without delay, or an open one on this page that fell due.
+    due_now = planned > 0 and (
+        fresh_due <= now
+        or session.execute(
+            sa.select(sa.literal(1))
+            .where(table.c.delivery_id.is_(None), table.c.page_id == page.id, table.c.due_at <= now)
+            .limit(1)
+        ).first()
+        is not None
+    )
+    return Planned(planned, due_now)
 
 
-def _recipients(session: Session, comment: Comment, site_id: int) -> dict[int, str]:
-    """subscriber id → "replies" or "thread" (a reply to someone is the stronger reason)."""
+def _recipients(comment: Comment, site_id: int) -> sa.Subquery:
+    """(subscriber_id, reason) of each recipient: "replies" when a reply rule matches, else "thread".
+
+    "replies" sorts before "thread", so the smallest reason is the stronger one.
+    """
     rules = [sa.and_(Subscription.kind == "thread", Subscription.page_id == comment.page_id)]
     ancestors = comment.ancestor_ids
     if ancestors:
         rules.append(sa.and_(Subscription.kind == "replies", Subscription.comment_id.in_(ancestors)))
     stmt = (
-        sa.select(Subscriber.id, Subscription.kind)
+        sa.select(Subscriber.id.label("subscriber_id"), sa.func.min(Subscription.kind).label("reason"))
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
         .where(Subscriber.site_id == site_id, sa.or_(*rules), active_clause())
+        .group_by(Subscriber.id)
     )
     if comment.author_email:
         stmt = stmt.where(Subscriber.email != comment.author_email.lower())
-    reasons: dict[int, str] = {}
-    for subscriber_id, kind in session.execute(stmt):
-        if kind == "replies" or subscriber_id not in reasons:
-            reasons[subscriber_id] = kind
-    return reasons
+    return stmt.subquery("recipient")
 
 
 def flush_due_windows(session: Session, *, now: datetime, limit: int = 1000) -> list[int]:
