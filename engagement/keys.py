@@ -23,6 +23,11 @@ class Keys:
             raise ValueError("secret key is empty")
         self._secret = secret_key.encode()
         self._reader_key = hmac.new(self._secret, b"reader-id", hashlib.sha256).digest()
+        # Built once: a fan-out signs two links per mail.
+        self._serializers = {
+            purpose: URLSafeTimedSerializer(self._secret, salt=f"engagement.{purpose}")
+            for purpose in PURPOSES
+        }
 
     def reader_hash(self, reader_id: str) -> str:
         """The only form in which a browser's opaque id is stored."""
@@ -30,8 +35,6 @@ class Keys:
 
     def sign(self, purpose: str, data: dict[str, Any]) -> str:
         """A URL-safe token that carries ``data`` for one purpose."""
-        if purpose not in PURPOSES:
-            raise ValueError(f"unknown token purpose {purpose!r}")
         return self._serializer(purpose).dumps(data)
 
     def unsign(self, purpose: str, token: str, max_age_seconds: int | None = None) -> dict[str, Any]:
@@ -47,7 +50,10 @@ class Keys:
         return data
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secret, salt=f"engagement.{purpose}")
+        serializer = self._serializers.get(purpose)
+        if serializer is None:
+            raise ValueError(f"unknown token purpose {purpose!r}")
+        return serializer
 
 
 def new_edit_token() -> str:

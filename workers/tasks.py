@@ -61,11 +61,13 @@ def _dispatch(task: AnyTask, delivery_ids: Sequence[int]) -> None:
 
 def _flush_due(task: AnyTask) -> None:
     core, _ = _resources(task)
+    limit = SEND_BATCH  # a first chunk of one send batch: the first mails leave sooner
     while True:
-        ids = flush_notifications(core.uow(), limit=FLUSH_CHUNK)
+        ids = flush_notifications(core.uow(), limit=limit)
         _dispatch(task, ids)  # each chunk leaves as soon as it is committed
-        if len(ids) < FLUSH_CHUNK:
+        if len(ids) < limit:
             return
+        limit = FLUSH_CHUNK
 
 
 def _after_relay(task: AnyTask, result: RelayResult) -> None:

@@ -81,14 +81,23 @@ class _SentMarks:
         if self._postgres:
             self._connection.exec_driver_sql("SET synchronous_commit TO OFF")
         self._statement = SentStatement(engine.dialect)
+        # The driver's own cursor: SQLAlchemy's per-execution work would double the mark's cost.
+        self._cursor = self._connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
     def mark(self, item: Outgoing, now: datetime) -> None:
         sql, params = self._statement.bind(item.delivery_id, item.message_id, item.template, now)
-        self._connection.exec_driver_sql(sql, params)
+        try:
+            self._cursor.execute(sql, params)
+        except self._connection.dialect.loaded_dbapi.Error as exc:
+            # The same wrapped error (and pool invalidation) as any statement run through SQLAlchemy.
+            raise sa.exc.DBAPIError.instance(
+                sql, params, exc, self._connection.dialect.loaded_dbapi.Error
+            ) from exc
 
     def close(self) -> None:
         # A connection that broke meanwhile is thrown away by the pool; nothing to reset then.
-        with contextlib.suppress(sa.exc.DBAPIError):
+        with contextlib.suppress(sa.exc.DBAPIError, self._connection.dialect.loaded_dbapi.Error):
+            self._cursor.close()
             if self._postgres:
                 self._connection.exec_driver_sql("RESET synchronous_commit")
         self._connection.close()
