@@ -25,10 +25,6 @@ class SiteNotFound(NotFound):
     code = "site_not_found"
 
 
-class PageNotFound(NotFound):
-    code = "page_not_found"
-
-
 class CommentNotFound(NotFound):
     code = "comment_not_found"
 

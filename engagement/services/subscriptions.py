@@ -76,11 +76,6 @@ def active_clause() -> ColumnElement[bool]:
     return sa.and_(Subscriber.confirmed_at.is_not(None), ~suppressed)
 
 
-def is_active(session: Session, subscriber: Subscriber) -> bool:
-    """The same rule as :func:`active_clause`, for one subscriber already loaded."""
-    return subscriber.confirmed_at is not None and not _suppressed(session, subscriber.email)
-
-
 def mask_email(email: str) -> str:
     """``jane@example.org`` → ``j***@example.org``: enough to recognise, not to harvest."""
     local, _, domain = email.rpartition("@")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -49,18 +48,6 @@ def vote(uow: UnitOfWork, comment_id: int, reader_id: str | None, value: int) ->
         state = VoteState(score=comment.score, my_vote=value)
         uow.commit()
         return state
-
-
-def my_votes(session: Session, comment_ids: Sequence[int], reader: str | None) -> dict[int, int]:
-    """A reader's (hashed id) votes among ``comment_ids``, for a thread read; absent means none."""
-    if reader is None or not comment_ids:
-        return {}
-    rows = session.execute(
-        sa.select(Vote.comment_id, Vote.value).where(
-            Vote.comment_id.in_(list(comment_ids)), Vote.reader_hash == reader
-        )
-    )
-    return {int(comment_id): int(value) for comment_id, value in rows}
 
 
 def _lock_comment(session: Session, comment_id: int) -> Comment:

@@ -5,7 +5,8 @@ from support import make_comment, make_page, run_at_once, table_rows
 from engagement.errors import CommentNotFound, Forbidden, InvalidInput
 from engagement.models import Comment, Vote
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.votes import my_votes, vote
+from engagement.services.threads import ThreadQuery, list_thread
+from engagement.services.votes import vote
 
 
 def score_of(core, comment_id):
@@ -13,8 +14,17 @@ def score_of(core, comment_id):
         return uow.session.get(Comment, comment_id).score
 
 
+def my_vote(core, site, page, reader_id):
+    """The reader's vote on the page's one comment, as a thread read shows it."""
+    (shown,) = list_thread(
+        core.uow(), ThreadQuery(site=site.key, page=page.key, reader_id=reader_id)
+    ).comments
+    return shown.my_vote
+
+
 def test_vote_change_and_withdraw(core, site):
-    comment = make_comment(core, make_page(core, site))
+    page = make_page(core, site)
+    comment = make_comment(core, page)
     assert vote(core.uow(), comment.id, "reader-1", 1) == (
         state := vote(core.uow(), comment.id, "reader-1", 1)
     )
@@ -31,9 +41,9 @@ def test_vote_change_and_withdraw(core, site):
     with core.uow() as uow:
         votes = uow.session.scalars(sa.select(Vote)).all()
         assert [(v.reader_hash, v.value) for v in votes] == [(core.keys.reader_hash("reader-2"), -1)]
-        assert my_votes(uow.session, [comment.id], core.keys.reader_hash("reader-2")) == {comment.id: -1}
-        assert my_votes(uow.session, [comment.id], core.keys.reader_hash("reader-1")) == {}
-        assert my_votes(uow.session, [comment.id], None) == {}
+    assert my_vote(core, site, page, "reader-2") == -1
+    assert my_vote(core, site, page, "reader-1") == 0
+    assert my_vote(core, site, page, None) == 0
 
 
 @pytest.mark.parametrize("status", ["pending", "rejected", "spam"])
