@@ -88,7 +88,7 @@ def post_a_comment(
     response_model=ThreadOut,
     responses={304: {"description": "Unchanged since the ETag given"}, **responses(400, 403, 404, 422)},
 )
-def get_thread(
+async def get_thread(
     request: Request,
     uow: Uow,
     site: SiteQuery,

@@ -42,7 +42,7 @@ class PassagesOut(BaseModel):
 
 
 @router.get("/counts", response_model=CountsOut, responses=responses(400, 403, 404, 422))
-def get_counts(
+async def get_counts(
     request: Request,
     uow: Uow,
     site: SiteQuery,
@@ -55,14 +55,14 @@ def get_counts(
 
 
 @router.post("/counts", response_model=CountsOut, responses=responses(400, 403, 404, 413, 422))
-def post_counts(payload: CountsIn, request: Request, uow: Uow) -> JSONResponse:
+async def post_counts(payload: CountsIn, request: Request, uow: Uow) -> JSONResponse:
     """The same as the GET, for lists of pages too long for a URL."""
     bind_site(request, payload.site)
     return JSONResponse({"counts": page_counts(uow, payload.site, payload.pages)})
 
 
 @router.get("/passages", response_model=PassagesOut, responses=responses(400, 403, 404, 422))
-def get_passages(
+async def get_passages(
     request: Request,
     uow: Uow,
     site: SiteQuery,

@@ -34,7 +34,7 @@ class SiteSettings(BaseModel):
 
 
 @router.get("/sites/{site}", response_model=SiteSettings, responses=responses(403, 404))
-def get_site_settings(site: SitePath, request: Request, uow: Uow) -> JSONResponse:
+async def get_site_settings(site: SitePath, request: Request, uow: Uow) -> JSONResponse:
     """The site's reactions, support call to action, moderation policy and edit window."""
     bind_site(request, site)
     found = read_site(uow, site)
