@@ -14,6 +14,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 SECRET_FILE = "secret_key"  # noqa: S105 -- a file name, not a secret
+# The shortest delivery retention: engagement/services/retention.py says why.
+MIN_RETENTION_DAYS = 14
+MAX_RETENTION_DAYS = 36_500
 
 
 class ConfigError(Exception):
@@ -69,6 +72,9 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=8, ge=1, le=50)
     # A mail claimed for sending longer ago than this is presumed abandoned by a dead worker.
     delivery_lease_seconds: float = Field(default=300.0, ge=1, le=86_400)
+    # Finished deliveries (and the notification items they sent) older than this are pruned
+    # daily; 0 keeps them forever.
+    delivery_retention_days: int = Field(default=90, ge=0, le=MAX_RETENTION_DAYS)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("base_url")
@@ -109,6 +115,13 @@ class Settings(BaseSettings):
             backend = ""
         if backend not in ("sqlite", "postgresql"):
             raise ValueError("must be a postgresql://user:pass@host/db or sqlite:///path URL")
+        return value
+
+    @field_validator("delivery_retention_days")
+    @classmethod
+    def _check_retention(cls, value: int) -> int:
+        if 0 < value < MIN_RETENTION_DAYS:
+            raise ValueError(f"must be 0 (keep forever) or at least {MIN_RETENTION_DAYS} days")
         return value
 
     @field_validator("broker_url")

@@ -40,6 +40,7 @@ def test_defaults_are_the_embedded_mode(tmp_path: Path):
     assert settings.base_url == "http://127.0.0.1:8000"
     assert settings.mail_from == "engagement@localhost"
     assert settings.notify_window_seconds == 120
+    assert settings.delivery_retention_days == 90
     assert settings.rate_limits_enabled is True
     assert settings.resolved_rate_limit_storage_url == "memory://"
 
@@ -75,6 +76,8 @@ def test_a_given_secret_is_used_and_nothing_is_written(tmp_path: Path, monkeypat
         ("MAIL_FROM", "comments@example.org", "mail_from", "comments@example.org"),
         ("NOTIFY_WINDOW_SECONDS", "0", "notify_window_seconds", 0),
         ("NOTIFY_WINDOW_SECONDS", "300", "notify_window_seconds", 300),
+        ("DELIVERY_RETENTION_DAYS", "0", "delivery_retention_days", 0),
+        ("DELIVERY_RETENTION_DAYS", "30", "delivery_retention_days", 30),
         ("RATE_LIMITS_ENABLED", "false", "rate_limits_enabled", False),
         ("RATE_LIMITS_ENABLED", "0", "rate_limits_enabled", False),
         ("MODE", "embedded", "mode", "embedded"),
@@ -139,6 +142,8 @@ def test_production_mode_with_everything_given(monkeypatch, tmp_path: Path):
         ({"BASE_URL": "comments.example.org"}, "setting ENGAGEMENT_BASE_URL: must be an absolute http(s)"),
         ({"NOTIFY_WINDOW_SECONDS": "soon"}, "setting ENGAGEMENT_NOTIFY_WINDOW_SECONDS: Input should be"),
         ({"NOTIFY_WINDOW_SECONDS": "-1"}, "setting ENGAGEMENT_NOTIFY_WINDOW_SECONDS: Input should be"),
+        ({"DELIVERY_RETENTION_DAYS": "7"}, "setting ENGAGEMENT_DELIVERY_RETENTION_DAYS: must be 0 (keep"),
+        ({"DELIVERY_RETENTION_DAYS": "-1"}, "setting ENGAGEMENT_DELIVERY_RETENTION_DAYS: Input should be"),
         ({"RATE_LIMITS_ENABLED": "maybe"}, "setting ENGAGEMENT_RATE_LIMITS_ENABLED: Input should be a valid"),
         ({"COMMENT_RATE_LIMIT": "lots"}, "setting ENGAGEMENT_COMMENT_RATE_LIMIT: not a rate limit"),
     ],

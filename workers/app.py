@@ -30,6 +30,7 @@ FLUSH_EVERY = timedelta(seconds=5)
 SWEEP_EVERY = timedelta(seconds=30)
 RESUME_EVERY = timedelta(seconds=60)
 DIGEST_TICK_EVERY = timedelta(minutes=5)
+PRUNE_EVERY = timedelta(days=1)
 
 
 @dataclass
@@ -154,6 +155,7 @@ def _schedule() -> dict[str, Any]:
         "sweep-outbox": {"task": "engagement.sweep", "schedule": SWEEP_EVERY},
         "resume-deliveries": {"task": "engagement.resume", "schedule": RESUME_EVERY},
         "digest-tick": {"task": "engagement.digest_tick", "schedule": DIGEST_TICK_EVERY},
+        "prune-deliveries": {"task": "engagement.prune", "schedule": PRUNE_EVERY},
     }
 
 

@@ -18,6 +18,7 @@ from engagement.mail.mailer import Mailer
 from engagement.services.deliveries import due_deliveries
 from engagement.services.digests import due_digests, run_lease_seconds, send_digest
 from engagement.services.relay import RelayResult, flush_notifications, relay_events, sweep_unrelayed
+from engagement.services.retention import prune_deliveries
 from engagement.services.sending import chunk_sender, send_deliveries
 
 if TYPE_CHECKING:
@@ -134,6 +135,15 @@ def digest(task: AnyTask, site_key: str, period: str) -> None:
     log.info("digest.run", site=site_key, period=period, sent=report.sent, busy=report.busy)
 
 
+def prune(task: AnyTask) -> None:
+    """Remove finished deliveries older than the retention; a retention of 0 keeps them all."""
+    core, _ = _resources(task)
+    days = core.settings.delivery_retention_days
+    if days:
+        report = prune_deliveries(core.uow(), days)
+        log.info("deliveries.pruned", deliveries=report.deliveries, items=report.notification_items)
+
+
 TASKS: tuple[tuple[Callable[..., None], str], ...] = (
     (relay, "relay"),
     (sweep, "relay"),
@@ -142,4 +152,5 @@ TASKS: tuple[tuple[Callable[..., None], str], ...] = (
     (resume, "send"),
     (digest_tick, "digest"),
     (digest, "digest"),
+    (prune, "digest"),  # long batch work, like digests: never in the way of hand-offs or sends
 )

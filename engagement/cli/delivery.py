@@ -9,11 +9,13 @@ from rich.console import Console
 from rich.table import Table
 
 from engagement.cli._app import CliState, pass_state
+from engagement.config import MIN_RETENTION_DAYS
 from engagement.mail.mailer import build_mailer
 from engagement.models.delivery import DELIVERY_STATUSES
 from engagement.services import bounces as bounce_service
 from engagement.services.deliveries import DeliveryView, list_deliveries, retry_failed
 from engagement.services.digests import PERIODS, run_lease_seconds, send_digest
+from engagement.services.retention import prune_deliveries
 from engagement.services.sending import chunk_sender
 
 PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
@@ -97,6 +99,29 @@ def retry(state: CliState, /, ids: tuple[int, ...]) -> None:
         make_celery(state.settings).send_task("engagement.send", args=[reset], queue="send", retry=False)
     except Exception as exc:  # the workers' resume sweep sends them anyway
         click.echo(f"note: the broker did not take them ({exc}); the workers will find them", err=True)
+
+
+@deliveries.command()
+@click.option(
+    "--older-than",
+    "days",
+    type=int,
+    metavar="DAYS",
+    help=f"Age in days (at least {MIN_RETENTION_DAYS}); default ENGAGEMENT_DELIVERY_RETENTION_DAYS.",
+)
+@pass_state
+def prune(state: CliState, /, days: int | None) -> None:
+    """Remove sent, skipped and failed deliveries older than DAYS, and the items they announced."""
+    if days is None:
+        days = state.settings.delivery_retention_days
+        if days == 0:
+            click.echo("ENGAGEMENT_DELIVERY_RETENTION_DAYS is 0: deliveries are kept; give --older-than DAYS")
+            return
+    report = prune_deliveries(state.uow(), days)
+    click.echo(
+        f"{report.deliveries} deliveries and {report.notification_items} notification items "
+        f"older than {days} days removed"
+    )
 
 
 @click.group()

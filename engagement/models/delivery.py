@@ -31,7 +31,11 @@ class Delivery(Base):
     """One mail to one recipient; written before the send, unique by ``idempotency_key``."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (sa.Index("ix_deliveries_status", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_deliveries_status", "status", "next_attempt_at"),
+        # Never reuse the id of a pruned or erased delivery: a signed bounce address names it.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[intpk]
     idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)

@@ -1,9 +1,9 @@
-"""The delivery commands: deliveries list/retry, bounces ingest (mbox and maildir), digest send."""
+"""The delivery commands: deliveries list/retry/prune, bounces ingest (mbox and maildir), digest send."""
 
 from __future__ import annotations
 
 import mailbox
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -56,6 +56,34 @@ def test_failed_deliveries_are_listed_and_retried_by_the_operator(core, site, cl
     clock.now = datetime.now(UTC)
     deliver(core, build_mailer(core.settings.model_copy(update={"smtp_url": sink.url}), core.keys))
     assert sink.recipients() == {"alice@example.org": 1}
+
+
+def test_deliveries_prune_removes_old_finished_ones_and_refuses_a_bad_age(core, site, cli, mailer, clock):
+    clock.now = datetime.now(UTC) - timedelta(days=40)  # the CLI reads the real clock
+    subscribe(core, "alice@example.org", page=ARTICLE)
+    post(core, author_email="jane@example.org")
+    deliver(core, mailer)
+    assert [d.status for d in deliveries(core)] == ["sent"]
+
+    for bad in ("-1", "7"):
+        refused = cli("deliveries", "prune", "--older-than", bad)
+        assert refused.exit_code == 2
+        assert "older_than: must be a whole number from 14 to 36500" in refused.stderr
+    kept = cli("deliveries", "prune", ENGAGEMENT_DELIVERY_RETENTION_DAYS="0")
+    assert kept.exit_code == 0, kept.output
+    assert "deliveries are kept" in kept.output
+    assert cli("deliveries", "prune").output.strip() == (
+        "0 deliveries and 0 notification items older than 90 days removed"
+    )
+    assert len(deliveries(core)) == 1
+
+    pruned = cli("deliveries", "prune", "--older-than", "30")
+
+    assert pruned.exit_code == 0, pruned.output
+    assert pruned.output.strip() == "1 deliveries and 1 notification items older than 30 days removed"
+    assert deliveries(core) == []
+    again = cli("deliveries", "prune", ENGAGEMENT_DELIVERY_RETENTION_DAYS="30")
+    assert again.output.strip() == "0 deliveries and 0 notification items older than 30 days removed"
 
 
 def _dsn(recipient: str, status: str, action: str = "failed", to: str = "news@example.org") -> bytes:
