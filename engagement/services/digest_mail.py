@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, DigestRun, Page, Site, Subscriber, Subscription
 from engagement.services.digests import DIGEST_TEMPLATE
-from engagement.services.mail_batch import by_id, recipient_context, recipient_skip, suppressed_emails
+from engagement.services.mail_batch import (
+    by_id,
+    recipient_context,
+    recipient_skip,
+    rows_by_id,
+    suppressed_emails,
+)
 from engagement.services.notification_mail import excerpt, page_context
 
 
@@ -24,7 +30,7 @@ class _Batch:
         contexts = [d.context for d in deliveries]
         self.runs = by_id(session, DigestRun, {int(c["run_id"]) for c in contexts})
         self.sites = by_id(session, Site, {r.site_id for r in self.runs.values()})
-        self.subscribers = by_id(session, Subscriber, {int(c["subscriber_id"]) for c in contexts})
+        self.subscribers = rows_by_id(session, Subscriber, {int(c["subscriber_id"]) for c in contexts})
         wanted = {int(c["subscription_id"]) for c in contexts}
         self.live_subscriptions = set(
             session.scalars(sa.select(Subscription.id).where(Subscription.id.in_(list(wanted))))

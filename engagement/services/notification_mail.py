@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription
-from engagement.services.mail_batch import by_id, recipient_context, recipient_skip, suppressed_emails
+from engagement.services.mail_batch import (
+    by_id,
+    recipient_context,
+    recipient_skip,
+    rows_by_id,
+    suppressed_emails,
+)
 from engagement.services.notifications import APPROVED, REPLY_TEMPLATE, THREAD_TEMPLATE, items_of
 
 # Why a comment that was announced is not mailed after all, by the status it has now.
@@ -33,12 +39,16 @@ class _Batch:
         self.pages = by_id(session, Page, {i.page_id for items in self.items.values() for i in items})
         self.sites = by_id(session, Site, {d.site_id for d in deliveries if d.site_id})
         subscriber_ids = {int(d.context["subscriber_id"]) for d in deliveries}
-        self.subscribers = by_id(session, Subscriber, subscriber_ids)
+        self.subscribers = rows_by_id(session, Subscriber, subscriber_ids)
         self.rules: dict[int, Rules] = {}
-        stmt = sa.select(Subscription).where(
-            Subscription.subscriber_id.in_(subscriber_ids), Subscription.kind.in_(("thread", "replies"))
-        )
-        for sub in session.scalars(stmt):
+        stmt = sa.select(
+            Subscription.id,
+            Subscription.subscriber_id,
+            Subscription.kind,
+            Subscription.page_id,
+            Subscription.comment_id,
+        ).where(Subscription.subscriber_id.in_(subscriber_ids), Subscription.kind.in_(("thread", "replies")))
+        for sub in session.execute(stmt):
             target = sub.page_id if sub.kind == "thread" else sub.comment_id
             if target is not None:
                 self.rules.setdefault(sub.subscriber_id, {})[(sub.kind, target)] = sub.id

@@ -168,15 +168,15 @@ def _due_windows(session: Session, now: datetime, limit: int) -> list[tuple[NewD
     return wanted
 
 
-def items_of(session: Session, delivery_ids: Iterable[int]) -> dict[int, list[NotificationItem]]:
-    """The items each delivery announces, oldest first."""
-    found: dict[int, list[NotificationItem]] = {}
+def items_of(session: Session, delivery_ids: Iterable[int]) -> dict[int, list[Any]]:
+    """The items each delivery announces, oldest first (plain rows: one or more per mail)."""
+    found: dict[int, list[Any]] = {}
+    table = NotificationItem.__table__
     stmt = (
-        sa.select(NotificationItem)
-        .where(NotificationItem.delivery_id.in_(list(delivery_ids)))
-        .order_by(NotificationItem.comment_id)
+        sa.select(table.c.delivery_id, table.c.comment_id, table.c.page_id)
+        .where(table.c.delivery_id.in_(list(delivery_ids)))
+        .order_by(table.c.comment_id)
     )
-    for row in session.scalars(stmt):
-        assert row.delivery_id is not None
+    for row in session.execute(stmt):
         found.setdefault(row.delivery_id, []).append(row)
     return found
