@@ -12,6 +12,9 @@ from engagement.models import Page, Site
 from engagement.pagekeys import clean_url, normalise_page_key
 from engagement.uow import UnitOfWork
 
+# Built once (every comment, reaction and count looks a page up): binding is all a call pays.
+_PAGE_BY_KEY = sa.select(Page).where(Page.site_id == sa.bindparam("site_id"), Page.key == sa.bindparam("key"))
+
 
 def page_key(ref: str) -> str:
     """Validate a page reference (URL, path or explicit id) and return its key."""
@@ -23,9 +26,7 @@ def page_key(ref: str) -> str:
 
 def find_page(session: Session, site: Site, ref: str) -> Page | None:
     """The page ``ref`` names on ``site``, or None when nobody has engaged with it yet."""
-    return session.scalars(
-        sa.select(Page).where(Page.site_id == site.id, Page.key == page_key(ref))
-    ).one_or_none()
+    return session.scalars(_PAGE_BY_KEY, {"site_id": site.id, "key": page_key(ref)}).one_or_none()
 
 
 def ensure_page(uow: UnitOfWork, site: Site, ref: str, title: str | None = None) -> Page:
@@ -37,7 +38,8 @@ def ensure_page(uow: UnitOfWork, site: Site, ref: str, title: str | None = None)
     key = page_key(ref)
     title = check.single_line("page_title", title, max_length=check.MAX_TITLE, required=False)
     url = clean_url(ref)
-    page = uow.session.scalars(sa.select(Page).where(Page.site_id == site.id, Page.key == key)).one_or_none()
+    found = {"site_id": site.id, "key": key}
+    page = uow.session.scalars(_PAGE_BY_KEY, found).one_or_none()
     if page is None:
         insert_ignoring_conflict(
             uow.session,
@@ -52,7 +54,7 @@ def ensure_page(uow: UnitOfWork, site: Site, ref: str, title: str | None = None)
             },
             ["site_id", "key"],
         )
-        page = uow.session.scalars(sa.select(Page).where(Page.site_id == site.id, Page.key == key)).one()
+        page = uow.session.scalars(_PAGE_BY_KEY, found).one()
     if title and page.title != title:
         page.title = title
     if url and not page.url:

@@ -81,17 +81,29 @@ def withdraw(uow: UnitOfWork, comment: Comment, status: str) -> None:
 
 
 def _count_on_page(uow: UnitOfWork, page_id: int, delta: int) -> None:
-    values: dict[str, object] = {"comment_count": Page.comment_count + delta}
-    if delta > 0:
-        values["last_comment_at"] = uow.now()
+    """One comment more (+1) or fewer (-1) on the page."""
+    statement = _PAGE_COUNT_UP if delta > 0 else _PAGE_COUNT_DOWN
     row = uow.session.execute(
-        sa.update(Page)
-        .where(Page.id == page_id)
-        .values(**values)
-        .returning(Page.comment_count, Page.last_comment_at),
+        statement,
+        {"pid": page_id, "now": uow.now()} if delta > 0 else {"pid": page_id},
         execution_options={"synchronize_session": False},
     ).one()
     _sync(uow.session, Page, page_id, comment_count=row.comment_count, last_comment_at=row.last_comment_at)
+
+
+# Built once: every published or withdrawn comment runs one of them.
+_PAGE_COUNT_UP = (
+    sa.update(Page)
+    .where(Page.id == sa.bindparam("pid"))
+    .values(comment_count=Page.comment_count + 1, last_comment_at=sa.bindparam("now"))
+    .returning(Page.comment_count, Page.last_comment_at)
+)
+_PAGE_COUNT_DOWN = (
+    sa.update(Page)
+    .where(Page.id == sa.bindparam("pid"))
+    .values(comment_count=Page.comment_count - 1)
+    .returning(Page.comment_count, Page.last_comment_at)
+)
 
 
 def _count_in_ancestors(session: Session, comment: Comment, delta: int) -> None:

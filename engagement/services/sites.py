@@ -39,6 +39,11 @@ class SiteChanges:
     timezone: str | None = None
 
 
+# Built once: nearly every request looks its site up, and building the statement costs
+# more than running it.
+_SITE_BY_KEY = sa.select(Site).where(Site.key == sa.bindparam("key"))
+
+
 def get_site(session: Session, key: str) -> Site:
     """The site with ``key``, or SiteNotFound.
 
@@ -47,7 +52,7 @@ def get_site(session: Session, key: str) -> Site:
     """
     if not is_site_key(key):
         raise SiteNotFound(f"no site with key {key!r}")
-    site = session.scalars(sa.select(Site).where(Site.key == key)).one_or_none()
+    site = session.scalars(_SITE_BY_KEY, {"key": key}).one_or_none()
     if site is None:
         raise SiteNotFound(f"no site with key {key!r}")
     return site
