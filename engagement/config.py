@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     rate_limit_storage_url: str = ""
     comment_rate_limit: str = "5/minute;40/hour"
     subscribe_rate_limit: str = "5/minute;20/day"
+    preview_rate_limit: str = "30/minute;300/hour"
     smtp_rate_per_second: float = Field(default=50.0, gt=0)
     # A mail that failed for a passing reason is tried again after this delay, doubled at
     # each attempt (with jitter), until the attempts run out and it stays failed.
@@ -131,7 +132,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a URL such as redis://host:6379/0")
         return value
 
-    @field_validator("comment_rate_limit", "subscribe_rate_limit")
+    @field_validator("comment_rate_limit", "subscribe_rate_limit", "preview_rate_limit")
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         from limits import parse_many

@@ -47,7 +47,11 @@ def build_core(settings: Settings, *, on_commit: OnCommit | None = None, clock: 
     engine = make_engine(settings.resolved_database_url)
     limiter = RateLimiter(
         settings.resolved_rate_limit_storage_url,
-        {"comment": settings.comment_rate_limit, "subscribe": settings.subscribe_rate_limit},
+        {
+            "comment": settings.comment_rate_limit,
+            "subscribe": settings.subscribe_rate_limit,
+            "preview": settings.preview_rate_limit,
+        },
         enabled=settings.rate_limits_enabled,
     )
     return Core(

@@ -57,6 +57,10 @@
     post: "Post comment",
     postReply: "Post reply",
     posting: "Posting…",
+    preview: "Preview",
+    previewEdit: "Edit",
+    previewLabel: "Preview of your comment",
+    previewShown: "Preview shown: this is how your comment will look.",
     cancel: "Cancel",
     save: "Save",
     saving: "Saving…",
@@ -471,6 +475,7 @@
         { class: "eg-actions" },
         f.status,
         opts.onCancel && h("button", { type: "button", class: "eg-btn", onclick: opts.onCancel }, t("cancel")),
+        f.preview.button,
         f.submit,
       ),
     );
@@ -514,6 +519,7 @@
       status: h("p", { class: "eg-status", role: "status", "aria-live": "polite" }),
       submit: h("button", { type: "submit", class: "eg-btn eg-primary" }, opts.submitLabel || t("post")),
     };
+    f.preview = previewToggle(f.body, f.status);
     const syncNotify = () => {
       const usable = f.email.value.trim() !== "" && f.email.validity.valid;
       f.notify.disabled = !usable;
@@ -532,6 +538,45 @@
       control.setAttribute("aria-invalid", "true");
       control.focus();
     }
+  }
+
+  /** "Preview" shows the server's rendering (the same as a posted comment's) instead of the text; "Edit" goes back. */
+  function previewToggle(area, status) {
+    let shown = null;
+    let busy = false;
+    const button = h("button", { type: "button", class: "eg-btn" }, t("preview"));
+    const write = (focus) => {
+      if (!shown) return;
+      shown.remove();
+      shown = null;
+      area.hidden = false;
+      button.textContent = t("preview");
+      if (focus) area.focus();
+    };
+    button.addEventListener("click", async () => {
+      if (shown) return write(true);
+      if (busy) return;
+      area.removeAttribute("aria-invalid");
+      status.classList.remove("eg-error");
+      status.textContent = "";
+      const text = area.value.trim();
+      if (!text) return failForm({ status }, t("needBody"), area);
+      busy = true;
+      try {
+        const { data } = await api("POST", "/api/v1/preview", { body: { site: SITE, body: text } });
+        if (area.value.trim() !== text) return; // posted or changed meanwhile: this preview is stale
+        shown = h("div", { class: "eg-body eg-preview", role: "region", "aria-label": t("previewLabel") }, commentHTML(data.html));
+        area.hidden = true;
+        area.after(shown);
+        button.textContent = t("previewEdit");
+        announce(t("previewShown"));
+      } catch (err) {
+        failForm({ status }, errorText(err), area);
+      } finally {
+        busy = false;
+      }
+    });
+    return { button, write };
   }
 
   /** The POST body from a form, or null after saying what is missing. */
@@ -553,6 +598,7 @@
   }
 
   async function sendComment(f, opts) {
+    f.preview.write();
     const payload = commentPayload(f, opts);
     if (!payload) return;
     f.submit.disabled = true;
@@ -778,6 +824,7 @@
     area.value = mine.body || body.textContent.trim();
     const status = h("p", { class: "eg-status", role: "status", "aria-live": "polite" });
     const save = h("button", { type: "submit", class: "eg-btn eg-primary" }, t("save"));
+    const preview = previewToggle(area, status);
     const close = () => {
       form.replaceWith(body);
       bar.hidden = false;
@@ -788,11 +835,12 @@
       { class: "eg-form eg-edit", novalidate: true },
       h("label", { for: id, class: "eg-sr" }, t("edit")),
       area,
-      h("div", { class: "eg-actions" }, status, h("button", { type: "button", class: "eg-btn", onclick: close }, t("cancel")), save),
+      h("div", { class: "eg-actions" }, status, h("button", { type: "button", class: "eg-btn", onclick: close }, t("cancel")), preview.button, save),
     );
     form.addEventListener("keydown", (ev) => ev.key === "Escape" && close());
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
+      preview.write();
       const text = area.value.trim();
       if (!text) return (status.textContent = t("needBody"));
       save.disabled = true;
