@@ -63,6 +63,9 @@ class CommentView:
     my_vote: int = 0
     reply_count: int = 0
     replies: tuple[CommentView, ...] = field(default=())
+    # A top-level comment in a thread page: replies beyond those carried, and their cursor.
+    more_replies: int = 0
+    replies_cursor: str | None = None
 
 
 def iso(value: datetime | None) -> str | None:

@@ -57,16 +57,59 @@ SITE_AND_PAGE = (
     .where(_sites.key == sa.bindparam("site"))
 )
 
-# Replies of the listed top-level comments, oldest first; placeholders only where replies hang.
-REPLIES = (
-    sa.select(*VIEW_COLUMNS)
+# How many replies of each top-level comment a page of the thread carries, oldest first; the
+# rest come from `replies_statement` on request, so a comment with thousands of replies does
+# not swell every page. The oldest N replies always include each one's parent.
+REPLIES_PER_THREAD = 50
+
+# Replies of the listed top-level comments, oldest first; placeholders only where replies hang;
+# each with its place in its thread and the thread's number of visible replies.
+_RANKED_REPLIES = (
+    sa.select(
+        *VIEW_COLUMNS,
+        _comments.thread_id,
+        sa.func.row_number()
+        .over(partition_by=_comments.thread_id, order_by=(_comments.created_at, _comments.id))
+        .label("place"),
+        sa.func.count().over(partition_by=_comments.thread_id).label("in_thread"),
+    )
     .where(
         _comments.thread_id.in_(sa.bindparam("tops", expanding=True)),
         _comments.parent_id.is_not(None),
         visible_clause(),
     )
-    .order_by(_comments.created_at, _comments.id)
+    .subquery("ranked_replies")
 )
+REPLIES = (
+    sa.select(_RANKED_REPLIES)
+    .where(_RANKED_REPLIES.c.place <= sa.bindparam("per_thread"))
+    .order_by(_RANKED_REPLIES.c.created_at, _RANKED_REPLIES.c.id)
+)
+
+# A top-level comment of the site's pages (absent: no such comment there, or not top-level).
+TOP_LEVEL_ON_SITE = (
+    sa.select(_comments.id)
+    .join(Page.__table__, _pages.id == _comments.page_id)
+    .join(Site.__table__, _sites.id == _pages.site_id)
+    .where(
+        _comments.id == sa.bindparam("comment_id"),
+        _comments.parent_id.is_(None),
+        _sites.key == sa.bindparam("site"),
+    )
+)
+
+
+@cache
+def replies_statement(after: bool) -> sa.Select[Any]:
+    """The next replies of one top-level comment (bound as ``top``), oldest first."""
+    columns = sort_columns("oldest")
+    stmt = sa.select(*VIEW_COLUMNS).where(
+        _comments.thread_id == sa.bindparam("top"), _comments.parent_id.is_not(None), visible_clause()
+    )
+    if after:
+        stmt = stmt.where(_after("oldest", columns))
+    return stmt.order_by(*order("oldest", columns)).limit(sa.bindparam("size"))
+
 
 MY_VOTES = (
     sa.select(_votes.comment_id, _votes.value)

@@ -7,7 +7,7 @@ import binascii
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from engagement import validation as check
-from engagement.errors import InvalidInput, SiteNotFound
+from engagement.errors import CommentNotFound, InvalidInput, SiteNotFound
 from engagement.models import Comment, Page
 from engagement.pagekeys import clean_url
 from engagement.services import thread_sql as sql
@@ -53,6 +53,26 @@ class PageInfo:
     my_reaction: str | None
 
 
+@dataclass(frozen=True, kw_only=True)
+class RepliesQuery:
+    """More replies of one top-level comment: ``cursor`` is its ``replies_cursor``, or a page's
+    ``next_cursor``."""
+
+    site: str
+    comment_id: int
+    cursor: str | None = None
+    limit: int = sql.REPLIES_PER_THREAD
+    reader_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RepliesView:
+    """Replies oldest first, flat: each names its parent, which is shown already or comes first."""
+
+    replies: tuple[CommentView, ...]
+    next_cursor: str | None
+
+
 @dataclass(frozen=True)
 class ThreadView:
     page: PageInfo
@@ -80,7 +100,9 @@ def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
         tops = tops[: query.limit]
         top_ids = [c.id for c in tops]
         replies: list[sa.Row[Any]] = (
-            list(uow.session.execute(sql.REPLIES, {"tops": top_ids})) if top_ids else []
+            list(uow.session.execute(sql.REPLIES, {"tops": top_ids, "per_thread": sql.REPLIES_PER_THREAD}))
+            if top_ids
+            else []
         )
         votes = _my_votes(uow.session, reader, top_ids)
         reactions, mine = _reactions(uow.session, reaction_keys, found.page_id, reader)
@@ -88,6 +110,34 @@ def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
             page=PageInfo(found.url, found.title, found.comment_count, reactions, mine),
             comments=_assemble(tops, replies, votes),
             next_cursor=_cursor(query.sort, tops[-1]) if more else None,
+        )
+
+
+def list_replies(uow: UnitOfWork, query: RepliesQuery) -> RepliesView:
+    """The next replies of a top-level comment whose thread page did not carry them all."""
+    if not isinstance(query.site, str) or not query.site:
+        raise InvalidInput("site", "is required")
+    check.integer("comment_id", query.comment_id, minimum=1, maximum=2**31 - 1)
+    check.integer("limit", query.limit, minimum=1, maximum=MAX_LIMIT)
+    check.single_line("reader_id", query.reader_id, max_length=200, required=False)
+    position = _decode_cursor(REPLIES_CURSOR, query.cursor) if query.cursor is not None else None
+    with uow:
+        found = None
+        if is_site_key(query.site):
+            params = {"comment_id": query.comment_id, "site": query.site}
+            found = uow.session.execute(sql.TOP_LEVEL_ON_SITE, params).first()
+        if found is None:
+            raise CommentNotFound(f"no top-level comment {query.comment_id} on site {query.site!r}")
+        bound: dict[str, Any] = {"top": query.comment_id, "size": query.limit + 1}
+        if position is not None:
+            bound |= sql.after_params("oldest", position)
+        rows = list(uow.session.execute(sql.replies_statement(position is not None), bound))
+        reader = uow.keys.reader_hash(query.reader_id) if query.reader_id else None
+        votes = _my_votes(uow.session, reader, [query.comment_id])
+        shown = rows[: query.limit]
+        return RepliesView(
+            replies=tuple(comment_view(r, my_vote=votes.get(r.id, 0)) for r in shown),
+            next_cursor=_cursor(REPLIES_CURSOR, shown[-1]) if len(rows) > query.limit else None,
         )
 
 
@@ -184,14 +234,28 @@ def _assemble(
 ) -> tuple[CommentView, ...]:
     """Nest replies under their parents, deepest first, without recursion (depth is unbounded)."""
     children: dict[int, list[sa.Row[Any]]] = defaultdict(list)
+    last_shown: dict[int, sa.Row[Any]] = {}  # per thread, the newest reply this page carries
     for reply in replies:
         if reply.parent_id is not None:
             children[reply.parent_id].append(reply)
+        last_shown[reply.thread_id] = reply
     views: dict[int, CommentView] = {}
     for comment in sorted([*tops, *replies], key=lambda c: c.depth, reverse=True):
         nested = tuple(views[c.id] for c in children.get(comment.id, ()) if c.id in views)
         views[comment.id] = comment_view(comment, my_vote=votes.get(comment.id, 0), replies=nested)
-    return tuple(views[c.id] for c in tops)
+    return tuple(_with_more(views[c.id], last_shown.get(c.id)) for c in tops)
+
+
+def _with_more(view: CommentView, last: sa.Row[Any] | None) -> CommentView:
+    """A top-level comment whose replies did not all fit: how many more, and where they start."""
+    if last is None or last.place >= last.in_thread:
+        return view
+    return replace(
+        view, more_replies=last.in_thread - last.place, replies_cursor=_cursor(REPLIES_CURSOR, last)
+    )
+
+
+REPLIES_CURSOR = "replies"  # a cursor's kind: replies of one comment, oldest first
 
 
 def _cursor(sort: str, last: sa.Row[Any]) -> str:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from engagement.services.comments import PostComment, delete_comment, edit_comment, post_comment
-from engagement.services.threads import ThreadQuery, list_thread
+from engagement.services.threads import RepliesQuery, ThreadQuery, list_replies, list_thread
 from engagement.web.cors import bind_site
 from engagement.web.deps import ClientIp, ReaderId, SiteQuery, Uow
 from engagement.web.errors import responses
@@ -19,8 +19,10 @@ from engagement.web.schemas import (
     CommentIn,
     EditedOut,
     PostedOut,
+    RepliesOut,
     ThreadOut,
     comment_json,
+    replies_json,
     thread_json,
 )
 from engagement.web.votes import CommentId
@@ -112,6 +114,29 @@ async def get_thread(
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(content, media_type="application/json", headers=headers)
+
+
+@router.get(
+    "/comments/{comment_id}/replies",
+    response_model=RepliesOut,
+    responses=responses(400, 403, 404, 422),
+)
+async def get_replies(
+    comment_id: CommentId,
+    request: Request,
+    uow: Uow,
+    site: SiteQuery,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`replies_cursor` of the comment, or `next_cursor`")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    reader: ReaderId = None,
+) -> Response:
+    """The next replies of a top-level comment, for threads whose page did not carry them all."""
+    bind_site(request, site)
+    query = RepliesQuery(site=site, comment_id=comment_id, cursor=cursor, limit=limit, reader_id=reader)
+    content = dumps(replies_json(list_replies(uow, query)))
+    return Response(content, media_type="application/json", headers={"Cache-Control": THREAD_CACHE})
 
 
 @router.patch(

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from engagement.services.public import Anchor, CommentView
-from engagement.services.threads import ThreadView
+from engagement.services.threads import RepliesView, ThreadView
 from engagement.web.deps import SiteKey
 
 # Replies deeper than this are listed, oldest first, under their ancestor at this depth: the
@@ -104,8 +104,19 @@ class CommentOut(BaseModel):
     anchor: AnchorOut | None
     replies: list[CommentOut]
     reply_count: int
+    more_replies: int = Field(
+        description="Replies of this top-level comment that did not fit in this answer (0 for replies)"
+    )
+    replies_cursor: str | None = Field(
+        description="Where `GET /api/v1/comments/{id}/replies` continues, when `more_replies` > 0"
+    )
     status: str = Field(description="approved, pending (the author's own), or deleted (a placeholder)")
     deleted: bool
+
+
+class RepliesOut(BaseModel):
+    replies: list[CommentOut] = Field(description="Oldest first, flat: each names its parent")
+    next_cursor: str | None
 
 
 class PageOut(BaseModel):
@@ -160,6 +171,8 @@ def comment_json(view: CommentView, depth: int = 0) -> dict[str, Any]:
         "anchor": anchor_json(view.anchor),
         "replies": replies,
         "reply_count": view.reply_count,
+        "more_replies": view.more_replies,
+        "replies_cursor": view.replies_cursor,
         "status": view.status,
         "deleted": view.deleted,
     }
@@ -174,6 +187,10 @@ def _flattened(replies: tuple[CommentView, ...]) -> list[CommentView]:
         stack.extend(view.replies)
         found.append(replace(view, replies=()))
     return sorted(found, key=lambda v: (v.created_at, v.id))
+
+
+def replies_json(page: RepliesView) -> dict[str, Any]:
+    return {"replies": [comment_json(view) for view in page.replies], "next_cursor": page.next_cursor}
 
 
 def thread_json(thread: ThreadView) -> dict[str, Any]:

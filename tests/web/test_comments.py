@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from engagement.services.comments import PostComment, post_comment
 from engagement.services.sites import SiteChanges, update_site
+from engagement.services.thread_sql import REPLIES_PER_THREAD
 from web.support import body, table_rows
 
 ARTICLE = "https://news.example.org/2026/11/article"
@@ -145,6 +147,44 @@ def test_deep_threads_are_flattened_below_the_nesting_limit(client):
     assert [c["html"] for c in level["replies"]] == [f"<p>Level {n}</p>" for n in range(16, 20)]
     assert all(c["replies"] == [] for c in level["replies"])
     assert level["replies"][1]["parent"] == level["replies"][0]["id"]
+
+
+def test_a_busy_comment_carries_its_oldest_replies_and_pages_the_rest(client, core):
+    top = body(post(client, "Busy"))["comment"]["id"]
+    answer = PostComment(site="daily", page=ARTICLE, parent=top, author_name="Bob", body="A reply.")
+    posted = [post_comment(core.uow(), answer).comment.id for _ in range(REPLIES_PER_THREAD + 3)]
+    [busy] = body(thread(client))["comments"]
+    assert [c["id"] for c in busy["replies"]] == posted[:REPLIES_PER_THREAD]
+    assert busy["more_replies"] == 3
+    assert busy["replies"][0]["more_replies"] == 0
+    assert busy["replies"][0]["replies_cursor"] is None
+
+    url = f"/api/v1/comments/{top}/replies"
+    rest = client.get(url, params={"site": "daily", "cursor": busy["replies_cursor"]}, headers=READER)
+    assert rest.status_code == 200
+    assert [c["id"] for c in body(rest)["replies"]] == posted[REPLIES_PER_THREAD:]
+    assert body(rest)["next_cursor"] is None
+    first_two = body(client.get(url, params={"site": "daily", "limit": 2}))
+    assert [c["id"] for c in first_two["replies"]] == posted[:2]
+    after = body(client.get(url, params={"site": "daily", "cursor": first_two["next_cursor"], "limit": 2}))
+    assert [c["id"] for c in after["replies"]] == posted[2:4]
+
+
+def test_bad_reply_queries(client):
+    top = body(post(client, "Top"))["comment"]["id"]
+    answer = body(post(client, "Answer", parent=top))["comment"]["id"]
+    url = f"/api/v1/comments/{top}/replies"
+    for params, status, field in [
+        ({"site": "daily", "cursor": "garbage"}, 422, "cursor"),
+        ({"site": "daily", "limit": 0}, 422, "limit"),
+        ({"site": "Not A Key"}, 422, "site"),
+    ]:
+        response = client.get(url, params=params)
+        assert response.status_code == status, response.text
+        assert body(response)["field"] == field
+    for missing in (answer, 987_654):  # a reply has no replies page of its own
+        response = client.get(f"/api/v1/comments/{missing}/replies", params={"site": "daily"})
+        assert response.status_code == 404, response.text
 
 
 def test_edit_and_delete_with_the_edit_token(client):
