@@ -141,7 +141,12 @@ def prune(task: AnyTask) -> None:
     days = core.settings.delivery_retention_days
     if days:
         report = prune_deliveries(core.uow(), days)
-        log.info("deliveries.pruned", deliveries=report.deliveries, items=report.notification_items)
+        log.info(
+            "deliveries.pruned",
+            deliveries=report.deliveries,
+            items=report.notification_items,
+            events=report.outbox_events,
+        )
 
 
 TASKS: tuple[tuple[Callable[..., None], str], ...] = (

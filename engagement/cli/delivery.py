@@ -119,8 +119,8 @@ def prune(state: CliState, /, days: int | None) -> None:
             return
     report = prune_deliveries(state.uow(), days)
     click.echo(
-        f"{report.deliveries} deliveries and {report.notification_items} notification items "
-        f"older than {days} days removed"
+        f"{report.deliveries} deliveries, {report.notification_items} notification items and "
+        f"{report.outbox_events} relayed outbox events older than {days} days removed"
     )
 
 

@@ -16,7 +16,12 @@ class OutboxEvent(Base):
     """A change that must cause mail, written in the same transaction as the change."""
 
     __tablename__ = "outbox_events"
-    __table_args__ = (sa.Index("ix_outbox_events_unrelayed", "relayed_at", "id"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_events_unrelayed", "relayed_at", "id"),
+        # Relayed events are pruned, and delivery keys name their event by id (confirm:<id>):
+        # a new event must never take a removed one's id.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[intpk]
     kind: Mapped[str] = mapped_column(sa.String(64))

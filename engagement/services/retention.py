@@ -1,4 +1,4 @@
-"""Retention: finished deliveries, and the notification items they announced, pruned when old."""
+"""Retention: old finished deliveries with the notification items they announced, and old relayed events."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from engagement import validation as check
 from engagement.config import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
-from engagement.models import Delivery, NotificationItem
+from engagement.models import Delivery, NotificationItem, OutboxEvent
 from engagement.services.deliveries import FAILED, SENT, SKIPPED
 from engagement.uow import UnitOfWork
 
@@ -31,8 +31,10 @@ PRUNE_BATCH = 1000
 # too, so a failed mail an operator retried lately stays retryable.
 # A comment a moderator withdraws and publishes again after its items were pruned is
 # announced again to its followers: a new publication, not a task or relay run twice.
-# Kept: digest runs (one row per site and period, and a digest not yet sent needs its run),
-# and outbox events, whose ids the keys above are made of.
+# Outbox events go once relayed before the cutoff: a relayed event is never relayed again, and
+# the keys made of its id stay unique because no id is ever handed out twice (AUTOINCREMENT
+# on SQLite, sequences on PostgreSQL). Events not yet relayed stay, however old.
+# Kept: digest runs (one row per site and period, and a digest not yet sent needs its run).
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,12 @@ class PruneReport:
 
     deliveries: int = 0
     notification_items: int = 0
+    outbox_events: int = 0
 
 
 def prune_deliveries(uow: UnitOfWork, older_than_days: int, *, batch: int = PRUNE_BATCH) -> PruneReport:
-    """Delete sent, skipped and failed deliveries older than ``older_than_days``, with their items.
+    """Delete sent, skipped and failed deliveries older than ``older_than_days``, with their items,
+    then the outbox events relayed before then.
 
     Each batch of ``batch`` deliveries is its own short transaction, so neither PostgreSQL's
     row locks nor SQLite's single writer are held for long. A second run, or two at once,
@@ -54,11 +58,12 @@ def prune_deliveries(uow: UnitOfWork, older_than_days: int, *, batch: int = PRUN
     check.integer("batch", batch, minimum=1, maximum=10_000)
     cutoff = uow.now() - timedelta(days=older_than_days)
     deliveries = items = 0
-    while True:
-        removed = _prune_batch(uow, cutoff, batch)
-        if removed is None:
-            return PruneReport(deliveries=deliveries, notification_items=items)
+    while (removed := _prune_batch(uow, cutoff, batch)) is not None:
         deliveries, items = deliveries + removed[0], items + removed[1]
+    events = 0
+    while removed_events := _prune_events(uow, cutoff, batch):
+        events += removed_events
+    return PruneReport(deliveries=deliveries, notification_items=items, outbox_events=events)
 
 
 def _prune_batch(uow: UnitOfWork, cutoff: datetime, batch: int) -> tuple[int, int] | None:
@@ -85,6 +90,22 @@ def _prune_batch(uow: UnitOfWork, cutoff: datetime, batch: int) -> tuple[int, in
         deliveries = _deleted(session, sa.delete(Delivery).where(chosen))
         uow.commit()
         return deliveries, items
+
+
+def _prune_events(uow: UnitOfWork, cutoff: datetime, batch: int) -> int:
+    """Remove up to ``batch`` outbox events relayed before ``cutoff``; how many went."""
+    with uow:
+        relayed = sa.and_(OutboxEvent.relayed_at.is_not(None), OutboxEvent.relayed_at < cutoff)
+        ids = list(
+            uow.session.scalars(
+                sa.select(OutboxEvent.id).where(relayed).order_by(OutboxEvent.id).limit(batch)
+            )
+        )
+        if not ids:
+            return 0
+        removed = _deleted(uow.session, sa.delete(OutboxEvent).where(OutboxEvent.id.in_(ids), relayed))
+        uow.commit()
+        return removed
 
 
 def _prunable(cutoff: datetime) -> sa.ColumnElement[bool]:

@@ -73,17 +73,21 @@ def test_deliveries_prune_removes_old_finished_ones_and_refuses_a_bad_age(core, 
     assert kept.exit_code == 0, kept.output
     assert "deliveries are kept" in kept.output
     assert cli("deliveries", "prune").output.strip() == (
-        "0 deliveries and 0 notification items older than 90 days removed"
+        "0 deliveries, 0 notification items and 0 relayed outbox events older than 90 days removed"
     )
     assert len(deliveries(core)) == 1
 
     pruned = cli("deliveries", "prune", "--older-than", "30")
 
     assert pruned.exit_code == 0, pruned.output
-    assert pruned.output.strip() == "1 deliveries and 1 notification items older than 30 days removed"
+    assert pruned.output.strip() == (
+        "1 deliveries, 1 notification items and 2 relayed outbox events older than 30 days removed"
+    )
     assert deliveries(core) == []
     again = cli("deliveries", "prune", ENGAGEMENT_DELIVERY_RETENTION_DAYS="30")
-    assert again.output.strip() == "0 deliveries and 0 notification items older than 30 days removed"
+    assert again.output.strip() == (
+        "0 deliveries, 0 notification items and 0 relayed outbox events older than 30 days removed"
+    )
 
 
 def _dsn(recipient: str, status: str, action: str = "failed", to: str = "news@example.org") -> bytes:

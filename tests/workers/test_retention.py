@@ -11,7 +11,7 @@ from drive import ARTICLE, deliveries, post, subscribe
 from engagement.config import load_settings
 from engagement.core import build_core
 from engagement.errors import InvalidInput
-from engagement.models import Delivery, NotificationItem
+from engagement.models import Delivery, NotificationItem, OutboxEvent
 from engagement.services.deliveries import NewDelivery, add_deliveries, claim_deliveries, retry_failed
 from engagement.services.relay import flush_notifications, sweep_unrelayed
 from engagement.services.retention import PruneReport, prune_deliveries
@@ -78,7 +78,8 @@ def test_old_finished_deliveries_go_with_their_items_and_the_rest_stays(core, si
 
     report = prune_deliveries(core.uow(), 30)
 
-    assert report == PruneReport(deliveries=3, notification_items=3)
+    # Three confirmations and the first comment's event were relayed forty days ago.
+    assert report == PruneReport(deliveries=3, notification_items=3, outbox_events=4)
     left = deliveries(core)
     assert not old_notifications & {d.id for d in left}
     assert sorted((d.idempotency_key.split(":")[0], d.status) for d in left) == [
@@ -111,6 +112,34 @@ def test_many_rows_go_in_several_short_batches_and_no_id_comes_back(core, clock,
     # A bounce address names its delivery by id: a new row never takes a removed one's.
     (new,) = _add(core, "confirm:later")
     assert new > max(old)
+
+
+def _events(core) -> list[tuple[int, bool]]:
+    with core.uow() as uow:
+        rows = uow.session.execute(sa.select(OutboxEvent.id, OutboxEvent.relayed_at).order_by(OutboxEvent.id))
+        return [(event_id, relayed_at is not None) for event_id, relayed_at in rows]
+
+
+def test_relayed_events_go_when_old_and_unrelayed_ones_stay_however_old(core, site, clock):
+    post(core)
+    sweep_unrelayed(core.uow(), older_than_seconds=0, window_seconds=0)
+    post(core, body="Its hand-off was lost and no sweep came yet.")
+    clock.advance(days=20)
+    post(core, body="Recent.")
+    sweep_unrelayed(core.uow(), older_than_seconds=0, window_seconds=0)
+    _, (waiting, _), (recent, _) = _events(core)
+    with core.uow() as uow:  # the lost one stays unrelayed
+        uow.session.execute(sa.update(OutboxEvent).where(OutboxEvent.id == waiting).values(relayed_at=None))
+        uow.commit()
+
+    assert prune_deliveries(core.uow(), 14).outbox_events == 1
+
+    assert _events(core) == [(waiting, False), (recent, True)]
+    clock.advance(days=20)
+    assert prune_deliveries(core.uow(), 14).outbox_events == 1  # the newest id goes
+    post(core, body="Later still.")
+    # Delivery keys name events by id (confirm:<id>…): a new event never takes a removed one's.
+    assert max(event_id for event_id, _ in _events(core)) > recent
 
 
 @pytest.mark.parametrize("days", [-1, 0, 13, 36_501, True])
