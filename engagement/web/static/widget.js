@@ -16,6 +16,7 @@
   const BASE = new URL(script.src, location.href).origin;
   const SITE = script.dataset.site || "";
   const MAX_DEPTH = 3; // nesting levels shown; deeper replies join the deepest one, "@name" in front
+  const REPLIES_PAGE = 50; // replies a "Show more replies" click asks for (the thread page carries as many)
   const CONTEXT = 32; // characters of prefix and suffix that pin a quote down in the article
   const MAX_QUOTE = 1000;
   const UI = "eg-ui"; // everything we add to the article carries it, so quotes never include it
@@ -80,6 +81,8 @@
     score: "Score: {n}",
     loadMore: "Load more comments",
     viewAll: "View all comments",
+    moreReplies: "Show {n} more reply|Show {n} more replies",
+    repliesShown: "{n} more reply shown.|{n} more replies shown.",
     loading: "Loading comments…",
     empty: "No comments yet. Start the conversation!",
     inlineEmpty: "No inline feedback yet. Select a sentence in the article, or use a passage's comment button.",
@@ -730,6 +733,11 @@
       appendReplies(ol, c.replies, depth + 1, c, false, withIds);
       li.append(ol);
     }
+    if (withIds && c.replies_cursor && c.more_replies > 0) {
+      const n = Math.min(c.more_replies, REPLIES_PAGE);
+      const onclick = (ev) => showMoreReplies(c, ev.currentTarget);
+      li.append(h("button", { type: "button", class: "eg-btn eg-more-replies", "aria-describedby": nameId, onclick }, t("moreReplies", { n })));
+    }
     return li;
   }
 
@@ -806,9 +814,56 @@
     card.scrollIntoView({ block: "nearest", behavior: reduceMotion() ? "auto" : "smooth" });
   }
 
-  function rerenderThread(top) {
+  /** Draw a top-level comment again from its data; ``keepCards`` moves the cards already drawn
+   * into the new tree, so a reply being written, an edit or a question stays as it was. */
+  function rerenderThread(top, keepCards = false) {
     const old = els.thread.querySelector(`:scope > #engagement-comment-${top.id}`);
-    if (old) old.replaceWith(renderComment(top, 0));
+    if (!old) return;
+    const fresh = renderComment(top, 0);
+    const active = document.activeElement;
+    if (keepCards) {
+      for (const card of old.querySelectorAll(".eg-comment > .eg-card")) {
+        fresh.querySelector(`#engagement-comment-${card.parentElement.dataset.id} > .eg-card`)?.replaceWith(card);
+      }
+    }
+    old.replaceWith(fresh);
+    if (active !== document.activeElement && active?.isConnected) active.focus({ preventScroll: true });
+  }
+
+  /** The next replies of a busy top-level comment, each drawn under its parent as the first draw would. */
+  async function showMoreReplies(top, button) {
+    // Disabling drops the focus; unless the reader went elsewhere, it goes to the first new reply.
+    const lost = () => !root.contains(document.activeElement) || document.activeElement === button;
+    button.disabled = true;
+    try {
+      const { data } = await api("GET", `/api/v1/comments/${top.id}/replies`, {
+        query: { site: SITE, cursor: top.replies_cursor, limit: REPLIES_PAGE },
+      });
+      if (state.index.get(top.id)?.c !== top) return; // the thread was loaded again meanwhile
+      const got = data.replies || [];
+      const fresh = got.filter((r) => !state.index.has(r.id)); // the reader's own, posted meanwhile, is drawn already
+      const parents = new Set();
+      for (const r of fresh) {
+        // The parent is drawn already or came earlier in this answer; a gone one leaves it to the top.
+        const parent = state.index.get(r.parent)?.c || top;
+        parent.replies = [...(parent.replies || []), r];
+        parents.add(parent);
+        state.index.set(r.id, { c: r, root: top });
+      }
+      for (const p of parents) p.replies.sort((a, b) => new Date(a.created_at) - new Date(b.created_at) || a.id - b.id);
+      top.replies_cursor = data.next_cursor || null;
+      top.more_replies = top.replies_cursor ? Math.max(top.more_replies - got.length, 1) : 0;
+      const focus = lost();
+      rerenderThread(top, true);
+      announce(t("repliesShown", { n: fresh.length }));
+      if (!focus) return;
+      if (fresh[0]) focusComment(fresh[0].id);
+      else (document.querySelector(`#engagement-comment-${top.id} > .eg-more-replies`) || els.heading).focus();
+    } catch (err) {
+      button.disabled = false;
+      if (lost()) button.focus();
+      announce(errorText(err), true);
+    }
   }
 
   function openEdit(c, bar) {
