@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     mail_from: str = "engagement@localhost"
     bounce_domain: str = ""
     notify_window_seconds: int = Field(default=120, ge=0, le=86_400)
+    thread_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     rate_limits_enabled: bool = True
     rate_limit_storage_url: str = ""
     comment_rate_limit: str = "5/minute;40/hour"

@@ -12,6 +12,7 @@ from engagement.config import Settings
 from engagement.db import make_engine, make_session_factory
 from engagement.keys import Keys
 from engagement.ratelimit import RateLimiter
+from engagement.thread_cache import ThreadCache
 from engagement.uow import OnCommit, UnitOfWork
 
 
@@ -26,6 +27,7 @@ class Core:
     limiter: RateLimiter
     clock: Clock = utcnow
     on_commit: OnCommit | None = field(default=None)
+    thread_cache: ThreadCache = field(default_factory=lambda: ThreadCache(0))
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(
@@ -34,6 +36,7 @@ class Core:
             limiter=self.limiter,
             clock=self.clock,
             on_commit=self.on_commit,
+            thread_cache=self.thread_cache,
         )
 
     def dispose(self) -> None:
@@ -62,4 +65,5 @@ def build_core(settings: Settings, *, on_commit: OnCommit | None = None, clock: 
         limiter=limiter,
         clock=clock,
         on_commit=on_commit,
+        thread_cache=ThreadCache(settings.thread_cache_seconds),
     )

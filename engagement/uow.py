@@ -14,6 +14,7 @@ from engagement.keys import Keys
 from engagement.models import OutboxEvent
 from engagement.outbox import EVENT_KINDS
 from engagement.ratelimit import RateLimiter
+from engagement.thread_cache import ThreadCache
 
 log = structlog.get_logger(__name__)
 
@@ -38,12 +39,15 @@ class UnitOfWork:
         limiter: RateLimiter | None = None,
         clock: Clock = utcnow,
         on_commit: OnCommit | None = None,
+        thread_cache: ThreadCache | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.keys = keys
         self.limiter = limiter
         self.clock = clock
         self.on_commit = on_commit
+        # Emptied by every commit: this process's own writes show in the next thread read.
+        self.thread_cache = thread_cache
         self._events: list[OutboxEvent] = []
 
     def __enter__(self) -> Self:
@@ -79,6 +83,8 @@ class UnitOfWork:
         ids = [event.id for event in self._events]
         self.session.commit()
         self._events = []
+        if self.thread_cache is not None:
+            self.thread_cache.clear()
         if ids and self.on_commit is not None:
             try:
                 self.on_commit(ids)

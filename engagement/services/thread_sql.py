@@ -111,6 +111,10 @@ def replies_statement(after: bool) -> sa.Select[Any]:
     return stmt.order_by(*order("oldest", columns)).limit(sa.bindparam("size"))
 
 
+MY_REACTION = sa.select(_reactions.reaction).where(
+    _reactions.page_id == sa.bindparam("page_id"), _reactions.reader_hash == sa.bindparam("reader")
+)
+
 MY_VOTES = (
     sa.select(_votes.comment_id, _votes.value)
     .join(Comment.__table__, _comments.id == _votes.comment_id)

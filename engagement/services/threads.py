@@ -24,6 +24,7 @@ from engagement.services.public import CommentView, comment_view
 from engagement.services.publication import APPROVED
 from engagement.services.sites import get_site, is_site_key
 from engagement.services.thread_sql import ANY_PASSAGE
+from engagement.thread_cache import CachedPage
 from engagement.uow import UnitOfWork
 
 SORTS = ("newest", "oldest", "top")
@@ -81,36 +82,75 @@ class ThreadView:
 
 
 def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
-    """Top-level comments in the chosen order, each with all its replies (oldest first)."""
+    """Top-level comments in the chosen order, each with its oldest replies (oldest first).
+
+    What every reader sees alike comes from the thread cache when a read of the same query
+    filled it lately (no statement at all without a reader id); the reader's own votes and
+    reaction are always read.
+    """
     key, position = _checked(query)
+    cache = uow.thread_cache
+    cache_key = (query.site, key, query.sort, query.limit, query.cursor, query.passage)
+    cached = cache.get(cache_key) if cache is not None else None
+    if cached is not None and not query.reader_id:
+        return _thread_view(cached, query, {}, None)
     with uow:
-        # A key no site could have never reaches SQL (PostgreSQL errs on a NUL byte).
-        found = None
-        if is_site_key(query.site):
-            found = uow.session.execute(sql.SITE_AND_PAGE, {"site": query.site, "key": key}).first()
-        if found is None:
-            raise SiteNotFound(f"no site with key {query.site!r}")
-        reaction_keys = [str(r["key"]) for r in found.reactions]
-        if found.page_id is None:  # nobody engaged with it yet: an empty thread, not an error
-            zero = dict.fromkeys(reaction_keys, 0)
-            return ThreadView(PageInfo(clean_url(query.page), None, 0, zero, None), (), None)
         reader = uow.keys.reader_hash(query.reader_id) if query.reader_id else None
-        tops = _top_level(uow.session, found.page_id, query, position)
-        more = len(tops) > query.limit
-        tops = tops[: query.limit]
-        top_ids = [c.id for c in tops]
-        replies: list[sa.Row[Any]] = (
-            list(uow.session.execute(sql.REPLIES, {"tops": top_ids, "per_thread": sql.REPLIES_PER_THREAD}))
-            if top_ids
-            else []
-        )
-        votes = _my_votes(uow.session, reader, top_ids)
-        reactions, mine = _reactions(uow.session, reaction_keys, found.page_id, reader)
-        return ThreadView(
-            page=PageInfo(found.url, found.title, found.comment_count, reactions, mine),
-            comments=_assemble(tops, replies, votes),
-            next_cursor=_cursor(query.sort, tops[-1]) if more else None,
-        )
+        if cached is None:
+            generation = cache.generation() if cache is not None else 0
+            cached, mine = _read_page(uow.session, query, key, position, reader)
+            if cache is not None and cached.page_id is not None:
+                cache.put(cache_key, cached, generation)
+        else:
+            mine = _my_reaction(uow.session, cached, reader)
+        votes = _my_votes(uow.session, reader, [c.id for c in cached.tops])
+        return _thread_view(cached, query, votes, mine)
+
+
+def _read_page(
+    session: Session, query: ThreadQuery, key: str, position: tuple[Any, ...] | None, reader: str | None
+) -> tuple[CachedPage, str | None]:
+    """The rows every reader sees alike, and the reader's own reaction (read with the tallies)."""
+    # A key no site could have never reaches SQL (PostgreSQL errs on a NUL byte).
+    found = None
+    if is_site_key(query.site):
+        found = session.execute(sql.SITE_AND_PAGE, {"site": query.site, "key": key}).first()
+    if found is None:
+        raise SiteNotFound(f"no site with key {query.site!r}")
+    reaction_keys = [str(r["key"]) for r in found.reactions]
+    if found.page_id is None:  # nobody engaged with it yet: an empty thread, not an error
+        zero = dict.fromkeys(reaction_keys, 0)
+        return CachedPage(clean_url(query.page), None, 0, None, zero, [], [], more=False), None
+    tops = _top_level(session, found.page_id, query, position)
+    more = len(tops) > query.limit
+    tops = tops[: query.limit]
+    top_ids = [c.id for c in tops]
+    replies: list[sa.Row[Any]] = (
+        list(session.execute(sql.REPLIES, {"tops": top_ids, "per_thread": sql.REPLIES_PER_THREAD}))
+        if top_ids
+        else []
+    )
+    reactions, mine = _reactions(session, reaction_keys, found.page_id, reader)
+    page = CachedPage(
+        found.url, found.title, found.comment_count, found.page_id, reactions, tops, replies, more
+    )
+    return page, mine
+
+
+def _thread_view(page: CachedPage, query: ThreadQuery, votes: dict[int, int], mine: str | None) -> ThreadView:
+    return ThreadView(
+        page=PageInfo(page.url, page.title, page.comments, dict(page.reactions), mine),
+        comments=_assemble(page.tops, page.replies, votes),
+        next_cursor=_cursor(query.sort, page.tops[-1]) if page.more else None,
+    )
+
+
+def _my_reaction(session: Session, page: CachedPage, reader: str | None) -> str | None:
+    """The reader's reaction to the page, if it is one the site still offers."""
+    if reader is None or page.page_id is None:
+        return None
+    found = session.execute(sql.MY_REACTION, {"page_id": page.page_id, "reader": reader}).scalar()
+    return str(found) if found in page.reactions else None
 
 
 def list_replies(uow: UnitOfWork, query: RepliesQuery) -> RepliesView:

@@ -192,14 +192,21 @@ def test_reading_a_page_costs_a_fixed_number_of_statements(core, site, count_sta
     fill(core, large, 200)
     thread(core, page=small)  # warm the connection pool
 
-    def cost(**query):
+    def cost(reader_id="reader-1", cached=False, **query):
+        if not cached:
+            core.thread_cache.clear()
         before = count_statements.count
-        view = thread(core, reader_id="reader-1", **query)
+        view = thread(core, reader_id=reader_id, **query)
         return count_statements.count - before, view
 
     for query in ({}, {"sort": "top", "limit": 100}, {"sort": "oldest", "passage": "*"}, {"passage": "p1"}):
         (small_cost, _), (large_cost, view) = cost(page=small, **query), cost(page=large, **query)
         assert small_cost == large_cost == 5, count_statements.statements[-large_cost:]
+        # Read again within the cache's life: only the reader's own votes and reaction.
+        again, cached_view = cost(page=large, cached=True, **query)
+        assert again == 2
+        assert cached_view == view
+        assert cost(page=large, cached=True, reader_id=None, **query)[0] == 0
         assert view.next_cursor is not None or query.get("limit") == 100
         if view.next_cursor:
             assert cost(page=large, cursor=view.next_cursor, **query)[0] == 5

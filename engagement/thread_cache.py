@@ -1,0 +1,84 @@
+"""A micro-cache of thread pages: a hot article read many times a second costs about one read.
+
+What it keeps is what every reader sees alike (the page, its tallies, the comments' rows);
+each reader's own vote and reaction are read fresh. An entry lives ``seconds`` (the
+``ENGAGEMENT_THREAD_CACHE_SECONDS`` setting, 1 by default), and every commit in this process
+empties the cache, so this process's own writes show at once; a write by another process (a
+second web process, the CLI) shows within ``seconds``, well inside the ``max-age`` the API
+already gives thread answers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+MAX_ENTRIES = 512
+MAX_ROWS = 500  # larger answers (walks of 100 comments with their replies) are read each time
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """The reader-independent rows of one page of a thread."""
+
+    url: str | None
+    title: str | None
+    comments: int
+    page_id: int | None
+    reactions: dict[str, int]
+    tops: list[Any]
+    replies: list[Any]
+    more: bool
+
+    @property
+    def rows(self) -> int:
+        return len(self.tops) + len(self.replies)
+
+
+class ThreadCache:
+    """Entries by query, each kept ``seconds``; safe to use from several threads."""
+
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._entries: OrderedDict[Hashable, tuple[float, CachedPage]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._generation = 0  # one more at each clear
+
+    def generation(self) -> int:
+        """Taken before reading the rows to :meth:`put`: a clear meanwhile makes them stale."""
+        return self._generation
+
+    def get(self, key: Hashable) -> CachedPage | None:
+        if self.seconds <= 0:
+            return None
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if found[0] <= self._clock():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def put(self, key: Hashable, page: CachedPage, generation: int) -> None:
+        """Keep ``page``, read after :meth:`generation` gave ``generation``, unless a commit came since."""
+        if self.seconds <= 0 or page.rows > MAX_ROWS:
+            return
+        with self._lock:
+            if generation != self._generation:
+                return
+            self._entries[key] = (self._clock() + self.seconds, page)
+            self._entries.move_to_end(key)
+            while len(self._entries) > MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._generation += 1

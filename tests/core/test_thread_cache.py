@@ -1,0 +1,76 @@
+"""The thread micro-cache: entries live their seconds, commits empty it, other processes' writes
+show within the cache's life."""
+
+from __future__ import annotations
+
+from posting import post, thread
+
+from engagement.core import build_core
+from engagement.thread_cache import MAX_ENTRIES, MAX_ROWS, CachedPage, ThreadCache
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def page(rows: int = 1) -> CachedPage:
+    return CachedPage("https://x.example/a", "A", rows, 1, {}, [object()] * rows, [], more=False)
+
+
+def test_an_entry_lives_its_seconds():
+    ticks = Ticks()
+    cache = ThreadCache(1.5, clock=ticks)
+    cache.put("a", page(), cache.generation())
+    ticks.now += 1.4
+    assert cache.get("a") is not None
+    ticks.now += 0.2
+    assert cache.get("a") is None
+
+
+def test_a_clear_empties_it_and_refuses_rows_read_before_it():
+    cache = ThreadCache(60)
+    before = cache.generation()
+    cache.put("a", page(), before)
+    cache.clear()
+    assert cache.get("a") is None
+    cache.put("b", page(), before)  # read before the commit that cleared: stale
+    assert cache.get("b") is None
+    cache.put("b", page(), cache.generation())
+    assert cache.get("b") is not None
+
+
+def test_it_is_bounded_and_skips_large_answers_and_can_be_off():
+    cache = ThreadCache(60)
+    for n in range(MAX_ENTRIES + 10):
+        cache.put(n, page(), cache.generation())
+    assert cache.get(0) is None
+    assert cache.get(MAX_ENTRIES + 9) is not None
+    cache.put("big", page(MAX_ROWS + 1), cache.generation())
+    assert cache.get("big") is None
+    off = ThreadCache(0)
+    off.put("a", page(), off.generation())
+    assert off.get("a") is None
+
+
+def test_this_process_sees_its_own_writes_at_once_another_within_the_cache_life(core, site):
+    ticks = Ticks()
+    core.thread_cache = ThreadCache(1.0, clock=ticks)
+    post(core, body="First.")
+    assert [c.html for c in thread(core).comments] == ["<p>First.</p>"]
+
+    post(core, body="Second, from this process.")
+    assert len(thread(core).comments) == 2  # the commit emptied the cache
+
+    other = build_core(core.settings)  # a second web process on the same database
+    try:
+        post(other, body="Third, from another process.")
+    finally:
+        other.dispose()
+    assert len(thread(core).comments) == 2  # still this process's cached answer
+    assert len(thread(core, reader_id="reader-1").comments) == 2
+    ticks.now += 1.0
+    assert len(thread(core).comments) == 3
