@@ -1,7 +1,8 @@
-"""A micro-cache of thread pages: a hot article read many times a second costs about one read.
+"""A micro-cache of thread pages and counts: a hot article read many times a second costs about one read.
 
-What it keeps is what every reader sees alike (the page, its tallies, the comments' rows);
-each reader's own vote and reaction are read fresh. An entry lives ``seconds`` (the
+What it keeps is what every reader sees alike (the page, its tallies, the comments' rows,
+the counts a listing page asks for); each reader's own vote and reaction are read fresh.
+An entry lives ``seconds`` (the
 ``ENGAGEMENT_THREAD_CACHE_SECONDS`` setting, 1 by default), and every commit in this process
 empties the cache, so this process's own writes show at once; a write by another process (a
 second web process, the CLI) shows within ``seconds``, well inside the ``max-age`` the API
@@ -39,13 +40,27 @@ class CachedPage:
         return len(self.tops) + len(self.replies)
 
 
+@dataclass(frozen=True)
+class CachedCounts:
+    """Comments and reactions by page key, for one site and one set of keys."""
+
+    found: dict[str, tuple[int, int]]
+
+    @property
+    def rows(self) -> int:
+        return len(self.found)
+
+
+Cached = CachedPage | CachedCounts
+
+
 class ThreadCache:
     """Entries by query, each kept ``seconds``; safe to use from several threads."""
 
     def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
         self._clock = clock
-        self._entries: OrderedDict[Hashable, tuple[float, CachedPage]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, Cached]] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = 0  # one more at each clear
 
@@ -53,7 +68,7 @@ class ThreadCache:
         """Taken before reading the rows to :meth:`put`: a clear meanwhile makes them stale."""
         return self._generation
 
-    def get(self, key: Hashable) -> CachedPage | None:
+    def get(self, key: Hashable) -> Cached | None:
         if self.seconds <= 0:
             return None
         with self._lock:
@@ -66,7 +81,7 @@ class ThreadCache:
             self._entries.move_to_end(key)
             return found[1]
 
-    def put(self, key: Hashable, page: CachedPage, generation: int) -> None:
+    def put(self, key: Hashable, page: Cached, generation: int) -> None:
         """Keep ``page``, read after :meth:`generation` gave ``generation``, unless a commit came since."""
         if self.seconds <= 0 or page.rows > MAX_ROWS:
             return

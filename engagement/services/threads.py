@@ -24,7 +24,7 @@ from engagement.services.public import CommentView, comment_view
 from engagement.services.publication import APPROVED
 from engagement.services.sites import get_site, is_site_key
 from engagement.services.thread_sql import ANY_PASSAGE
-from engagement.thread_cache import CachedPage
+from engagement.thread_cache import CachedCounts, CachedPage
 from engagement.uow import UnitOfWork
 
 SORTS = ("newest", "oldest", "top")
@@ -91,7 +91,8 @@ def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
     key, position = _checked(query)
     cache = uow.thread_cache
     cache_key = (query.site, key, query.sort, query.limit, query.cursor, query.passage)
-    cached = cache.get(cache_key) if cache is not None else None
+    hit = cache.get(cache_key) if cache is not None else None
+    cached = hit if isinstance(hit, CachedPage) else None
     if cached is not None and not query.reader_id:
         return _thread_view(cached, query, {}, None)
     with uow:
@@ -188,13 +189,21 @@ def page_counts(uow: UnitOfWork, site_key: str, pages: Sequence[str]) -> dict[st
     keys = {ref: page_key(ref) for ref in pages}
     if not is_site_key(site_key):
         raise SiteNotFound(f"no site with key {site_key!r}")
-    with uow:
-        rows = uow.session.execute(
-            sql.PAGE_COUNTS, {"site": site_key, "keys": list(set(keys.values()))}
-        ).all()
-    if not rows:
-        raise SiteNotFound(f"no site with key {site_key!r}")
-    found = {key: (int(comments), int(reactions)) for key, comments, reactions in rows if key is not None}
+    wanted = sorted(set(keys.values()))
+    cache = uow.thread_cache
+    cache_key = ("counts", site_key, *wanted)
+    cached = cache.get(cache_key) if cache is not None else None
+    if isinstance(cached, CachedCounts):
+        found = cached.found
+    else:
+        generation = cache.generation() if cache is not None else 0
+        with uow:
+            rows = uow.session.execute(sql.PAGE_COUNTS, {"site": site_key, "keys": wanted}).all()
+        if not rows:
+            raise SiteNotFound(f"no site with key {site_key!r}")
+        found = {key: (int(comments), int(reactions)) for key, comments, reactions in rows if key is not None}
+        if cache is not None:
+            cache.put(cache_key, CachedCounts(found), generation)
     return {
         ref: {"comments": found.get(k, (0, 0))[0], "reactions": found.get(k, (0, 0))[1]}
         for ref, k in keys.items()

@@ -1,4 +1,4 @@
-"""The thread micro-cache: entries live their seconds, commits empty it, other processes' writes
+"""The thread and counts micro-cache: entries live their seconds, commits empty it, other processes' writes
 show within the cache's life."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from posting import post, thread
 
 from engagement.core import build_core
+from engagement.services.threads import page_counts
 from engagement.thread_cache import MAX_ENTRIES, MAX_ROWS, CachedPage, ThreadCache
 
 
@@ -74,3 +75,29 @@ def test_this_process_sees_its_own_writes_at_once_another_within_the_cache_life(
     assert len(thread(core, reader_id="reader-1").comments) == 2
     ticks.now += 1.0
     assert len(thread(core).comments) == 3
+
+
+def test_counts_are_kept_too_and_follow_the_same_rules(core, site, count_statements):
+    ticks = Ticks()
+    core.thread_cache = ThreadCache(1.0, clock=ticks)
+    listing = ["https://news.example.org/a", "https://news.example.org/b"]
+    post(core, page=listing[0])
+
+    def counts():
+        return {ref: n["comments"] for ref, n in page_counts(core.uow(), "daily", listing).items()}
+
+    assert counts() == {listing[0]: 1, listing[1]: 0}
+    before = count_statements.count
+    assert counts() == {listing[0]: 1, listing[1]: 0}
+    assert count_statements.count == before  # from the cache
+    post(core, page=listing[1])
+    assert counts() == {listing[0]: 1, listing[1]: 1}  # this process's commit emptied it
+
+    other = build_core(core.settings)
+    try:
+        post(other, page=listing[1])
+    finally:
+        other.dispose()
+    assert counts() == {listing[0]: 1, listing[1]: 1}
+    ticks.now += 1.0
+    assert counts() == {listing[0]: 1, listing[1]: 2}
