@@ -8,6 +8,7 @@ ours for times, so > 1 always means engagement is better).
 
     .venv/bin/python bench/web.py            # creates bench/isso-venv on first use
     .venv/bin/python bench/web.py --quick    # smaller runs, to check the script itself
+    .venv/bin/python bench/web.py --thread-cache-seconds 0   # without the thread micro-cache
 """
 
 from __future__ import annotations
@@ -111,7 +112,10 @@ class Server:
         raise NotImplementedError
 
 
+@dataclass
 class Engagement(Server):
+    extra_env: dict[str, str] = field(default_factory=dict)  # settings of this run (--thread-cache-seconds)
+
     def start(self, folder: Path) -> None:
         # The server under test gets its settings from this environment, and only these.
         inherited = os.environ.items()  # noqa: TID251 -- a child process's environment, not settings
@@ -121,6 +125,7 @@ class Engagement(Server):
             ENGAGEMENT_RATE_LIMITS_ENABLED="false",
             ENGAGEMENT_LOG_LEVEL="warning",
             ENGAGEMENT_BASE_URL=self.url,
+            **self.extra_env,
         )
         run = {"env": env, "check": True, "capture_output": True}
         subprocess.run([str(ENGAGEMENT), "db", "upgrade"], **run)
@@ -312,12 +317,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the script")
     parser.add_argument("--skip-isso", action="store_true", help="measure engagement alone")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument(
+        "--thread-cache-seconds", help="ENGAGEMENT_THREAD_CACHE_SECONDS for this run (0: no micro-cache)"
+    )
     args = parser.parse_args()
     sizes = Sizes(single=50, parallel=200, big=1500, reads=20, walks=2) if args.quick else Sizes()
     folder = Path(tempfile.mkdtemp(prefix="engagement-bench-"))
     results: dict[str, dict[str, float]] = {}
     try:
-        systems: list[Server] = [Engagement("engagement", f"http://127.0.0.1:{free_port()}")]
+        ours = Engagement("engagement", f"http://127.0.0.1:{free_port()}")
+        if args.thread_cache_seconds is not None:
+            ours.extra_env["ENGAGEMENT_THREAD_CACHE_SECONDS"] = args.thread_cache_seconds
+        systems: list[Server] = [ours]
         if not args.skip_isso:
             systems.append(Isso("isso", f"http://127.0.0.1:{free_port()}"))
         for server in systems:
