@@ -10,21 +10,21 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from engagement.migrations.sqlite_ids import rebuild_with_autoincrement
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Signed links name these rows by id. SQLite reuses the highest id after a delete unless
-# the table says AUTOINCREMENT, which only a rebuild can add; PostgreSQL's sequences never
-# hand out an id twice, so there is nothing to do there.
+# Signed links name these rows by id: SQLite must never hand a deleted one's out again.
 NEVER_REUSED = ("comments", "subscribers", "subscriptions")
 TOP_LEVEL = {"postgresql_where": sa.text("parent_id IS NULL"), "sqlite_where": sa.text("parent_id IS NULL")}
 
 
 def upgrade() -> None:
     # Rebuild first, while every index is a plain one the rebuild can copy as it is.
-    _rebuild_on_sqlite(autoincrement=True)
+    rebuild_with_autoincrement(NEVER_REUSED, autoincrement=True)
     with op.batch_alter_table("comments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_comments_page_listing"))
         batch_op.create_index(
@@ -47,14 +47,4 @@ def downgrade() -> None:
             ["page_id", "parent_id", "status", "created_at", "id"],
             unique=False,
         )
-    _rebuild_on_sqlite(autoincrement=False)
-
-
-def _rebuild_on_sqlite(*, autoincrement: bool) -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for table in NEVER_REUSED:
-        with op.batch_alter_table(
-            table, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
-        ):
-            pass
+    rebuild_with_autoincrement(NEVER_REUSED, autoincrement=False)
