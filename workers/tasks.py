@@ -81,7 +81,10 @@ def relay(task: AnyTask, event_ids: list[int]) -> None:
     """Relay events handed over right after their commit."""
     core, _ = _resources(task)
     window = core.settings.notify_window_seconds
-    _after_relay(task, relay_events(core.uow(), event_ids, window_seconds=window))
+    result = relay_events(
+        core.uow(), event_ids, window_seconds=window, first_recipients_planned=lambda: _flush_due(task)
+    )
+    _after_relay(task, result)
 
 
 def sweep(task: AnyTask, older_than_seconds: float = SWEEP_AGE_SECONDS) -> None:
@@ -90,7 +93,11 @@ def sweep(task: AnyTask, older_than_seconds: float = SWEEP_AGE_SECONDS) -> None:
     window = core.settings.notify_window_seconds
     while True:
         result = sweep_unrelayed(
-            core.uow(), older_than_seconds=older_than_seconds, window_seconds=window, limit=SWEEP_CHUNK
+            core.uow(),
+            older_than_seconds=older_than_seconds,
+            window_seconds=window,
+            limit=SWEEP_CHUNK,
+            first_recipients_planned=lambda: _flush_due(task),
         )
         if result.relayed:
             log.info("outbox.swept", relayed=result.relayed)

@@ -27,14 +27,23 @@ APPROVED = "approved"
 
 @dataclass(frozen=True)
 class Planned:
-    """What planning one comment did: how many items, and whether any is due at once."""
+    """What planning one comment did: how many items, whether any is due at once, and, when
+    planning stopped at a ``limit``, the last recipient planned (the next call starts after it)."""
 
     items: int
     due_now: bool
+    last_recipient: int | None = None
 
 
 def plan_comment_notifications(
-    session: Session, comment_id: int, *, now: datetime, published_at: datetime, window_seconds: int
+    session: Session,
+    comment_id: int,
+    *,
+    now: datetime,
+    published_at: datetime,
+    window_seconds: int,
+    after_recipient: int = 0,
+    limit: int | None = None,
 ) -> Planned:
     """Add a notification item per recipient of a published comment (inside the caller's uow).
 
@@ -42,7 +51,9 @@ def plan_comment_notifications(
     nothing. A comment no longer approved announces nothing. A new window is due
     ``window_seconds`` after ``published_at`` (the event's time), however late the relay runs.
     One INSERT … SELECT whatever the number of recipients: a page with ten thousand followers
-    is planned by the database in milliseconds, not row by row in Python.
+    is planned by the database, not row by row in Python. With ``limit``, only the next
+    ``limit`` recipients (by subscriber id, after ``after_recipient``) are planned, so the
+    first mails of a large fan-out can leave while the rest is planned.
     """
     comment = session.get(Comment, comment_id)
     if comment is None or comment.status != APPROVED:
@@ -51,7 +62,14 @@ def plan_comment_notifications(
     if page is None:
         return Planned(0, False)
     fresh_due = published_at + timedelta(seconds=window_seconds)
-    recipients = _recipients(comment, page.site_id)
+    recipients = _recipients(comment, page.site_id, after_recipient)
+    last = None
+    if limit is not None:
+        chunk = sa.select(recipients.c.subscriber_id).order_by(recipients.c.subscriber_id).limit(limit)
+        last = session.scalar(sa.select(sa.func.max(chunk.subquery().c.subscriber_id)))
+        if last is None:
+            return Planned(0, False)
+        recipients = _recipients(comment, page.site_id, after_recipient, up_to=last)
     item = NotificationItem.__table__.alias("open_item")
     # The first item of a (subscriber, page) window sets when it is due; later ones join it.
     open_window = (
@@ -91,11 +109,12 @@ def plan_comment_notifications(
         ).first()
         is not None
     )
-    return Planned(planned, due_now)
+    return Planned(planned, due_now, last)
 
 
-def _recipients(comment: Comment, site_id: int) -> sa.Subquery:
-    """(subscriber_id, reason) of each recipient: "replies" when a reply rule matches, else "thread".
+def _recipients(comment: Comment, site_id: int, after: int = 0, up_to: int | None = None) -> sa.Subquery:
+    """(subscriber_id, reason) of each recipient with an id in (``after``, ``up_to``]:
+    "replies" when a reply rule matches, else "thread".
 
     "replies" sorts before "thread", so the smallest reason is the stronger one.
     """
@@ -106,9 +125,11 @@ def _recipients(comment: Comment, site_id: int) -> sa.Subquery:
     stmt = (
         sa.select(Subscriber.id.label("subscriber_id"), sa.func.min(Subscription.kind).label("reason"))
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-        .where(Subscriber.site_id == site_id, sa.or_(*rules), active_clause())
+        .where(Subscriber.site_id == site_id, sa.or_(*rules), active_clause(), Subscriber.id > after)
         .group_by(Subscriber.id)
     )
+    if up_to is not None:
+        stmt = stmt.where(Subscriber.id <= up_to)
     if comment.author_email:
         stmt = stmt.where(Subscriber.email != comment.author_email.lower())
     return stmt.subquery("recipient")

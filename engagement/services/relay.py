@@ -9,7 +9,7 @@ second relay of one event add nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,6 +26,9 @@ from engagement.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
 MAX_EVENT_ATTEMPTS = 10
+# A comment's first recipients, planned and committed on their own so their mails can leave
+# while the rest of a large fan-out is planned: one send batch.
+FIRST_RECIPIENTS = 200
 
 
 @dataclass
@@ -38,27 +41,43 @@ class RelayResult:
     seen: int = 0  # events the sweep looked at (relayed or not)
 
 
-def relay_events(uow: UnitOfWork, event_ids: Sequence[int], *, window_seconds: int) -> RelayResult:
+def relay_events(
+    uow: UnitOfWork,
+    event_ids: Sequence[int],
+    *,
+    window_seconds: int,
+    first_recipients_planned: Callable[[], None] | None = None,
+) -> RelayResult:
     """Relay the given events, each in its own transaction; relayed or locked ones are skipped.
 
     One transaction per event keeps a bad event from holding up the others, without
     savepoints (which on SQLite would read before writing and fail under a concurrent writer).
+    A comment with more than :data:`FIRST_RECIPIENTS` recipients has the first ones planned
+    and committed on their own, then ``first_recipients_planned`` is called (the worker sends
+    their due windows on their way), then the rest is planned with the event marked relayed.
     """
     result = RelayResult()
     for event_id in sorted(set(event_ids)):
-        _relay_one(uow, event_id, window_seconds, result)
+        _relay_one(uow, event_id, window_seconds, result, first_recipients_planned)
     return result
 
 
 def sweep_unrelayed(
-    uow: UnitOfWork, *, older_than_seconds: float, window_seconds: int, limit: int = 200
+    uow: UnitOfWork,
+    *,
+    older_than_seconds: float,
+    window_seconds: int,
+    limit: int = 200,
+    first_recipients_planned: Callable[[], None] | None = None,
 ) -> RelayResult:
     """Relay events that waited longer than ``older_than_seconds`` (their hand-off was lost)."""
     with uow:
         cutoff = uow.now() - timedelta(seconds=older_than_seconds)
         ids = [event.id for event in claim_unrelayed(uow.session, older_than=cutoff, limit=limit)]
         uow.rollback()  # only the ids: each event is locked again, on its own, while relayed
-    result = relay_events(uow, ids, window_seconds=window_seconds)
+    result = relay_events(
+        uow, ids, window_seconds=window_seconds, first_recipients_planned=first_recipients_planned
+    )
     result.seen = len(ids)
     return result
 
@@ -71,14 +90,20 @@ def flush_notifications(uow: UnitOfWork, *, limit: int = 1000) -> list[int]:
         return ids
 
 
-def _relay_one(uow: UnitOfWork, event_id: int, window_seconds: int, result: RelayResult) -> None:
+def _relay_one(
+    uow: UnitOfWork,
+    event_id: int,
+    window_seconds: int,
+    result: RelayResult,
+    first_recipients_planned: Callable[[], None] | None,
+) -> None:
+    after = 0
+    if first_recipients_planned is not None:
+        after = _plan_first_recipients(uow, event_id, window_seconds)
+        if after:
+            first_recipients_planned()
     with uow:
-        stmt = (
-            sa.select(OutboxEvent)
-            .where(OutboxEvent.id == event_id, OutboxEvent.relayed_at.is_(None))
-            .with_for_update(skip_locked=True)
-        )
-        event = uow.session.scalars(stmt).one_or_none()
+        event = _locked_unrelayed(uow.session, event_id)
         if event is None:
             return  # relayed already, or another relay holds it right now
         now = uow.now()
@@ -89,7 +114,7 @@ def _relay_one(uow: UnitOfWork, event_id: int, window_seconds: int, result: Rela
             return
         found = RelayResult()
         try:
-            _handle(uow.session, event, now, window_seconds, found)
+            _handle(uow.session, event, now, window_seconds, found, after)
             event.relayed_at = now
             uow.commit()
         except Exception as exc:
@@ -108,8 +133,50 @@ def _relay_one(uow: UnitOfWork, event_id: int, window_seconds: int, result: Rela
     result.notify_due = result.notify_due or found.notify_due
 
 
+def _locked_unrelayed(session: Session, event_id: int) -> OutboxEvent | None:
+    stmt = (
+        sa.select(OutboxEvent)
+        .where(OutboxEvent.id == event_id, OutboxEvent.relayed_at.is_(None))
+        .with_for_update(skip_locked=True)
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def _plan_first_recipients(uow: UnitOfWork, event_id: int, window_seconds: int) -> int:
+    """Plan and commit a published comment's first recipients, the event still unrelayed;
+    the last recipient planned, or 0 when there was nothing to plan apart (or no such event).
+
+    Should the relay stop after this commit, the event is relayed again from the start and
+    the unique (subscriber, comment) items keep every recipient to one mail.
+    """
+    with uow:
+        event = _locked_unrelayed(uow.session, event_id)
+        if event is None or event.kind != COMMENT_PUBLISHED or event.attempts >= MAX_EVENT_ATTEMPTS:
+            return 0
+        try:
+            planned = plan_comment_notifications(
+                uow.session,
+                int(event.payload["comment_id"]),
+                now=uow.now(),
+                published_at=event.created_at,
+                window_seconds=window_seconds,
+                limit=FIRST_RECIPIENTS,
+            )
+        except Exception:  # the relay proper records the error
+            return 0
+        if planned.last_recipient is None or planned.items < FIRST_RECIPIENTS or not planned.due_now:
+            return 0  # a small fan-out, or nothing to send yet: the relay proper does it all at once
+        uow.commit()
+        return planned.last_recipient
+
+
 def _handle(
-    session: Session, event: OutboxEvent, now: datetime, window_seconds: int, result: RelayResult
+    session: Session,
+    event: OutboxEvent,
+    now: datetime,
+    window_seconds: int,
+    result: RelayResult,
+    after_recipient: int = 0,
 ) -> None:
     payload = event.payload
     wanted: list[NewDelivery] = []
@@ -120,6 +187,7 @@ def _handle(
             now=now,
             published_at=event.created_at,
             window_seconds=window_seconds,
+            after_recipient=after_recipient,
         )
         result.notify_due = result.notify_due or planned.due_now
         if payload.get("after_moderation"):
