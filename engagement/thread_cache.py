@@ -2,11 +2,10 @@
 
 What it keeps is what every reader sees alike (the page, its tallies, the comments' rows,
 the counts a listing page asks for); each reader's own vote and reaction are read fresh.
-An entry lives ``seconds`` (the
-``ENGAGEMENT_THREAD_CACHE_SECONDS`` setting, 1 by default), and every commit in this process
-empties the cache, so this process's own writes show at once; a write by another process (a
-second web process, the CLI) shows within ``seconds``, well inside the ``max-age`` the API
-already gives thread answers.
+An entry lives ``seconds`` (the ``ENGAGEMENT_THREAD_CACHE_SECONDS`` setting, 1 by default),
+and every commit in this process empties the cache, so this process's own writes show at
+once; a write by another process (a second web process, the CLI) shows within ``seconds``,
+well inside the ``max-age`` the API already gives thread answers.
 """
 
 from __future__ import annotations

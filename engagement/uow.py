@@ -47,7 +47,7 @@ class UnitOfWork:
         self.clock = clock
         self.on_commit = on_commit
         # Emptied by every commit: this process's own writes show in the next thread read.
-        self.thread_cache = thread_cache
+        self.thread_cache = thread_cache if thread_cache is not None else ThreadCache(0)
         self._events: list[OutboxEvent] = []
 
     def __enter__(self) -> Self:
@@ -83,8 +83,7 @@ class UnitOfWork:
         ids = [event.id for event in self._events]
         self.session.commit()
         self._events = []
-        if self.thread_cache is not None:
-            self.thread_cache.clear()
+        self.thread_cache.clear()
         if ids and self.on_commit is not None:
             try:
                 self.on_commit(ids)

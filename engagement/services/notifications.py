@@ -53,7 +53,8 @@ def plan_comment_notifications(
     One INSERT … SELECT whatever the number of recipients: a page with ten thousand followers
     is planned by the database, not row by row in Python. With ``limit``, only the next
     ``limit`` recipients (by subscriber id, after ``after_recipient``) are planned, so the
-    first mails of a large fan-out can leave while the rest is planned.
+    first mails of a large fan-out can leave while the rest is planned; fewer than ``limit``
+    are not planned apart at all (nothing is written), a call without ``limit`` plans them.
     """
     comment = session.get(Comment, comment_id)
     if comment is None or comment.status != APPROVED:
@@ -65,9 +66,11 @@ def plan_comment_notifications(
     recipients = _recipients(comment, page.site_id, after_recipient)
     last = None
     if limit is not None:
-        chunk = sa.select(recipients.c.subscriber_id).order_by(recipients.c.subscriber_id).limit(limit)
-        last = session.scalar(sa.select(sa.func.max(chunk.subquery().c.subscriber_id)))
-        if last is None:
+        chunk = (
+            sa.select(recipients.c.subscriber_id).order_by(recipients.c.subscriber_id).limit(limit).subquery()
+        )
+        size, last = session.execute(sa.select(sa.func.count(), sa.func.max(chunk.c.subscriber_id))).one()
+        if size < limit:
             return Planned(0, False)
         recipients = _recipients(comment, page.site_id, after_recipient, up_to=last)
     item = NotificationItem.__table__.alias("open_item")

@@ -52,9 +52,10 @@ def relay_events(
 
     One transaction per event keeps a bad event from holding up the others, without
     savepoints (which on SQLite would read before writing and fail under a concurrent writer).
-    A comment with more than :data:`FIRST_RECIPIENTS` recipients has the first ones planned
-    and committed on their own, then ``first_recipients_planned`` is called (the worker sends
-    their due windows on their way), then the rest is planned with the event marked relayed.
+    With windows due at once (``window_seconds`` 0), a comment with at least
+    :data:`FIRST_RECIPIENTS` recipients has the first ones planned and committed on their own,
+    then ``first_recipients_planned`` is called (the worker sends their due windows on their
+    way), then the rest is planned with the event marked relayed.
     """
     result = RelayResult()
     for event_id in sorted(set(event_ids)):
@@ -98,7 +99,7 @@ def _relay_one(
     first_recipients_planned: Callable[[], None] | None,
 ) -> None:
     after = 0
-    if first_recipients_planned is not None:
+    if first_recipients_planned is not None and window_seconds == 0:  # windows due at once only
         after = _plan_first_recipients(uow, event_id, window_seconds)
         if after:
             first_recipients_planned()
@@ -164,7 +165,7 @@ def _plan_first_recipients(uow: UnitOfWork, event_id: int, window_seconds: int) 
             )
         except Exception:  # the relay proper records the error
             return 0
-        if planned.last_recipient is None or planned.items < FIRST_RECIPIENTS or not planned.due_now:
+        if planned.last_recipient is None or not planned.due_now:
             return 0  # a small fan-out, or nothing to send yet: the relay proper does it all at once
         uow.commit()
         return planned.last_recipient

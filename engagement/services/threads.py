@@ -91,16 +91,16 @@ def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
     key, position = _checked(query)
     cache = uow.thread_cache
     cache_key = (query.site, key, query.sort, query.limit, query.cursor, query.passage)
-    hit = cache.get(cache_key) if cache is not None else None
+    hit = cache.get(cache_key)
     cached = hit if isinstance(hit, CachedPage) else None
     if cached is not None and not query.reader_id:
         return _thread_view(cached, query, {}, None)
     with uow:
         reader = uow.keys.reader_hash(query.reader_id) if query.reader_id else None
         if cached is None:
-            generation = cache.generation() if cache is not None else 0
+            generation = cache.generation()
             cached, mine = _read_page(uow.session, query, key, position, reader)
-            if cache is not None and cached.page_id is not None:
+            if cached.page_id is not None:
                 cache.put(cache_key, cached, generation)
         else:
             mine = _my_reaction(uow.session, cached, reader)
@@ -192,18 +192,17 @@ def page_counts(uow: UnitOfWork, site_key: str, pages: Sequence[str]) -> dict[st
     wanted = sorted(set(keys.values()))
     cache = uow.thread_cache
     cache_key = ("counts", site_key, *wanted)
-    cached = cache.get(cache_key) if cache is not None else None
+    cached = cache.get(cache_key)
     if isinstance(cached, CachedCounts):
         found = cached.found
     else:
-        generation = cache.generation() if cache is not None else 0
+        generation = cache.generation()
         with uow:
             rows = uow.session.execute(sql.PAGE_COUNTS, {"site": site_key, "keys": wanted}).all()
         if not rows:
             raise SiteNotFound(f"no site with key {site_key!r}")
         found = {key: (int(comments), int(reactions)) for key, comments, reactions in rows if key is not None}
-        if cache is not None:
-            cache.put(cache_key, CachedCounts(found), generation)
+        cache.put(cache_key, CachedCounts(found), generation)
     return {
         ref: {"comments": found.get(k, (0, 0))[0], "reactions": found.get(k, (0, 0))[1]}
         for ref, k in keys.items()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from engagement.services.comments import PostComment, delete_comment, edit_comment, post_comment
+from engagement.services.thread_sql import REPLIES_PER_THREAD
 from engagement.services.threads import RepliesQuery, ThreadQuery, list_replies, list_thread
 from engagement.web.cors import bind_site
 from engagement.web.deps import ClientIp, ReaderId, SiteQuery, Uow
@@ -129,7 +130,7 @@ async def get_replies(
     cursor: Annotated[
         str | None, Query(max_length=200, description="`replies_cursor` of the comment, or `next_cursor`")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    limit: Annotated[int, Query(ge=1, le=100)] = REPLIES_PER_THREAD,
     reader: ReaderId = None,
 ) -> Response:
     """The next replies of a top-level comment, for threads whose page did not carry them all."""
