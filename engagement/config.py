@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # Finished deliveries (and the notification items they sent) older than this are pruned
     # daily; 0 keeps them forever.
     delivery_retention_days: int = Field(default=90, ge=0, le=MAX_RETENTION_DAYS)
+    # At most this many mails reach one address in 24 hours (confirmations aside); the rest
+    # are skipped as "rate_limited" (engagement/services/recipient_cap.py); 0: no cap.
+    max_mails_per_recipient_per_day: int = Field(default=100, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("base_url")

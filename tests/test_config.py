@@ -41,6 +41,7 @@ def test_defaults_are_the_embedded_mode(tmp_path: Path):
     assert settings.mail_from == "engagement@localhost"
     assert settings.notify_window_seconds == 120
     assert settings.delivery_retention_days == 90
+    assert settings.max_mails_per_recipient_per_day == 100
     assert settings.rate_limits_enabled is True
     assert settings.resolved_rate_limit_storage_url == "memory://"
 
@@ -78,6 +79,8 @@ def test_a_given_secret_is_used_and_nothing_is_written(tmp_path: Path, monkeypat
         ("NOTIFY_WINDOW_SECONDS", "300", "notify_window_seconds", 300),
         ("DELIVERY_RETENTION_DAYS", "0", "delivery_retention_days", 0),
         ("DELIVERY_RETENTION_DAYS", "30", "delivery_retention_days", 30),
+        ("MAX_MAILS_PER_RECIPIENT_PER_DAY", "0", "max_mails_per_recipient_per_day", 0),
+        ("MAX_MAILS_PER_RECIPIENT_PER_DAY", "20", "max_mails_per_recipient_per_day", 20),
         ("RATE_LIMITS_ENABLED", "false", "rate_limits_enabled", False),
         ("RATE_LIMITS_ENABLED", "0", "rate_limits_enabled", False),
         ("MODE", "embedded", "mode", "embedded"),
@@ -144,6 +147,10 @@ def test_production_mode_with_everything_given(monkeypatch, tmp_path: Path):
         ({"NOTIFY_WINDOW_SECONDS": "-1"}, "setting ENGAGEMENT_NOTIFY_WINDOW_SECONDS: Input should be"),
         ({"DELIVERY_RETENTION_DAYS": "7"}, "setting ENGAGEMENT_DELIVERY_RETENTION_DAYS: must be 0 (keep"),
         ({"DELIVERY_RETENTION_DAYS": "-1"}, "setting ENGAGEMENT_DELIVERY_RETENTION_DAYS: Input should be"),
+        ({"MAX_MAILS_PER_RECIPIENT_PER_DAY": "-1"},
+         "setting ENGAGEMENT_MAX_MAILS_PER_RECIPIENT_PER_DAY: Input should be greater than or equal to 0"),
+        ({"MAX_MAILS_PER_RECIPIENT_PER_DAY": "lots"},
+         "setting ENGAGEMENT_MAX_MAILS_PER_RECIPIENT_PER_DAY: Input should be a valid integer"),
         ({"RATE_LIMITS_ENABLED": "maybe"}, "setting ENGAGEMENT_RATE_LIMITS_ENABLED: Input should be a valid"),
         ({"COMMENT_RATE_LIMIT": "lots"}, "setting ENGAGEMENT_COMMENT_RATE_LIMIT: not a rate limit"),
     ],

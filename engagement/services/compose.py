@@ -2,7 +2,8 @@
 
 Everything is re-read here, not trusted from when the mail was planned: a comment deleted,
 rejected or marked spam meanwhile is not announced; an address that unsubscribed, was
-erased or suppressed gets nothing; the reason is recorded on the delivery.
+erased or suppressed gets nothing; an address that had its day's share of mail gets no more
+(``rate_limited``); the reason is recorded on the delivery.
 """
 
 from __future__ import annotations
@@ -22,10 +23,16 @@ from engagement.services.moderation import TOKEN_LIFETIME, moderation_token
 from engagement.services.notification_mail import SKIP_BY_STATUS, compose_notifications, excerpt, page_context
 from engagement.services.notifications import REPLY_TEMPLATE, THREAD_TEMPLATE
 from engagement.services.optouts import approval_notices_off
+from engagement.services.recipient_cap import cap_per_recipient
 
 CONFIRM_TEMPLATE = "confirm_subscription"
 MODERATION_TEMPLATE = "moderation_request"
 APPROVED_TEMPLATE = "comment_approved"
+# The reader asked for the confirmation a moment ago and waits for it: it is never held back
+# by the daily cap, nor counted towards it (the subscription form's rate limit and
+# CONFIRMATION_INTERVAL already bound how many one address gets). Everything else, follow-ups,
+# replies, digests, moderation requests and approval notices, is what could flood a mailbox.
+UNCAPPED_TEMPLATES = (CONFIRM_TEMPLATE,)
 
 
 def compose(
@@ -51,7 +58,14 @@ def compose(
             results[delivery.id] = guarded(delivery, lambda d: _about_comment(session, mailer, d, now))
         else:
             results[delivery.id] = Skip(delivery.id, "unknown_template")
-    return [results[d.id] for d in deliveries]
+    return cap_per_recipient(
+        session,
+        deliveries,
+        [results[d.id] for d in deliveries],
+        cap=mailer.settings.max_mails_per_recipient_per_day,
+        now=now,
+        exempt=UNCAPPED_TEMPLATES,
+    )
 
 
 def _confirmation(session: Session, mailer: Mailer, delivery: Delivery, now: datetime) -> Outgoing | Skip:

@@ -174,7 +174,7 @@ class SentStatement:
 
 
 def mark_skipped(session: Session, delivery_id: int, reason: str) -> None:
-    """Record why a mail was not sent (deleted, unsubscribed, suppressed, nothing new…)."""
+    """Record why a mail was not sent (deleted, unsubscribed, suppressed, rate_limited, nothing new…)."""
     _finish(session, delivery_id, status=SKIPPED, reason=reason)
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the delivery tests: an SMTP sink, a mailer aimed at it, a real worker on Redis.
+"""Fixtures for the delivery tests: an SMTP sink, a mailer aimed at it, the CLI, a real worker on Redis.
 
 The Redis URL and the skip-or-fail rule come from ``required_services``, shared with the root.
 """
@@ -6,16 +6,19 @@ The Redis URL and the skip-or-fail rule come from ``required_services``, shared 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
+from click.testing import CliRunner, Result
 from mailsink import MailSink
 from required_services import REDIS_URL, missing_service
 
+from engagement.cli import main
 from engagement.config import Settings
 from engagement.core import Core, build_core
 from engagement.mail.mailer import Mailer, build_mailer
@@ -29,6 +32,26 @@ def sink() -> Iterator[MailSink]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def cli(core: Core, sink: MailSink, tmp_path: Path) -> Callable[..., Result]:
+    """The ``engagement`` command as an operator runs it, on the test's database and sink."""
+
+    def invoke(*args: str, **env: str) -> Result:
+        environment = {
+            "ENGAGEMENT_DATA_DIR": str(tmp_path),
+            "ENGAGEMENT_DATABASE_URL": core.settings.database_url,
+            "ENGAGEMENT_SECRET_KEY": core.settings.secret_key,
+            "ENGAGEMENT_SMTP_URL": sink.url,
+            "ENGAGEMENT_SMTP_RATE_PER_SECOND": "1000",
+            "ENGAGEMENT_BROKER_URL": "filesystem://",
+            "COLUMNS": "200",
+            **env,
+        }
+        return CliRunner().invoke(main, list(args), env=environment, catch_exceptions=False)
+
+    return invoke
 
 
 @pytest.fixture

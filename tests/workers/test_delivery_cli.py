@@ -7,31 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 from drive import ARTICLE, deliver, deliveries, post, subscribe
 
-from engagement.cli import main
 from engagement.mail.mailer import build_mailer
 from engagement.models import Comment, Site, Suppression
 from engagement.services.digests import period_bounds
-
-
-@pytest.fixture
-def cli(core, sink, tmp_path):
-    def invoke(*args: str, **env: str):
-        environment = {
-            "ENGAGEMENT_DATA_DIR": str(tmp_path),
-            "ENGAGEMENT_DATABASE_URL": core.settings.database_url,
-            "ENGAGEMENT_SECRET_KEY": core.settings.secret_key,
-            "ENGAGEMENT_SMTP_URL": sink.url,
-            "ENGAGEMENT_SMTP_RATE_PER_SECOND": "1000",
-            "ENGAGEMENT_BROKER_URL": "filesystem://",
-            "COLUMNS": "200",
-            **env,
-        }
-        return CliRunner().invoke(main, list(args), env=environment, catch_exceptions=False)
-
-    return invoke
 
 
 def test_failed_deliveries_are_listed_and_retried_by_the_operator(core, site, cli, sink, clock):
