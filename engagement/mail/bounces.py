@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from pathlib import Path
 
+from engagement import validation as check
+from engagement.errors import InvalidInput
+
 # Where a bounce names the VERP address it came back to.
 ADDRESSED_TO = ("Delivered-To", "X-Original-To", "Envelope-To", "To")
 VERP = re.compile(r"bounces\+(\d+)-([0-9a-f]{12})@", re.IGNORECASE)
@@ -83,15 +86,22 @@ def _verp(msg: EmailMessage) -> tuple[int, str] | None:
 
 
 def _address(field: object) -> str | None:
-    """``rfc822; Jane@Example.org`` → ``jane@example.org`` (other address types are ignored)."""
+    """``rfc822; Jane@Example.org`` → ``jane@example.org`` (other address types are ignored).
+
+    Normalised as addresses are when stored, so that ``user@xn--bcher-kva.example``, the
+    form the mail went to, names the subscriber ``user@bücher.example``.
+    """
     if field is None:
         return None
     kind, _, value = str(field).partition(";")
     if kind.strip().lower() != "rfc822" or "@" not in value:
         return None
     address = value.strip().strip("<>").strip()
-    local, _, domain = address.rpartition("@")
-    return f"{local.lower()}@{domain.lower()}"
+    try:
+        return check.email("recipient", address)
+    except InvalidInput:  # no address we could have stored; recorded all the same
+        local, _, domain = address.rpartition("@")
+        return f"{local.lower()}@{domain.lower()}"
 
 
 def _text(field: object) -> str | None:

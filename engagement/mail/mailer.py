@@ -16,6 +16,7 @@ import structlog
 from engagement import links
 from engagement.config import Settings
 from engagement.keys import Keys
+from engagement.mail.addresses import wire_address
 from engagement.mail.gate import RateGate, make_gate
 from engagement.mail.message import MailHeaders, build_message, make_message_id, one_line
 from engagement.mail.render import MailRenderer
@@ -32,7 +33,8 @@ class Outgoing:
 
     delivery_id: int
     sender: str
-    recipient: str
+    recipient: str  # as stored: what a refusal suppresses
+    envelope_recipient: str  # as sent: the domain in IDNA form (``wire_address``)
     message_id: str
     template: str
     data: bytes
@@ -47,7 +49,7 @@ class Skip:
 
 
 class Unsendable(Exception):
-    """This one mail cannot be written (an address no header may carry, such as a non-ASCII one)."""
+    """This one mail cannot be written: an address stored unchecked, or a sender that is no address."""
 
 
 def guarded(delivery: Delivery, compose: Callable[[Delivery], Outgoing | Skip]) -> Outgoing | Skip:
@@ -123,28 +125,30 @@ class Mailer:
         rendered = self.renderer.render(template, context)
         message_id = message_id or self.delivery_message_id(delivery)
         sender = self.bounce_address(delivery.id) or self.settings.mail_from
-        headers = MailHeaders(
-            from_name=site.name,
-            from_address=self.settings.mail_from,
-            to=delivery.recipient,
-            message_id=message_id,
-            date=now,
-            list_id=f"<{site.key}.{self.domain}>",
-            list_name=one_line(site.name, 100),
-            unsubscribe_url=context.get("unsubscribe_url"),
-            in_reply_to=in_reply_to,
-            references=references,
-            bulk=bulk,
-            return_path=sender if sender != self.settings.mail_from else None,
-        )
         try:
+            to = wire_address(delivery.recipient)
+            headers = MailHeaders(
+                from_name=site.name,
+                from_address=self.settings.mail_from,
+                to=to,
+                message_id=message_id,
+                date=now,
+                list_id=f"<{site.key}.{self.domain}>",
+                list_name=one_line(site.name, 100),
+                unsubscribe_url=context.get("unsubscribe_url"),
+                in_reply_to=in_reply_to,
+                references=references,
+                bulk=bulk,
+                return_path=sender if sender != self.settings.mail_from else None,
+            )
             data = build_message(rendered, headers)
-        except ValueError as exc:
+        except ValueError as exc:  # from data that was never checked, or a misconfigured sender
             raise Unsendable(str(exc)) from None
         return Outgoing(
             delivery_id=delivery.id,
             sender=sender,
             recipient=delivery.recipient,
+            envelope_recipient=to,
             message_id=message_id,
             template=template,
             data=data,

@@ -5,7 +5,9 @@ more than an SMTP server takes to accept the mail, which would halve a large fan
 writer emits only what we need, all ASCII: every free-text header value is first reduced to
 one line (CR, LF and other control characters become spaces), non-ASCII text is RFC 2047
 encoded and folded by ``email.header``, bodies are quoted-printable with CRLF line ends. The
-tests parse every kind of mail back with ``email``'s strict modern policy.
+one exception is a recipient whose local part is not ASCII: RFC 2047 cannot encode an
+address, so its To: header is raw UTF-8 (RFC 6532) and the mail needs SMTPUTF8. The tests
+parse every kind of mail back with ``email``'s strict modern policy.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ MAX_HEADER_TEXT = 200
 ENCODED_WORD_BYTES = 39  # 52 base64 characters: a folded line stays under 78
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _SAFE_TOKEN = re.compile(r"[\x21-\x7e]+")  # message ids, URLs: printable ASCII, no spaces
+# A UTF-8 address: no space of any script, no control character, nothing that ends an address.
+_UTF8_ADDRESS = re.compile(r"[^\s\x00-\x1f\x7f<>]+")
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def build_message(mail: RenderedMail, headers: MailHeaders) -> bytes:
     lines = [
         _text_header("Subject", one_line(mail.subject)),
         "From: " + _address(one_line(headers.from_name, 100), headers.from_address),
-        "To: " + _address("", headers.to),
+        "To: " + _recipient(headers.to),
         "Date: " + format_datetime(headers.date),
         "Message-ID: " + _token(headers.message_id),
     ]
@@ -97,7 +101,8 @@ def build_message(mail: RenderedMail, headers: MailHeaders) -> bytes:
         f"--{boundary}--",
         "",
     ]
-    return "\r\n".join(lines).encode("ascii")
+    # ASCII unless the recipient's address cannot be: then UTF-8 (every other line is still ASCII).
+    return "\r\n".join(lines).encode("ascii" if headers.to.isascii() else "utf-8")
 
 
 def _text_header(name: str, value: str, tail: str = "") -> str:
@@ -139,9 +144,28 @@ def _encoded_words(value: str) -> str:
 
 
 def _address(name: str, address: str) -> str:
-    if not address.isascii() or not _SAFE_TOKEN.fullmatch(address) or "<" in address or ">" in address:
+    if not _ascii_address(address):
         raise ValueError(f"cannot put {address!r} in a header")
     return _named_address(name, address) if name else address
+
+
+def _recipient(address: str) -> str:
+    """The To: address: ASCII as ever, or UTF-8 that still cannot end the line or the address."""
+    if _ascii_address(address):
+        return address
+    if address.isascii() or not _UTF8_ADDRESS.fullmatch(address) or not address.isprintable():
+        # isprintable: no format characters, line or paragraph separators, unassigned code points.
+        raise ValueError(f"cannot put {address!r} in a header")
+    return address
+
+
+def _ascii_address(address: str) -> bool:
+    return (
+        address.isascii()
+        and bool(_SAFE_TOKEN.fullmatch(address))
+        and "<" not in address
+        and ">" not in address
+    )
 
 
 @lru_cache(maxsize=1024)

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from engagement.config import Settings
 
 SMTP_TIMEOUT_SECONDS = 30.0
+NO_SMTPUTF8 = "the SMTP server does not offer SMTPUTF8, which this address needs"
 _MESSAGE_ID = re.compile(rb"(?im)^Message-ID:\s*(<[^>\r\n]+>)")
 
 
@@ -108,9 +109,19 @@ class _SMTPConnection:
     def _transaction(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
         """MAIL, RCPT, DATA: ``sendmail`` without its re-parsing of every address on every mail.
 
-        The addresses are ours (validated when stored), so they go as they are.
+        The addresses are ours (validated when stored), so they go as they are. One that is
+        not ASCII (a UTF-8 local part) needs SMTPUTF8: a server without it fails this one mail
+        for good, which is no fault of the recipient's (a relay that offers it can send it on
+        a retry).
         """
-        code, reply = smtp.docmd("mail", f"FROM:<{sender}>")
+        mail_from = f"FROM:<{sender}>"
+        if not (sender.isascii() and recipient.isascii()):
+            if not smtp.has_extn("smtputf8"):
+                raise SendError(NO_SMTPUTF8, permanent=True)
+            smtp.command_encoding = "utf-8"  # as smtplib's own sendmail does for SMTPUTF8
+            # The headers carry 8-bit text; a server offering SMTPUTF8 offers 8BITMIME (RFC 6531).
+            mail_from += " BODY=8BITMIME SMTPUTF8" if smtp.has_extn("8bitmime") else " SMTPUTF8"
+        code, reply = smtp.docmd("mail", mail_from)
         if code != 250:
             smtp.rset()
             raise _classified(code, reply, recipient=False)

@@ -173,7 +173,7 @@ def _send_one(  # the outcome of each mail is committed before the next one leav
     """Send one mail and record the outcome; True when the connection was lost."""
     mailer.gate.wait()
     try:
-        connection.send(item.sender, item.recipient, item.data)
+        connection.send(item.sender, item.envelope_recipient, item.data)
     except RecipientRefused as exc:
         log.info("delivery.refused", delivery_id=item.delivery_id, error=str(exc))
         suppress(uow.session, item.recipient, reason="bounced", detail=str(exc), now=uow.now())

@@ -2,7 +2,8 @@
 
 Faults it can play: a permanent 550 for some recipients, a transient 451 for the first N
 attempts of some recipients, and holding the Nth MAIL command until released (so a test can
-kill a worker between two mails of a batch, when the previous one was answered 250).
+kill a worker between two mails of a batch, when the previous one was answered 250). It
+offers SMTPUTF8 (RFC 6531), as aiosmtpd does by default, until told not to.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Received:
     sender: str
     recipients: list[str]
     data: bytes
+    mail_options: list[str] = field(default_factory=list)  # SMTPUTF8, BODY=8BITMIME…
 
     @property
     def message(self) -> EmailMessage:
@@ -59,6 +61,7 @@ class SinkHandler:
             while not self.release.is_set():
                 await asyncio.sleep(0.02)
         envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -73,7 +76,11 @@ class SinkHandler:
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            self.received.append(
+                Received(
+                    envelope.mail_from, list(envelope.rcpt_tos), envelope.content, list(envelope.mail_options)
+                )
+            )
         return "250 Message accepted"
 
 
@@ -83,7 +90,7 @@ class MailSink:
     def __init__(self) -> None:
         self.handler = SinkHandler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=True)
 
     @property
     def url(self) -> str:
@@ -92,6 +99,10 @@ class MailSink:
     def start(self) -> MailSink:
         self.controller.start()
         return self
+
+    def offer_smtputf8(self, offer: bool) -> None:
+        """Whether the connections opened from now on are offered SMTPUTF8."""
+        self.controller.SMTP_kwargs["enable_SMTPUTF8"] = offer
 
     def stop(self) -> None:
         self.handler.release.set()

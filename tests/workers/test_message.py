@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engagement.mail.addresses import wire_address
 from engagement.mail.message import MailHeaders, build_message, one_line
 from engagement.mail.render import TEMPLATES, MailRenderer, RenderedMail
 
@@ -105,6 +106,65 @@ def test_threading_and_bulk_headers():
     ]
     assert msg["Precedence"] == "bulk"
     assert msg["Return-Path"] == "<bounces+7-abc@bounce.example.org>"
+
+
+def test_a_utf8_recipient_is_the_one_raw_utf8_line_of_its_mail():
+    headers = HEADERS.__class__(**{**HEADERS.__dict__, "to": "jörg@xn--bcher-kva.example"})
+
+    data = build_message(RenderedMail("Réponse", "é", "<p>é</p>"), headers)
+
+    assert [line for line in data.split(b"\r\n") if not line.isascii()] == [
+        "To: jörg@xn--bcher-kva.example".encode()
+    ]
+    msg = email.message_from_bytes(data, policy=email.policy.SMTPUTF8)
+    assert set(msg.keys()) == EXPECTED
+    assert msg["To"] == "jörg@xn--bcher-kva.example"
+    assert msg["Subject"] == "Réponse"
+    assert build_message(RenderedMail("Réponse", "é", "<p>é</p>"), HEADERS).isascii()
+
+
+@pytest.mark.parametrize(
+    "to",
+    [
+        "jörg@example.de\r\nBcc: victim@example.org",
+        "jörg\n@example.de",
+        "jörg müller@example.de",
+        "jörg\u00a0x@example.de",  # no-break space
+        "jörg\u2028@example.de",  # line separator
+        "jörg\x85@example.de",  # next line
+        "jörg\u200b@example.de",  # zero-width space (a format character)
+        "jörg\x00@example.de",
+        "<jörg@example.de>",
+        "jörg@example.de>, x@y",
+        "bob smith@example.org",
+        "bob@example.org\r\nBcc: x@y",
+    ],
+)
+def test_a_recipient_that_could_end_the_line_or_the_address_is_refused(to):
+    headers = HEADERS.__class__(**{**HEADERS.__dict__, "to": to})
+    with pytest.raises(ValueError, match="cannot put"):
+        build_message(RenderedMail("s", "t", "<p>t</p>"), headers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(to=st.text(min_size=1, max_size=60))
+def test_no_recipient_address_adds_or_breaks_a_header(to):
+    headers = HEADERS.__class__(**{**HEADERS.__dict__, "to": to})
+    try:
+        data = build_message(RenderedMail("s", "t", "<p>t</p>"), headers)
+    except ValueError:
+        return
+
+    assert b"To: " + to.encode() in data.split(b"\r\n")
+    assert set(parse(data).keys()) == EXPECTED
+
+
+def test_wire_addresses_carry_the_domain_in_idna_form_and_ascii_ones_as_they_are():
+    assert wire_address("alice@example.org") == "alice@example.org"
+    assert wire_address("user@bücher.example") == "user@xn--bcher-kva.example"
+    assert wire_address("δοκιμή@παράδειγμα.δοκιμή") == "δοκιμή@xn--hxajbheg2az3al.xn--jxalpdlp"
+    with pytest.raises(ValueError, match="cannot send to"):
+        wire_address("jörg müller@example.de")
 
 
 @pytest.mark.parametrize("value", ["<a@b>\r\nBcc: x@y", "https://x/ y", "<a@b>\n"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import threading
 import time
 from datetime import timedelta
@@ -12,10 +14,12 @@ from drive import ARTICLE, deliver, deliveries, post, subscribe
 
 from engagement.mail.gate import LocalGate, RedisGate
 from engagement.mail.mailer import build_mailer
-from engagement.models import Suppression
+from engagement.mail.transport import NO_SMTPUTF8
+from engagement.models import Subscriber, Suppression
 from engagement.services.deliveries import claim_deliveries, list_deliveries, retry_failed
 from engagement.services.relay import flush_notifications, sweep_unrelayed
 from engagement.services.sending import send_deliveries
+from engagement.web.mailbox import list_mails
 
 PEOPLE = ["alice@example.org", "bob@example.org", "carol@example.org"]
 
@@ -181,15 +185,110 @@ def test_the_redis_gate_holds_the_rate_across_processes_on_one_key(redis_broker)
     assert max(sum(1 for u in times if t <= u < t + 0.1) for t in times) <= 5
 
 
-def test_an_address_no_header_can_carry_is_skipped_and_the_batch_goes_on(core, site, mailer, sink):
-    _followers(core, mailer, sink, ["jörg@example.de", "alice@example.org"])
+def test_an_international_domain_gets_its_mail_at_the_idna_form_of_the_domain(core, site, mailer, sink):
+    sink.offer_smtputf8(False)  # the IDNA form needs nothing of the server
+    _followers(core, mailer, sink, ["user@bücher.example", "alice@example.org"])
+
+    post(core, author_email="jane@example.org")
+    report = deliver(core, mailer)
+
+    assert (report.sent, report.skipped, report.failed) == (2, 0, 0)
+    assert sink.recipients() == {"user@xn--bcher-kva.example": 1, "alice@example.org": 1}
+    (mail,) = [r for r in sink.received if "user@xn--bcher-kva.example" in r.recipients]
+    assert mail.data.isascii()
+    assert mail.mail_options == []
+    assert mail.message["To"] == "user@xn--bcher-kva.example"
+    (row,) = [
+        d for d in deliveries(core, recipient="user@bücher.example") if d.template != "confirm_subscription"
+    ]
+    assert row.status == "sent"
+
+
+def test_a_utf8_local_part_is_sent_with_smtputf8_and_ascii_mail_stays_ascii(core, site, mailer, sink):
+    _followers(core, mailer, sink, ["jörg@bücher.example", "alice@example.org"])
+
+    post(core, author_email="jane@example.org")
+    deliver(core, mailer)
+
+    assert sink.recipients() == {"jörg@xn--bcher-kva.example": 1, "alice@example.org": 1}
+    (utf8,) = [r for r in sink.received if "jörg@xn--bcher-kva.example" in r.recipients]
+    (ascii_,) = [r for r in sink.received if "alice@example.org" in r.recipients]
+    assert set(utf8.mail_options) == {"SMTPUTF8", "BODY=8BITMIME"}
+    assert ascii_.mail_options == []
+    assert ascii_.data.isascii()
+    # Only the To: line is UTF-8; every other line (headers and bodies) stays ASCII.
+    lines = utf8.data.split(b"\r\n")
+    assert [line for line in lines if not line.isascii()] == ["To: jörg@xn--bcher-kva.example".encode()]
+    for policy in (email.policy.SMTPUTF8, email.policy.default):
+        message = email.message_from_bytes(utf8.data, policy=policy)
+        assert message["To"] == "jörg@xn--bcher-kva.example"
+        assert message["Subject"] == ascii_.message["Subject"]
+    # The stdlib's bytes parser keeps an 8-bit address part undecoded; a UTF-8 reader sees it whole.
+    (to,) = email.message_from_string(utf8.data.decode(), policy=email.policy.SMTPUTF8)["To"].addresses
+    assert (to.username, to.domain) == ("jörg", "xn--bcher-kva.example")
+
+
+def test_a_utf8_local_part_fails_without_smtputf8_unsuppressed_and_an_operator_retries_it(
+    core, site, mailer, sink
+):
+    _followers(core, mailer, sink, ["jörg@example.de", "alice@example.org", "user@bücher.example"])
+    sink.offer_smtputf8(False)
+
+    post(core, author_email="jane@example.org")
+    report = deliver(core, mailer)
+
+    assert (report.sent, report.failed, report.retry_ids) == (2, 1, [])
+    assert sink.recipients() == {"alice@example.org": 1, "user@xn--bcher-kva.example": 1}
+    (row,) = [
+        d for d in deliveries(core, recipient="jörg@example.de") if d.template != "confirm_subscription"
+    ]
+    assert (row.status, row.reason, row.attempts) == ("failed", "rejected", 1)
+    assert row.last_error == NO_SMTPUTF8
+    with core.uow() as uow:
+        assert uow.session.scalars(sa.select(Suppression)).all() == []
+
+    sink.offer_smtputf8(True)  # the operator switched to a relay that offers it
+    assert retry_failed(core.uow(), [row.id]) == [row.id]
+    deliver(core, mailer)
+
+    assert sink.recipients()["jörg@example.de"] == 1
+    assert deliveries(core, id=row.id)[0].status == "sent"
+
+
+def test_the_mail_folder_keeps_a_utf8_mail_as_it_is(core, site, tmp_path):
+    folder = tmp_path / "mail-folder"
+    to_folder = build_mailer(core.settings.model_copy(update={"smtp_url": f"file://{folder}"}), core.keys)
+    subscribe(core, "jörg@bücher.example", page=ARTICLE)
+    deliver(core, to_folder)
+    for old in folder.glob("*.eml"):  # the confirmation request
+        old.unlink()
+
+    post(core, author_email="jane@example.org")
+    deliver(core, to_folder)
+
+    (written,) = folder.glob("*.eml")
+    assert "To: jörg@xn--bcher-kva.example\r\n".encode() in written.read_bytes()
+    (listed,) = list_mails(folder)  # the demo's mailbox
+    assert listed.recipient == "jörg@xn--bcher-kva.example"
+
+
+def test_an_address_stored_unchecked_that_no_header_can_carry_is_skipped_and_the_batch_goes_on(
+    core, site, mailer, sink
+):
+    # Every address the services store is checked; one written around them (an import) may not be.
+    _followers(core, mailer, sink, ["bob@example.org", "alice@example.org"])
+    with core.uow() as uow:
+        uow.session.execute(
+            sa.update(Subscriber)
+            .where(Subscriber.email == "bob@example.org")
+            .values(email="bob <x>@example.org")
+        )
+        uow.commit()
 
     post(core, author_email="jane@example.org")
     report = deliver(core, mailer)
 
     assert sink.recipients() == {"alice@example.org": 1}
     assert (report.sent, report.skipped) == (1, 1)
-    (row,) = [
-        d for d in deliveries(core, recipient="jörg@example.de") if d.template != "confirm_subscription"
-    ]
+    (row,) = deliveries(core, recipient="bob <x>@example.org")
     assert (row.status, row.reason) == ("skipped", "unsendable")
