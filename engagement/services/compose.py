@@ -23,6 +23,7 @@ from engagement.services.moderation import TOKEN_LIFETIME, moderation_token
 from engagement.services.notification_mail import SKIP_BY_STATUS, compose_notifications, excerpt, page_context
 from engagement.services.notifications import REPLY_TEMPLATE, THREAD_TEMPLATE
 from engagement.services.optouts import approval_notices_off
+from engagement.services.permalinks import comment_url
 from engagement.services.recipient_cap import cap_per_recipient
 
 CONFIRM_TEMPLATE = "confirm_subscription"
@@ -135,7 +136,7 @@ def _about_comment(session: Session, mailer: Mailer, delivery: Delivery, now: da
             "text": excerpt(comment.body, 4000),
             "reason": comment.moderation_reason,
             "created": mailer.local_time(site, comment.created_at),
-            "url": f"{page_info['url']}#comment-{comment.id}",
+            "url": comment_url(page_info["url"], comment.id),
         },
         "unsubscribe_url": _optout_url(mailer, site, delivery),
         "preferences_url": None,

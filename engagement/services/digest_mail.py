@@ -21,6 +21,7 @@ from engagement.services.mail_batch import (
     suppressed_emails,
 )
 from engagement.services.notification_mail import excerpt, page_context
+from engagement.services.permalinks import comment_url
 
 
 class _Batch:
@@ -95,7 +96,7 @@ def _comment(batch: _Batch, mailer: Mailer, site: Site, comment_id: int) -> dict
         "author": " ".join(comment.author_name.split())[:100],
         "html": comment.html,
         "text": excerpt(comment.body, 300),
-        "url": f"{page['url']}#comment-{comment.id}",
+        "url": comment_url(page["url"], comment.id),
         "page_title": page["title"],
         "created": mailer.local_time(site, comment.published_at or comment.created_at),
     }

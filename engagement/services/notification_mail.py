@@ -19,6 +19,7 @@ from engagement.services.mail_batch import (
     suppressed_emails,
 )
 from engagement.services.notifications import APPROVED, REPLY_TEMPLATE, THREAD_TEMPLATE, items_of
+from engagement.services.permalinks import comment_url
 
 # Why a comment that was announced is not mailed after all, by the status it has now.
 SKIP_BY_STATUS = {"deleted": "deleted", "rejected": "rejected", "spam": "spam", "pending": "not_approved"}
@@ -176,7 +177,7 @@ def _comment(
         "author": " ".join(comment.author_name.split())[:100],
         "html": comment.html if visible else "<p><em>(removed)</em></p>",
         "text": excerpt(comment.body) if visible else "(removed)",
-        "url": f"{page_context(mailer, page)['url']}#comment-{comment.id}",
+        "url": comment_url(page_context(mailer, page)["url"], comment.id),
         "created": mailer.local_time(site, comment.published_at or comment.created_at),
         "reply_to_you": parent is not None and _same(parent.author_email, subscriber.email),
     }

@@ -98,6 +98,25 @@ TOP_LEVEL_ON_SITE = (
     )
 )
 
+# A permalink's comment: published, on the page named, with its thread's top-level comment as
+# a thread page shows it (absent: no such comment there, or not published).
+_linked = Comment.__table__.alias("linked")
+LINKED_THREAD: sa.Select[Any] = (
+    sa.select(*VIEW_COLUMNS, _linked.c.parent_id.label("linked_parent"))
+    .join(_linked, _linked.c.thread_id == _comments.id)
+    .join(Page.__table__, _pages.id == _linked.c.page_id)
+    .join(Site.__table__, _sites.id == _pages.site_id)
+    .where(
+        _linked.c.id == sa.bindparam("comment_id"),
+        _linked.c.status == APPROVED,
+        _pages.key == sa.bindparam("key"),
+        _sites.key == sa.bindparam("site"),
+    )
+)
+
+# Where a reply stands among its thread's visible replies, oldest first (bound: tops, reply).
+REPLY_PLACE = sa.select(_RANKED_REPLIES.c.place).where(_RANKED_REPLIES.c.id == sa.bindparam("reply"))
+
 
 @cache
 def replies_statement(after: bool) -> sa.Select[Any]:

@@ -104,7 +104,7 @@ def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
                 cache.put(cache_key, cached, generation)
         else:
             mine = _my_reaction(uow.session, cached, reader)
-        votes = _my_votes(uow.session, reader, [c.id for c in cached.tops])
+        votes = my_votes(uow.session, reader, [c.id for c in cached.tops])
         return _thread_view(cached, query, votes, mine)
 
 
@@ -141,7 +141,7 @@ def _read_page(
 def _thread_view(page: CachedPage, query: ThreadQuery, votes: dict[int, int], mine: str | None) -> ThreadView:
     return ThreadView(
         page=PageInfo(page.url, page.title, page.comments, dict(page.reactions), mine),
-        comments=_assemble(page.tops, page.replies, votes),
+        comments=assemble(page.tops, page.replies, votes),
         next_cursor=_cursor(query.sort, page.tops[-1]) if page.more else None,
     )
 
@@ -174,7 +174,7 @@ def list_replies(uow: UnitOfWork, query: RepliesQuery) -> RepliesView:
             bound |= sql.after_params("oldest", position)
         rows = list(uow.session.execute(sql.replies_statement(position is not None), bound))
         reader = uow.keys.reader_hash(query.reader_id) if query.reader_id else None
-        votes = _my_votes(uow.session, reader, [query.comment_id])
+        votes = my_votes(uow.session, reader, [query.comment_id])
         shown = rows[: query.limit]
         return RepliesView(
             replies=tuple(comment_view(r, my_vote=votes.get(r.id, 0)) for r in shown),
@@ -254,7 +254,8 @@ def _top_level(
     return list(session.execute(stmt, params))
 
 
-def _my_votes(session: Session, reader: str | None, top_ids: list[int]) -> dict[int, int]:
+def my_votes(session: Session, reader: str | None, top_ids: list[int]) -> dict[int, int]:
+    """The reader's votes on the comments of the threads of ``top_ids`` (their replies too)."""
     if reader is None or not top_ids:
         return {}
     rows = session.execute(sql.MY_VOTES, {"reader": reader, "tops": top_ids})
@@ -277,10 +278,14 @@ def _reactions(
     return tallies, my_reaction
 
 
-def _assemble(
+def assemble(
     tops: list[sa.Row[Any]], replies: list[sa.Row[Any]], votes: dict[int, int]
 ) -> tuple[CommentView, ...]:
-    """Nest replies under their parents, deepest first, without recursion (depth is unbounded)."""
+    """Nest replies under their parents, deepest first, without recursion (depth is unbounded).
+
+    ``replies`` are rows of ``thread_sql.REPLIES``: their places tell each top-level comment
+    how many replies did not fit, and where the next ones start.
+    """
     children: dict[int, list[sa.Row[Any]]] = defaultdict(list)
     last_shown: dict[int, sa.Row[Any]] = {}  # per thread, the newest reply this page carries
     for reply in replies:

@@ -1,4 +1,4 @@
-"""The comment routes: post, read a thread (ETag, 304), edit and delete with the edit token."""
+"""The comment routes: post, read a thread (ETag, 304) or a permalink's part of it, edit and delete."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from engagement.services.comments import PostComment, delete_comment, edit_comment, post_comment
+from engagement.services.permalinks import ContextQuery, comment_context
 from engagement.services.thread_sql import REPLIES_PER_THREAD
 from engagement.services.threads import RepliesQuery, ThreadQuery, list_replies, list_thread
 from engagement.web.cors import bind_site
@@ -18,6 +19,7 @@ from engagement.web.errors import responses
 from engagement.web.schemas import (
     CommentEdit,
     CommentIn,
+    ContextOut,
     EditedOut,
     PostedOut,
     RepliesOut,
@@ -40,6 +42,8 @@ EditToken = Annotated[
         description="`Bearer <edit_token>`, the token the comment's POST answered with",
     ),
 ]
+
+PageQuery = Annotated[str, Query(max_length=2000, description="The page's URL, path or explicit id")]
 
 
 def dumps(data: Any) -> bytes:
@@ -95,7 +99,7 @@ async def get_thread(
     request: Request,
     uow: Uow,
     site: SiteQuery,
-    page: Annotated[str, Query(max_length=2000, description="The page's URL, path or explicit id")],
+    page: PageQuery,
     sort: Literal["newest", "oldest", "top"] = "newest",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[
@@ -138,6 +142,28 @@ async def get_replies(
     query = RepliesQuery(site=site, comment_id=comment_id, cursor=cursor, limit=limit, reader_id=reader)
     content = dumps(replies_json(list_replies(uow, query)))
     return Response(content, media_type="application/json", headers={"Cache-Control": THREAD_CACHE})
+
+
+@router.get(
+    "/comments/{comment_id}/context",
+    response_model=ContextOut,
+    responses=responses(400, 403, 404, 422),
+)
+async def get_context(
+    comment_id: CommentId,
+    request: Request,
+    uow: Uow,
+    site: SiteQuery,
+    page: PageQuery,
+    reader: ReaderId = None,
+) -> Response:
+    """A published comment in its thread, for a permalink: its top-level comment with the
+    replies up to and including it; 404 for a comment not published on that page."""
+    bind_site(request, site)
+    query = ContextQuery(site=site, page=page, comment_id=comment_id, reader_id=reader)
+    content = dumps({"comment": comment_json(comment_context(uow, query))})
+    headers = {"Cache-Control": THREAD_CACHE, "Vary": "X-Engagement-Reader"}
+    return Response(content, media_type="application/json", headers=headers)
 
 
 @router.patch(

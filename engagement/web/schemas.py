@@ -133,6 +133,12 @@ class ThreadOut(BaseModel):
     next_cursor: str | None
 
 
+class ContextOut(BaseModel):
+    comment: CommentOut = Field(
+        description="The linked comment's top-level comment, with its replies up to and including it"
+    )
+
+
 class PostedOut(BaseModel):
     comment: CommentOut
     edit_token: str = Field(description="Shown once: lets the author edit or delete within the window")

@@ -1,4 +1,4 @@
-"""Helpers for the comment tests: post with sensible defaults, read a thread, list outbox events."""
+"""Helpers for the comment tests: post with defaults, read a thread and its replies, list outbox events."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from engagement.core import Core
 from engagement.models import Comment, OutboxEvent, Page
 from engagement.services.comments import PostComment, PostedComment, post_comment
 from engagement.services.public import CommentView
-from engagement.services.threads import ThreadQuery, ThreadView, list_thread
+from engagement.services.thread_sql import REPLIES_PER_THREAD
+from engagement.services.threads import (
+    RepliesQuery,
+    RepliesView,
+    ThreadQuery,
+    ThreadView,
+    list_replies,
+    list_thread,
+)
 
 ARTICLE = "https://news.example.org/2026/11/the-article"
 
@@ -39,6 +47,33 @@ def walk(core: Core, **overrides: Any) -> list[ThreadView]:
     while pages[-1].next_cursor is not None:
         pages.append(thread(core, **{**overrides, "cursor": pages[-1].next_cursor}))
     return pages
+
+
+def replies(core: Core, comment_id: int, **overrides: Any) -> RepliesView:
+    return list_replies(core.uow(), RepliesQuery(site="daily", comment_id=comment_id, **overrides))
+
+
+def every_reply(
+    core: Core, comment_id: int, cursor: str | None = None, **overrides: Any
+) -> list[CommentView]:
+    """Follow the cursors from ``cursor`` to the end; the pages' replies in order."""
+    found: list[CommentView] = []
+    while True:
+        page = replies(core, comment_id, cursor=cursor, **overrides)
+        found += page.replies
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+def busy_thread(core: Core, extra: int) -> tuple[int, list[int]]:
+    """A top-level comment with REPLIES_PER_THREAD + ``extra`` replies, every third one nested."""
+    top = post(core, body="the busy one").comment.id
+    posted: list[int] = []
+    for i in range(REPLIES_PER_THREAD + extra):
+        parent = posted[-1] if posted and i % 3 == 2 else top
+        posted.append(reply(core, parent, body=f"reply {i}").comment.id)
+    return top, posted
 
 
 def ids(views: tuple[CommentView, ...] | list[CommentView]) -> list[int]:
@@ -73,3 +108,14 @@ def as_plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: as_plain(v) for k, v in value.items()}
     return value
+
+
+def descendants(view: CommentView) -> list[CommentView]:
+    """Every reply under ``view``, oldest first (the order they were posted in)."""
+    found: list[CommentView] = []
+    stack = list(view.replies)
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(current.replies)
+    return sorted(found, key=lambda v: (v.created_at, v.id))

@@ -6,7 +6,7 @@ import base64
 import json
 
 import pytest
-from posting import ARTICLE, ids, post, reply, thread
+from posting import ARTICLE, busy_thread, descendants, every_reply, ids, post, replies, reply, thread
 
 from engagement.errors import CommentNotFound, InvalidInput
 from engagement.services.comments import delete_comment
@@ -14,31 +14,6 @@ from engagement.services.sites import SiteChanges, add_site
 from engagement.services.thread_sql import REPLIES_PER_THREAD
 from engagement.services.threads import RepliesQuery, list_replies
 from engagement.services.votes import vote
-
-
-def replies(core, comment_id, **overrides):
-    return list_replies(core.uow(), RepliesQuery(site="daily", comment_id=comment_id, **overrides))
-
-
-def every_reply(core, comment_id, cursor=None, **overrides):
-    """Follow the cursors from ``cursor`` to the end; the pages' replies in order."""
-    found = []
-    while True:
-        page = replies(core, comment_id, cursor=cursor, **overrides)
-        found += page.replies
-        if page.next_cursor is None:
-            return found
-        cursor = page.next_cursor
-
-
-def busy_thread(core, extra):
-    """A top-level comment with REPLIES_PER_THREAD + ``extra`` replies, every third one nested."""
-    top = post(core, body="the busy one").comment.id
-    posted = []
-    for i in range(REPLIES_PER_THREAD + extra):
-        parent = posted[-1] if posted and i % 3 == 2 else top
-        posted.append(reply(core, parent, body=f"reply {i}").comment.id)
-    return top, posted
 
 
 def test_a_thread_page_carries_the_oldest_replies_and_says_how_many_more(core, site, clock):
@@ -134,13 +109,3 @@ def test_a_thread_cursor_is_not_a_replies_cursor(core, site):
     forged = base64.urlsafe_b64encode(json.dumps({"s": "replies", "k": [1, 2, 3]}).encode()).decode()
     with pytest.raises(InvalidInput):
         replies(core, top, cursor=forged.rstrip("="))
-
-
-def descendants(view):
-    """Every reply under ``view``, oldest first (the order they were posted in)."""
-    found, stack = [], list(view.replies)
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(current.replies)
-    return sorted(found, key=lambda v: (v.created_at, v.id))

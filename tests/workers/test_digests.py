@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -77,6 +78,7 @@ def test_each_daily_subscriber_gets_their_digest_with_the_support_call(core, mai
     assert alice["Precedence"] == "bulk"
     assert alice["Subject"] == "Today on The Daily Example: 1 reply to you"
     assert "Erin answers Alice." in text
+    assert re.search(re.escape(ARTICLE) + r"#engagement-comment-\d+\s", text)  # as the widget opens it
     assert text.index("REPLIES TO YOU") < text.index("ON PAGES YOU FOLLOW") < text.index("MOST DISCUSSED")
     assert "“The article”: 2 new comments" in text
     assert text.index("“Another story” (3 comments)") < text.index("“The article” (2 comments)")

@@ -90,6 +90,25 @@ def test_pending_comment_is_silent_until_approved_then_the_author_hears(core, si
     assert "is published" in notice["Subject"]
 
 
+def test_every_mail_about_a_comment_links_to_it_as_the_widget_opens_it(core, site, mailer, sink, settled):
+    subscribe(core, "alice@example.org", page=ARTICLE)
+    update_site(core.uow(), "daily", SiteChanges(moderation="all"))
+    settled()
+    pending = post(core, author_email="jane@example.org")
+    deliver(core, mailer)
+    sink.handler.received.clear()
+
+    approve_comment(core.uow(), pending.comment.id)
+    deliver(core, mailer)
+
+    link = f"{ARTICLE}#engagement-comment-{pending.comment.id}"
+    mails = [*sink.to("alice@example.org"), *sink.to("jane@example.org")]  # follow-up, approval notice
+    assert len(mails) == 2
+    for mail in mails:
+        assert link in mail.get_body(("plain",)).get_content()
+        assert f'href="{link}"' in mail.get_body(("html",)).get_content()
+
+
 def test_confirmation_mail_carries_a_working_link(core, site, mailer, sink):
     subscriber_id = subscribe(core, "new@example.org", page=ARTICLE, confirm=False)
 
