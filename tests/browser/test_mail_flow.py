@@ -1,4 +1,4 @@
-"""The demo end to end: Notify of → confirmation mail → confirm → follow-up mail → one-click unsubscribe.
+"""The demo end to end: Notify of → confirm → follow-up → one-click unsubscribe; a reply's mail → the reply.
 
 Everything runs as `engagement demo` runs it: the web app in this process, a real worker with
 beat in a child process on the serverless broker, mail written to the demo's folder and read
@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from browser.support import main_form, open_mail, open_widget, post_comment_ui
+from browser.support import main_form, open_mail, open_widget, post_comment_ui, wait_ready
 from engagement.models import Subscriber, Subscription
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -109,3 +109,8 @@ def test_a_reply_to_my_comment_reaches_my_inbox(page, browser, demo):
         other.close()
     open_mail(page, demo.url, reader, re.compile(r"Omar replied to your comment"))
     expect(page.locator("pre.mail")).to_contain_text("Yes, every weekday.")
+
+    # "Read and reply" leads to the reply itself, focused in its thread.
+    page.locator("pre.mail a[href*='#engagement-comment-']").click()
+    wait_ready(page)
+    expect(page.locator(".eg-thread .eg-card:focus > .eg-body")).to_have_text("Yes, every weekday.")

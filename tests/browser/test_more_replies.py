@@ -1,4 +1,5 @@
-"""A busy comment in a real browser: its oldest replies come with the thread, a button shows the rest."""
+"""A busy comment in a real browser: its oldest replies come with the thread, a button shows the rest,
+in the thread and in the Inline Feedbacks tab alike."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.support import open_widget, seed
+from engagement.services.public import Anchor
 
 pytestmark = pytest.mark.browser
 
@@ -59,3 +61,36 @@ def test_show_more_replies_inserts_them_under_their_parents(page, publisher, eng
     expect(inserted.get_by_role("button", name="Vote up")).to_have_attribute("aria-pressed", "true")
     expect(inserted.get_by_role("button", name="Reply to Reader 51")).to_be_visible()
     expect(first.locator("form textarea")).to_have_value("Half a thought")
+
+
+def test_the_inline_tab_and_the_passage_box_show_more_replies_too(page, publisher, engagement, page_errors):
+    url = publisher.page(t="busy-inline")
+    anchor = Anchor(passage="budget")
+    top = seed(engagement, url, body="On the budget.", author_name="Ann", anchor=anchor).comment.id
+    replies = [
+        seed(engagement, url, body=f"Reply {n}.", author_name=f"Reader {n}", parent=top).comment.id
+        for n in range(1, 54)
+    ]
+    open_widget(page, url)
+    page.get_by_role("tab", name="Inline Feedbacks").click()
+    panel = page.get_by_role("tabpanel", name="Inline Feedbacks")
+    shown = panel.locator(".eg-replies .eg-comment")
+    expect(shown).to_have_count(50)
+
+    panel.get_by_role("button", name="Show 3 more replies").click()
+    expect(shown).to_have_count(53)
+    expect(panel.get_by_role("button", name="Show 3 more replies")).to_have_count(0)
+    expect(panel.locator(f'.eg-comment[data-id="{replies[50]}"] > .eg-card')).to_be_focused()
+    expect(panel.locator("[id^='engagement-comment-']")).to_have_count(0)  # still a copy, without ids
+    # The thread's own copy keeps its state and its button.
+    page.get_by_role("tab", name="Comments").click()
+    thread = page.locator(f"#engagement-comment-{top}")
+    expect(thread.locator(".eg-replies .eg-comment")).to_have_count(50)
+    expect(thread.get_by_role("button", name="Show 3 more replies")).to_be_visible()
+
+    # So does the passage's own box.
+    page.locator('[data-engagement-passage="budget"] .eg-badge').click()
+    box = page.get_by_role("region", name="Comments on this passage")
+    box.get_by_role("button", name="Show 3 more replies").click()
+    expect(box.locator(".eg-replies .eg-comment")).to_have_count(53)
+    expect(box.locator(f'.eg-comment[data-id="{replies[50]}"] > .eg-card')).to_be_focused()

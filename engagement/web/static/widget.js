@@ -109,6 +109,8 @@
     passageMissing: "That passage is no longer in the article.",
     highlighted: "The passage is highlighted in the article.",
     permalink: "Link to this comment",
+    linkedThread: "The conversation you followed a link to",
+    linkGone: "Sorry, the comment you followed a link to is not available: it may have been removed.",
     justNow: "just now",
     support: "Support us",
   };
@@ -382,6 +384,8 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => (els.toast.hidden = true), 6000);
   }
+
+  const flatten = (list) => list.flatMap((c) => [c, ...flatten(c.replies || [])]);
 
   function indexComments(list, rootComment) {
     for (const c of list) {
@@ -697,12 +701,16 @@
    */
   function renderComment(c, depth, { context = null, flat = false, withIds = true } = {}) {
     const deleted = isDeleted(c);
-    const li = h("li", {
-      class: `eg-comment eg-depth-${depth}`,
-      "data-id": c.id,
-      "data-depth": depth,
-      id: withIds ? `engagement-comment-${c.id}` : null,
-    });
+    const li = h(
+      "li",
+      {
+        class: `eg-comment eg-depth-${depth}${c.linked ? " eg-linked" : ""}`,
+        "data-id": c.id,
+        "data-depth": depth,
+        id: withIds ? `engagement-comment-${c.id}` : null,
+      },
+      c.linked && h("p", { class: "eg-tag" }, t("linkedThread")),
+    );
     const nameId = nextId();
     const body = h("div", { class: "eg-body" });
     if (deleted) body.append(h("p", { class: "eg-muted" }, t("deletedComment")));
@@ -733,7 +741,7 @@
       appendReplies(ol, c.replies, depth + 1, c, false, withIds);
       li.append(ol);
     }
-    if (withIds && c.replies_cursor && c.more_replies > 0) {
+    if (c.replies_cursor && c.more_replies > 0) {
       const n = Math.min(c.more_replies, REPLIES_PAGE);
       const onclick = (ev) => showMoreReplies(c, ev.currentTarget);
       li.append(h("button", { type: "button", class: "eg-btn eg-more-replies", "aria-describedby": nameId, onclick }, t("moreReplies", { n })));
@@ -806,32 +814,36 @@
     focusComment(reply.id);
   }
 
-  function focusComment(id) {
-    const card = document.querySelector(`#engagement-comment-${id} > .eg-card`);
+  function focusComment(id, scope = els.thread) {
+    const card = scope.querySelector(`[data-id="${id}"] > .eg-card`);
     if (!card) return;
     card.classList.add("eg-new");
     card.focus({ preventScroll: true });
     card.scrollIntoView({ block: "nearest", behavior: reduceMotion() ? "auto" : "smooth" });
+    return card;
   }
 
-  /** Draw a top-level comment again from its data; ``keepCards`` moves the cards already drawn
-   * into the new tree, so a reply being written, an edit or a question stays as it was. */
-  function rerenderThread(top, keepCards = false) {
-    const old = els.thread.querySelector(`:scope > #engagement-comment-${top.id}`);
+  /** Draw a top-level comment again from its data (``old``: a copy of it, else the thread's); ``keepCards``
+   * moves the cards already drawn into the new tree, so a reply being written, an edit or a question stays. */
+  function rerenderThread(top, keepCards = false, old = els.thread.querySelector(`:scope > [data-id="${top.id}"]`)) {
     if (!old) return;
-    const fresh = renderComment(top, 0);
+    const fresh = renderComment(top, 0, { withIds: Boolean(old.id) });
     const active = document.activeElement;
     if (keepCards) {
       for (const card of old.querySelectorAll(".eg-comment > .eg-card")) {
-        fresh.querySelector(`#engagement-comment-${card.parentElement.dataset.id} > .eg-card`)?.replaceWith(card);
+        fresh.querySelector(`[data-id="${card.parentElement.dataset.id}"] > .eg-card`)?.replaceWith(card);
       }
     }
     old.replaceWith(fresh);
     if (active !== document.activeElement && active?.isConnected) active.focus({ preventScroll: true });
+    return fresh;
   }
 
-  /** The next replies of a busy top-level comment, each drawn under its parent as the first draw would. */
+  /** The next replies of a busy top-level comment, each drawn under its parent as the first draw would;
+   * the same for the thread's comment and for its copies (the inline tab, a passage's box). */
   async function showMoreReplies(top, button) {
+    const li = button.parentElement;
+    const main = Boolean(li.id);
     // Disabling drops the focus; unless the reader went elsewhere, it goes to the first new reply.
     const lost = () => !root.contains(document.activeElement) || document.activeElement === button;
     button.disabled = true;
@@ -839,26 +851,28 @@
       const { data } = await api("GET", `/api/v1/comments/${top.id}/replies`, {
         query: { site: SITE, cursor: top.replies_cursor, limit: REPLIES_PAGE },
       });
-      if (state.index.get(top.id)?.c !== top) return; // the thread was loaded again meanwhile
+      if (main ? state.index.get(top.id)?.c !== top : !li.isConnected) return; // drawn again meanwhile
+      const known = new Map(flatten([top]).map((c) => [c.id, c]));
       const got = data.replies || [];
-      const fresh = got.filter((r) => !state.index.has(r.id)); // the reader's own, posted meanwhile, is drawn already
+      const fresh = got.filter((r) => !known.has(r.id)); // the reader's own, posted meanwhile, is drawn already
       const parents = new Set();
       for (const r of fresh) {
         // The parent is drawn already or came earlier in this answer; a gone one leaves it to the top.
-        const parent = state.index.get(r.parent)?.c || top;
+        const parent = known.get(r.parent) || top;
         parent.replies = [...(parent.replies || []), r];
         parents.add(parent);
-        state.index.set(r.id, { c: r, root: top });
+        known.set(r.id, r);
+        if (main) state.index.set(r.id, { c: r, root: top });
       }
       for (const p of parents) p.replies.sort((a, b) => new Date(a.created_at) - new Date(b.created_at) || a.id - b.id);
       top.replies_cursor = data.next_cursor || null;
       top.more_replies = top.replies_cursor ? Math.max(top.more_replies - got.length, 1) : 0;
       const focus = lost();
-      rerenderThread(top, true);
+      const drawn = rerenderThread(top, true, main ? undefined : li);
       announce(t("repliesShown", { n: fresh.length }));
-      if (!focus) return;
-      if (fresh[0]) focusComment(fresh[0].id);
-      else (document.querySelector(`#engagement-comment-${top.id} > .eg-more-replies`) || els.heading).focus();
+      if (!focus || !drawn) return;
+      if (fresh[0]) focusComment(fresh[0].id, drawn);
+      else (drawn.querySelector(":scope > .eg-more-replies") || els.heading).focus();
     } catch (err) {
       button.disabled = false;
       if (lost()) button.focus();
@@ -1050,6 +1064,38 @@
     }
   }
 
+  /** A permalink (#engagement-comment-ID, or #comment-ID as mails linked before): its comment is drawn in
+   * its thread when the page of the thread did not carry it (its top-level comment first, marked), then focused. */
+  async function showLinked() {
+    const id = Number(/^#(?:engagement-)?comment-(\d+)$/.exec(location.hash)?.[1]);
+    if (!id || !els.retry.hidden) return;
+    selectTab("all");
+    let gone = t("linkGone");
+    if (!state.index.has(id)) {
+      try {
+        const { data } = await api("GET", `/api/v1/comments/${id}/context`, { query: { site: SITE, page: state.pageKey } });
+        const top = data.comment;
+        const at = state.comments.findIndex((c) => c.id === top.id);
+        indexComments([top]);
+        if (at < 0) {
+          top.linked = true;
+          state.comments.unshift(top);
+          els.empty.hidden = true;
+          els.thread.prepend(renderComment(top, 0));
+        } else {
+          state.comments[at] = top;
+          rerenderThread(top);
+        }
+      } catch (err) {
+        if (!err.status) gone = errorText(err);
+      }
+    }
+    if (focusComment(id)) return;
+    els.threadStatus.textContent = gone;
+    els.threadStatus.hidden = false;
+    announce(gone);
+  }
+
   function addTopLevel(c) {
     state.index.set(c.id, { c, root: c });
     state.page.comments = (state.page.comments || 0) + 1;
@@ -1110,8 +1156,6 @@
       els.inlineStatus.textContent = `${t("loadFailed")} ${errorText(err)}`;
     }
   }
-
-  const flatten = (list) => list.flatMap((c) => [c, ...flatten(c.replies || [])]);
 
   function renderInlineTab() {
     if (state.inline === null) return;
@@ -1628,8 +1672,8 @@
     }
     await Promise.all([loadThread(), loadPassageCounts()]);
     if (state.inline === null) loadInline(); // the tab shows its count before it is opened
-    const target = /^#engagement-comment-(\d+)$/.exec(location.hash);
-    if (target) focusComment(Number(target[1]));
+    await showLinked();
+    window.addEventListener("hashchange", showLinked);
     window.EngagementWidget.ready = true;
     root.setAttribute("data-engagement-ready", "true"); // for CSS, and for tests under a strict CSP
     root.dispatchEvent(new CustomEvent("engagement:ready", { bubbles: true }));
