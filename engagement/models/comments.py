@@ -61,7 +61,7 @@ class Comment(Base):
 
     @property
     def ancestor_ids(self) -> list[int]:
-        return [int(part) for part in self.path.strip("/").split("/") if part]
+        return path_ids(self.path)
 
     @property
     def has_anchor(self) -> bool:
@@ -102,3 +102,8 @@ class Ban(Base):
     reader_hash: Mapped[ReaderHash | None] = mapped_column(index=True)
     reason: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[Timestamp]
+
+
+def path_ids(path: str) -> list[int]:
+    """The ids a comment's ``path`` names, root first."""
+    return [int(part) for part in path.strip("/").split("/") if part]

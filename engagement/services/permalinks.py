@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from engagement import validation as check
 from engagement.errors import CommentNotFound, InvalidInput
+from engagement.models.comments import path_ids
 from engagement.services import thread_sql as sql
 from engagement.services.pages import page_key
 from engagement.services.public import CommentView
@@ -34,11 +39,16 @@ class ContextQuery:
 
 
 def comment_context(uow: UnitOfWork, query: ContextQuery) -> CommentView:
-    """The linked comment's top-level comment, with every reply up to and including it.
+    """The linked comment's top-level comment, with the replies that draw the linked one.
 
-    Shaped as a thread page shows a top-level comment: at least the replies a page carries,
-    oldest first, then how many more there are and the cursor of the replies read. A comment
-    that is not published, or not on that page of that site, is CommentNotFound.
+    Shaped as a thread page shows a top-level comment, replies oldest first, then how many
+    more there are and the cursor of the replies read. While the linked reply is among the
+    first ``thread_sql.CONTEXT_MAX_REPLIES``, it carries every reply up to and including it
+    (at least a page's worth). Further down, it carries a page's oldest replies, as a thread
+    page does, then the linked reply and those of its ancestors not among them, nested under
+    their parents: ``more_replies`` and ``replies_cursor`` count on from the page's replies,
+    so the replies read gives those again. A comment that is not published, or not on that
+    page of that site, is CommentNotFound.
     """
     if not isinstance(query.site, str) or not query.site:
         raise InvalidInput("site", "is required")
@@ -52,12 +62,28 @@ def comment_context(uow: UnitOfWork, query: ContextQuery) -> CommentView:
             top = uow.session.execute(sql.LINKED_THREAD, params).first()
         if top is None:
             raise CommentNotFound(f"no published comment {query.comment_id} on this page")
-        place = 0
-        if top.linked_parent is not None:
-            params = {"tops": [top.id], "reply": query.comment_id}
-            place = uow.session.execute(sql.REPLY_PLACE, params).scalar() or 0  # 0: gone meanwhile
-        bound = {"tops": [top.id], "per_thread": max(sql.REPLIES_PER_THREAD, place)}
-        replies = list(uow.session.execute(sql.REPLIES, bound))
+        replies, chain = _replies(uow.session, top, query.comment_id)
         reader = uow.keys.reader_hash(query.reader_id) if query.reader_id else None
-        (view,) = assemble([top], replies, my_votes(uow.session, reader, [top.id]))
+        (view,) = assemble([top], replies, my_votes(uow.session, reader, [top.id]), linked=chain)
         return view
+
+
+def _replies(session: Session, top: sa.Row[Any], linked: int) -> tuple[list[sa.Row[Any]], list[sa.Row[Any]]]:
+    """The replies read as a thread page reads them, and the linked reply's chain past them."""
+    place = 0
+    if top.linked_parent is not None:
+        params = {
+            "top": top.id,
+            "created": top.linked_created,
+            "reply": linked,
+            "cap": sql.CONTEXT_MAX_REPLIES + 1,
+        }
+        place = session.execute(sql.REPLY_PLACE, params).scalar_one()
+    within = place <= sql.CONTEXT_MAX_REPLIES
+    per_thread = max(sql.REPLIES_PER_THREAD, place) if within else sql.REPLIES_PER_THREAD
+    replies = list(session.execute(sql.REPLIES, {"tops": [top.id], "per_thread": per_thread}))
+    if within:
+        return replies, []
+    shown = {top.id, *(r.id for r in replies)}
+    wanted = [i for i in (*path_ids(top.linked_path), linked) if i not in shown]
+    return replies, list(session.execute(sql.REPLY_CHAIN, {"top": top.id, "ids": wanted}))

@@ -62,6 +62,12 @@ SITE_AND_PAGE = (
 # not swell every page. The oldest N replies always include each one's parent.
 REPLIES_PER_THREAD = 50
 
+# How far a permalink's answer lists every reply up to the linked one. The route is public and
+# unauthenticated: past this, a link to reply 5,000 would make each request read and send 5,000
+# replies. Beyond it, the answer carries a thread page's oldest replies and the linked reply's
+# chain (`REPLY_CHAIN`), so its size is bounded by this and the nesting MAX_PATH allows.
+CONTEXT_MAX_REPLIES = 200
+
 # Replies of the listed top-level comments, oldest first; placeholders only where replies hang;
 # each with its place in its thread and the thread's number of visible replies.
 _RANKED_REPLIES = (
@@ -102,7 +108,12 @@ TOP_LEVEL_ON_SITE = (
 # a thread page shows it (absent: no such comment there, or not published).
 _linked = Comment.__table__.alias("linked")
 LINKED_THREAD: sa.Select[Any] = (
-    sa.select(*VIEW_COLUMNS, _linked.c.parent_id.label("linked_parent"))
+    sa.select(
+        *VIEW_COLUMNS,
+        _linked.c.parent_id.label("linked_parent"),
+        _linked.c.created_at.label("linked_created"),
+        _linked.c.path.label("linked_path"),
+    )
     .join(_linked, _linked.c.thread_id == _comments.id)
     .join(Page.__table__, _pages.id == _linked.c.page_id)
     .join(Site.__table__, _sites.id == _pages.site_id)
@@ -114,8 +125,35 @@ LINKED_THREAD: sa.Select[Any] = (
     )
 )
 
-# Where a reply stands among its thread's visible replies, oldest first (bound: tops, reply).
-REPLY_PLACE = sa.select(_RANKED_REPLIES.c.place).where(_RANKED_REPLIES.c.id == sa.bindparam("reply"))
+# Where a reply stands among its thread's visible replies, oldest first, counted no further than
+# ``cap`` (bound: top, created, reply, cap): a range of the thread index, never the whole thread.
+_UP_TO_REPLY = (
+    sa.select(_comments.id)
+    .where(
+        _comments.thread_id == sa.bindparam("top"),
+        _comments.parent_id.is_not(None),
+        visible_clause(),
+        sa.tuple_(_comments.created_at, _comments.id)
+        <= sa.tuple_(sa.bindparam("created", type_=UTCDateTime()), sa.bindparam("reply", type_=sa.Integer())),
+    )
+    .limit(sa.bindparam("cap"))
+    .subquery("up_to_reply")
+)
+REPLY_PLACE = sa.select(sa.func.count()).select_from(_UP_TO_REPLY)
+
+# Replies of one thread named by id (bound: top, ids), oldest first, as `REPLIES` shapes them
+# but without places: a permalink's reply and those of its ancestors (from its path) that a
+# page's oldest replies do not hold. A read by primary key, as long as the reply is deep.
+REPLY_CHAIN = (
+    sa.select(*VIEW_COLUMNS, _comments.thread_id)
+    .where(
+        _comments.id.in_(sa.bindparam("ids", expanding=True)),
+        _comments.thread_id == sa.bindparam("top"),
+        _comments.parent_id.is_not(None),
+        visible_clause(),
+    )
+    .order_by(_comments.created_at, _comments.id)
+)
 
 
 @cache

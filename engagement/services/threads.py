@@ -279,21 +279,26 @@ def _reactions(
 
 
 def assemble(
-    tops: list[sa.Row[Any]], replies: list[sa.Row[Any]], votes: dict[int, int]
+    tops: list[sa.Row[Any]],
+    replies: list[sa.Row[Any]],
+    votes: dict[int, int],
+    linked: Sequence[sa.Row[Any]] = (),
 ) -> tuple[CommentView, ...]:
     """Nest replies under their parents, deepest first, without recursion (depth is unbounded).
 
     ``replies`` are rows of ``thread_sql.REPLIES``: their places tell each top-level comment
-    how many replies did not fit, and where the next ones start.
+    how many replies did not fit, and where the next ones start. ``linked`` are rows of
+    ``thread_sql.REPLY_CHAIN``, newer than those: nested alike, they leave that count as it is.
     """
     children: dict[int, list[sa.Row[Any]]] = defaultdict(list)
     last_shown: dict[int, sa.Row[Any]] = {}  # per thread, the newest reply this page carries
     for reply in replies:
+        last_shown[reply.thread_id] = reply
+    for reply in [*replies, *linked]:
         if reply.parent_id is not None:
             children[reply.parent_id].append(reply)
-        last_shown[reply.thread_id] = reply
     views: dict[int, CommentView] = {}
-    for comment in sorted([*tops, *replies], key=lambda c: c.depth, reverse=True):
+    for comment in sorted([*tops, *replies, *linked], key=lambda c: c.depth, reverse=True):
         nested = tuple(views[c.id] for c in children.get(comment.id, ()) if c.id in views)
         views[comment.id] = comment_view(comment, my_vote=votes.get(comment.id, 0), replies=nested)
     return tuple(_with_more(views[c.id], last_shown.get(c.id)) for c in tops)

@@ -158,7 +158,9 @@ async def get_context(
     reader: ReaderId = None,
 ) -> Response:
     """A published comment in its thread, for a permalink: its top-level comment with the
-    replies up to and including it; 404 for a comment not published on that page."""
+    replies that draw it (every one up to it; for a reply far down a busy thread, the replies
+    a thread page carries and its chain of ancestors); 404 for a comment not published on that
+    page."""
     bind_site(request, site)
     query = ContextQuery(site=site, page=page, comment_id=comment_id, reader_id=reader)
     content = dumps({"comment": comment_json(comment_context(uow, query))})

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from engagement.services.public import Anchor, CommentView
+from engagement.services.thread_sql import CONTEXT_MAX_REPLIES, REPLIES_PER_THREAD
 from engagement.services.threads import RepliesView, ThreadView
 from engagement.web.deps import SiteKey
 
@@ -135,7 +136,15 @@ class ThreadOut(BaseModel):
 
 class ContextOut(BaseModel):
     comment: CommentOut = Field(
-        description="The linked comment's top-level comment, with its replies up to and including it"
+        description=(
+            "The linked comment's top-level comment, replies nested oldest first. When the linked"
+            f" reply is among its first {CONTEXT_MAX_REPLIES}: every reply up to and including it"
+            f" (at least {REPLIES_PER_THREAD}). Beyond: the oldest {REPLIES_PER_THREAD}, as a thread"
+            " page carries them, then the linked reply and its ancestors not among those, each"
+            " under its parent. `more_replies` and `replies_cursor` go on from the last of the"
+            " oldest replies carried, so the replies read may give the linked reply and its"
+            " ancestors again: draw each id once"
+        )
     )
 
 

@@ -57,6 +57,43 @@ def test_a_link_to_the_60th_reply_of_a_busy_comment_draws_and_focuses_it(
     expect(shown.locator(":scope > .eg-card > .eg-body")).to_have_text([f"Reply {n}." for n in order])
 
 
+def test_a_link_to_a_deep_reply_far_down_a_busy_comment_draws_it_then_pages_on_without_repeats(
+    page, publisher, engagement, page_errors
+):
+    url = publisher.page(t="link-far-down")
+    top = seed(engagement, url, body="The busy one.", author_name="Ann").comment.id
+    parents = {120: 3, 250: 120, 300: 250, 310: 250}  # reply 300 is four deep; 310 answers 250 too
+    replies: dict[int, int] = {}
+    for n in range(1, 321):
+        parent = replies[parents[n]] if n in parents else top
+        posted = seed(engagement, url, body=f"Reply {n}.", author_name=f"Reader {n}", parent=parent)
+        replies[n] = posted.comment.id
+    open_widget(page, f"{url}#engagement-comment-{replies[300]}")
+
+    # The thread page's 50 oldest replies, and the linked one's chain past them: not all 300.
+    target = page.locator(f"#engagement-comment-{replies[300]} > .eg-card")
+    expect(target).to_be_focused()
+    expect(target.locator(".eg-body")).to_have_text("Reply 300.")
+    thread = page.locator(f"#engagement-comment-{top}")
+    shown = thread.locator(".eg-replies .eg-comment")
+    expect(shown).to_have_count(53)
+    bodies = shown.locator(":scope > .eg-card > .eg-body")
+    expect(bodies.nth(3)).to_have_text("Reply 120.")
+
+    # Paging on draws each reply once, in its place.
+    more = thread.locator(":scope > .eg-more-replies")
+    for label, count in [(50, 103), (50, 152), (50, 202), (50, 251), (50, 300), (20, 320)]:
+        expect(more).to_have_text(f"Show {label} more replies")
+        more.click()
+        expect(shown).to_have_count(count)
+    expect(more).to_have_count(0)
+    under_third = [120, 250, 300, 310]
+    for n in under_third:
+        expect(page.locator(f"#engagement-comment-{replies[n]}")).to_have_count(1)
+    order = [1, 2, 3, *under_third, *(n for n in range(4, 321) if n not in under_third)]
+    expect(bodies).to_have_text([f"Reply {n}." for n in order])
+
+
 def test_a_link_to_a_comment_beyond_the_first_page(page, publisher, engagement, page_errors):
     url = publisher.page(t="link-far", limit="2")
     posted = [seed(engagement, url, body=f"Comment number {n}.").comment.id for n in range(5)]

@@ -10,7 +10,7 @@ from engagement.errors import CommentNotFound, InvalidInput
 from engagement.services.comments import delete_comment
 from engagement.services.permalinks import ContextQuery, comment_context, comment_url
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.thread_sql import REPLIES_PER_THREAD
+from engagement.services.thread_sql import CONTEXT_MAX_REPLIES, REPLIES_PER_THREAD
 from engagement.services.votes import vote
 
 
@@ -34,6 +34,45 @@ def test_a_reply_past_the_first_page_comes_with_every_reply_before_it(core, site
     assert view.more_replies == 4
     # The cursor goes on after the linked reply, as the replies route reads it.
     assert ids(every_reply(core, top, cursor=view.replies_cursor)) == posted[REPLIES_PER_THREAD + 8 :]
+
+
+def test_a_reply_far_down_a_busy_comment_comes_with_a_pages_replies_and_its_chain(
+    core, site, count_statements
+):
+    top = post(core, body="the busy one").comment.id
+    # Reply 300 answers reply 250, which answers reply 120 (deleted since), which answers reply 5.
+    parents = {119: 4, 249: 119, 299: 249}
+    posted = []
+    for i in range(320):
+        posted.append(reply(core, posted[parents[i]] if i in parents else top, body=f"reply {i + 1}"))
+    delete_comment(core.uow(), posted[119].comment.id, posted[119].edit_token)
+    posted_ids = [p.comment.id for p in posted]
+    chain = [posted_ids[i] for i in (119, 249, 299)]
+
+    count_statements.count = 0
+    view = context(core, chain[-1])
+
+    # The comment, the linked reply's place (counted up to the bound), a page's replies, the chain.
+    assert count_statements.count == 4
+    assert ids(descendants(view)) == [*posted_ids[:REPLIES_PER_THREAD], *chain]
+    assert ids(view.replies) == posted_ids[:REPLIES_PER_THREAD]
+    fifth = view.replies[4]
+    assert ids(fifth.replies) == chain[:1]
+    assert fifth.replies[0].deleted
+    assert ids(fifth.replies[0].replies) == chain[1:2]
+    assert ids(fifth.replies[0].replies[0].replies) == chain[2:]
+    # More replies and their cursor go on from the page's replies, as the thread's do.
+    [shown] = thread(core).comments
+    assert (view.more_replies, view.replies_cursor) == (shown.more_replies, shown.replies_cursor)
+    assert view.more_replies == 320 - REPLIES_PER_THREAD
+    assert ids(every_reply(core, top, cursor=view.replies_cursor)) == posted_ids[REPLIES_PER_THREAD:]
+
+    # Up to the bound, every reply up to the linked one, as before.
+    last_whole = context(core, posted_ids[CONTEXT_MAX_REPLIES - 1])
+    assert ids(descendants(last_whole)) == posted_ids[:CONTEXT_MAX_REPLIES]
+    assert last_whole.more_replies == 320 - CONTEXT_MAX_REPLIES
+    first_past = context(core, posted_ids[CONTEXT_MAX_REPLIES])
+    assert ids(descendants(first_past)) == [*posted_ids[:REPLIES_PER_THREAD], posted_ids[CONTEXT_MAX_REPLIES]]
 
 
 def test_an_early_reply_or_the_top_level_comment_comes_as_a_thread_page_shows_it(core, site):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engagement.services.comments import PostComment, post_comment
 from engagement.services.sites import SiteChanges, update_site
-from engagement.services.thread_sql import REPLIES_PER_THREAD
+from engagement.services.thread_sql import CONTEXT_MAX_REPLIES, REPLIES_PER_THREAD
 from web.support import body
 
 ARTICLE = "https://news.example.org/2026/11/article"
@@ -52,6 +52,38 @@ def test_a_reply_past_the_first_page_comes_in_its_thread_as_the_thread_shows_it(
     )
     assert [c["id"] for c in body(rest)["replies"]] == posted[REPLIES_PER_THREAD + 10 :]
     assert "mail.example.net" not in response.text
+
+
+def test_a_reply_far_down_a_busy_comment_comes_with_a_thread_pages_replies_and_its_chain(client, core):
+    top = post(client, "Busy")["comment"]["id"]
+    parents = {249: 6, 299: 249}  # reply 300 answers reply 250, which answers reply 7
+    posted: list[int] = []
+    for i in range(320):
+        parent = posted[parents[i]] if i in parents else top
+        answer = PostComment(
+            site="daily", page=ARTICLE, parent=parent, author_name="Bob", body=f"Reply {i + 1}"
+        )
+        posted.append(post_comment(core.uow(), answer).comment.id)
+    assert CONTEXT_MAX_REPLIES < 300
+
+    response = context(client, posted[299])
+
+    assert response.status_code == 200
+    comment = body(response)["comment"]
+    assert sorted(every_id(comment)) == [top, *posted[:REPLIES_PER_THREAD], posted[249], posted[299]]
+    assert [r["id"] for r in comment["replies"]] == posted[:REPLIES_PER_THREAD]
+    [reply_250] = comment["replies"][6]["replies"]
+    assert [reply_250["id"], *(r["id"] for r in reply_250["replies"])] == [posted[249], posted[299]]
+    [shown] = body(client.get("/api/v1/comments", params={"site": "daily", "page": ARTICLE}))["comments"]
+    assert (comment["more_replies"], comment["replies_cursor"]) == (
+        shown["more_replies"],
+        shown["replies_cursor"],
+    )
+    assert comment["more_replies"] == 320 - REPLIES_PER_THREAD
+    rest = client.get(
+        f"/api/v1/comments/{top}/replies", params={"site": "daily", "cursor": comment["replies_cursor"]}
+    )
+    assert [c["id"] for c in body(rest)["replies"]] == posted[REPLIES_PER_THREAD : 2 * REPLIES_PER_THREAD]
 
 
 def test_an_unknown_or_unpublished_comment_is_a_clear_404(client, core):
