@@ -34,6 +34,8 @@ router = APIRouter(prefix="/api/v1", tags=["comments"], responses=responses(503)
 
 # Short: a reader sees new comments within seconds; the ETag makes revalidation cheap.
 THREAD_CACHE = "public, max-age=5, stale-while-revalidate=30"
+# Every read that carries a reader's own votes varies with the reader: a shared cache keeps one copy each.
+READ_HEADERS = {"Cache-Control": THREAD_CACHE, "Vary": "X-Engagement-Reader"}
 EditToken = Annotated[
     str,
     Header(
@@ -115,7 +117,7 @@ async def get_thread(
     )
     content = dumps(thread_json(list_thread(uow, query)))
     etag = '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
-    headers = {"ETag": etag, "Cache-Control": THREAD_CACHE, "Vary": "X-Engagement-Reader"}
+    headers = {"ETag": etag, **READ_HEADERS}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(content, media_type="application/json", headers=headers)
@@ -141,7 +143,7 @@ async def get_replies(
     bind_site(request, site)
     query = RepliesQuery(site=site, comment_id=comment_id, cursor=cursor, limit=limit, reader_id=reader)
     content = dumps(replies_json(list_replies(uow, query)))
-    return Response(content, media_type="application/json", headers={"Cache-Control": THREAD_CACHE})
+    return Response(content, media_type="application/json", headers=READ_HEADERS)
 
 
 @router.get(
@@ -164,8 +166,7 @@ async def get_context(
     bind_site(request, site)
     query = ContextQuery(site=site, page=page, comment_id=comment_id, reader_id=reader)
     content = dumps({"comment": comment_json(comment_context(uow, query))})
-    headers = {"Cache-Control": THREAD_CACHE, "Vary": "X-Engagement-Reader"}
-    return Response(content, media_type="application/json", headers=headers)
+    return Response(content, media_type="application/json", headers=READ_HEADERS)
 
 
 @router.patch(

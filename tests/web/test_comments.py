@@ -162,6 +162,7 @@ def test_a_busy_comment_carries_its_oldest_replies_and_pages_the_rest(client, co
     url = f"/api/v1/comments/{top}/replies"
     rest = client.get(url, params={"site": "daily", "cursor": busy["replies_cursor"]}, headers=READER)
     assert rest.status_code == 200
+    assert rest.headers["Vary"] == "X-Engagement-Reader"  # each reader's own votes are in it
     assert [c["id"] for c in body(rest)["replies"]] == posted[REPLIES_PER_THREAD:]
     assert body(rest)["next_cursor"] is None
     first_two = body(client.get(url, params={"site": "daily", "limit": 2}))
