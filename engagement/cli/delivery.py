@@ -13,7 +13,7 @@ from engagement.config import MIN_RETENTION_DAYS
 from engagement.mail.mailer import build_mailer
 from engagement.models.delivery import DELIVERY_STATUSES
 from engagement.services import bounces as bounce_service
-from engagement.services.deliveries import DeliveryView, list_deliveries, retry_failed
+from engagement.services.deliveries import DeliveryView, list_deliveries, retry_failed, suppression_of
 from engagement.services.digests import PERIODS, run_lease_seconds, send_digest
 from engagement.services.retention import prune_deliveries
 from engagement.services.sending import chunk_sender
@@ -53,18 +53,34 @@ def deliveries() -> None:
 
 @deliveries.command("list")
 @click.option("--status", type=click.Choice(DELIVERY_STATUSES), help="Only deliveries in this state.")
+@click.option("--recipient", metavar="EMAIL", help="Only the mails to this address, and its suppression.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @pass_state
-def list_(state: CliState, /, status: str | None, limit: int) -> None:
-    """The latest deliveries, newest first; ``--status failed`` shows what needs a look."""
-    rows = list_deliveries(state.uow(), status=status, limit=limit)
+def list_(state: CliState, /, status: str | None, recipient: str | None, limit: int) -> None:
+    """The latest deliveries, newest first; ``--status failed`` shows what needs a look,
+    ``--recipient EMAIL`` why someone got no mail (each skipped or failed one says why)."""
+    rows = list_deliveries(state.uow(), status=status, recipient=recipient, limit=limit)
+    if recipient is not None:
+        _say_suppression(state, recipient)
     if not rows:
-        click.echo(f"no {status} deliveries" if status else "no deliveries")
+        which = " ".join(part for part in (status, "deliveries", recipient and f"to {recipient}") if part)
+        click.echo(f"no {which}")
         return
     console = Console()
     if not console.is_terminal:
         console.width = 200
     console.print(_table(rows))
+
+
+def _say_suppression(state: CliState, recipient: str) -> None:
+    # A suppressed address gets no delivery row at all: the table alone would not say why.
+    found = suppression_of(state.uow(), recipient)
+    if found is not None:
+        detail = f": {found.detail[:120]}" if found.detail else ""
+        click.echo(
+            f"{found.email} is suppressed since {found.created_at:%Y-%m-%d %H:%M} ({found.reason}{detail});"
+            " nothing is sent to it"
+        )
 
 
 def _table(rows: list[DeliveryView]) -> Table:

@@ -196,6 +196,26 @@ def mark_for_retry(
     return due
 
 
+@dataclass(frozen=True)
+class SuppressionView:
+    """Why an address gets no mail at all: no delivery is even written for it."""
+
+    email: str
+    reason: str
+    detail: str
+    created_at: datetime
+
+
+def suppression_of(uow: UnitOfWork, email: str) -> SuppressionView | None:
+    """The suppression of ``email``, if it has one (bounced, complained…)."""
+    email = check.email("recipient", email)
+    with uow:
+        row = uow.session.scalars(sa.select(Suppression).where(Suppression.email == email)).first()
+        if row is None:
+            return None
+        return SuppressionView(row.email, row.reason, row.detail or "", row.created_at)
+
+
 def suppress(session: Session, email: str, *, reason: str, detail: str | None, now: datetime) -> None:
     """Never mail ``email`` again (hard bounce, complaint); idempotent."""
     insert_ignoring_conflict(
@@ -247,15 +267,22 @@ class DeliveryView:
     sent_at: datetime | None
 
 
-def list_deliveries(uow: UnitOfWork, *, status: str | None = None, limit: int = 50) -> list[DeliveryView]:
-    """The latest deliveries, optionally of one status (``failed`` shows what needs a look)."""
+def list_deliveries(
+    uow: UnitOfWork, *, status: str | None = None, recipient: str | None = None, limit: int = 50
+) -> list[DeliveryView]:
+    """The latest deliveries, optionally of one status (``failed`` shows what needs a look) or
+    to one address (why someone got no mail: each skipped one says why)."""
     if status is not None:
         check.one_of("status", status, DELIVERY_STATUSES)
+    if recipient is not None:
+        recipient = check.email("recipient", recipient)  # stored normalised: compared alike
     limit = check.integer("limit", limit, minimum=1, maximum=10_000)
     with uow:
         stmt = sa.select(Delivery).order_by(Delivery.id.desc()).limit(limit)
         if status is not None:
             stmt = stmt.where(Delivery.status == status)
+        if recipient is not None:
+            stmt = stmt.where(Delivery.recipient == recipient)
         return [
             DeliveryView(
                 id=d.id,

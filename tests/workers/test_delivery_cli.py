@@ -38,6 +38,29 @@ def test_failed_deliveries_are_listed_and_retried_by_the_operator(core, site, cl
     assert sink.recipients() == {"alice@example.org": 1}
 
 
+def test_an_operator_sees_why_one_address_got_no_mail(core, site, cli, sink, mailer):
+    subscribe(core, "alice@example.org", page=ARTICLE)
+    subscribe(core, "bob@example.org", page=ARTICLE)
+    sink.handler.refuse["bob@example.org"] = "550 5.1.1 No such user"
+    post(core, author_email="jane@example.org")
+    deliver(core, mailer)
+
+    bob = cli("deliveries", "list", "--recipient", " Bob@Example.ORG ")
+    assert bob.exit_code == 0, bob.output
+    assert "bob@example.org is suppressed since" in bob.output
+    assert "(bounced: 550 5.1.1 No such user)" in bob.output
+    assert "refused" in bob.output and "alice@example.org" not in bob.output
+
+    alice = cli("deliveries", "list", "--recipient", "alice@example.org", "--status", "sent")
+    assert "suppressed" not in alice.output and "thread_notification" in alice.output
+    none = cli("deliveries", "list", "--recipient", "alice@example.org", "--status", "failed")
+    assert none.output.strip() == "no failed deliveries to alice@example.org"
+
+    bad = cli("deliveries", "list", "--recipient", "not an address")
+    assert bad.exit_code == 2
+    assert "recipient:" in bad.stderr
+
+
 def test_deliveries_prune_removes_old_finished_ones_and_refuses_a_bad_age(core, site, cli, mailer, clock):
     clock.now = datetime.now(UTC) - timedelta(days=40)  # the CLI reads the real clock
     subscribe(core, "alice@example.org", page=ARTICLE)
