@@ -49,10 +49,12 @@ def test_an_operator_sees_why_one_address_got_no_mail(core, site, cli, sink, mai
     assert bob.exit_code == 0, bob.output
     assert "bob@example.org is suppressed since" in bob.output
     assert "(bounced: 550 5.1.1 No such user)" in bob.output
-    assert "refused" in bob.output and "alice@example.org" not in bob.output
+    assert "refused" in bob.output
+    assert "alice@example.org" not in bob.output
 
     alice = cli("deliveries", "list", "--recipient", "alice@example.org", "--status", "sent")
-    assert "suppressed" not in alice.output and "thread_notification" in alice.output
+    assert "suppressed" not in alice.output
+    assert "thread_notification" in alice.output
     none = cli("deliveries", "list", "--recipient", "alice@example.org", "--status", "failed")
     assert none.output.strip() == "no failed deliveries to alice@example.org"
 
