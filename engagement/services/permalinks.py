@@ -8,14 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engagement import validation as check
-from engagement.errors import CommentNotFound, InvalidInput
+from engagement.errors import CommentNotFound
 from engagement.models.comments import path_ids
 from engagement.services import thread_sql as sql
 from engagement.services.pages import page_key
 from engagement.services.public import CommentView
 from engagement.services.sites import is_site_key
-from engagement.services.threads import assemble, my_votes
+from engagement.services.threads import assemble, check_read, my_votes
 from engagement.uow import UnitOfWork
 
 # The widget's own anchor for a comment (the id of its element); it also reads "#comment-<id>",
@@ -50,11 +49,8 @@ def comment_context(uow: UnitOfWork, query: ContextQuery) -> CommentView:
     so the replies read gives those again. A comment that is not published, or not on that
     page of that site, is CommentNotFound.
     """
-    if not isinstance(query.site, str) or not query.site:
-        raise InvalidInput("site", "is required")
+    check_read(query.site, query.reader_id, query.comment_id)
     key = page_key(query.page)
-    check.integer("comment_id", query.comment_id, minimum=1, maximum=2**31 - 1)
-    check.single_line("reader_id", query.reader_id, max_length=200, required=False)
     with uow:
         top = None
         if is_site_key(query.site):  # a key no site could have never reaches SQL

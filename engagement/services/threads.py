@@ -156,11 +156,8 @@ def _my_reaction(session: Session, page: CachedPage, reader: str | None) -> str 
 
 def list_replies(uow: UnitOfWork, query: RepliesQuery) -> RepliesView:
     """The next replies of a top-level comment whose thread page did not carry them all."""
-    if not isinstance(query.site, str) or not query.site:
-        raise InvalidInput("site", "is required")
-    check.integer("comment_id", query.comment_id, minimum=1, maximum=2**31 - 1)
+    check_read(query.site, query.reader_id, query.comment_id)
     check.integer("limit", query.limit, minimum=1, maximum=MAX_LIMIT)
-    check.single_line("reader_id", query.reader_id, max_length=200, required=False)
     position = _decode_cursor(REPLIES_CURSOR, query.cursor) if query.cursor is not None else None
     with uow:
         found = None
@@ -230,14 +227,21 @@ def passage_counts(uow: UnitOfWork, site_key: str, page: str) -> dict[str, int]:
         return {str(passage): int(n) for passage, n in rows}
 
 
-def _checked(query: ThreadQuery) -> tuple[str, tuple[Any, ...] | None]:
-    if not isinstance(query.site, str) or not query.site:
+def check_read(site: str, reader_id: str | None, comment_id: int | None = None) -> None:
+    """What every public read of comments takes: a site, maybe a reader id, maybe a comment id."""
+    if not isinstance(site, str) or not site:
         raise InvalidInput("site", "is required")
+    if comment_id is not None:
+        check.integer("comment_id", comment_id, minimum=1, maximum=2**31 - 1)
+    check.single_line("reader_id", reader_id, max_length=200, required=False)
+
+
+def _checked(query: ThreadQuery) -> tuple[str, tuple[Any, ...] | None]:
+    check_read(query.site, query.reader_id)
     key = page_key(query.page)
     check.one_of("sort", query.sort, SORTS)
     check.integer("limit", query.limit, minimum=1, maximum=MAX_LIMIT)
     check.single_line("passage", query.passage, max_length=check.MAX_PASSAGE, required=False)
-    check.single_line("reader_id", query.reader_id, max_length=200, required=False)
     position = _decode_cursor(query.sort, query.cursor) if query.cursor is not None else None
     return key, position
 
