@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -83,9 +83,9 @@ def upsert(
     session.execute(stmt)
 
 
-def dialect_insert(session: Session, table: sa.Table) -> Any:
-    """The INSERT of the session's dialect, which knows ON CONFLICT."""
-    name = session.get_bind().dialect.name
+def dialect_insert(session: Session | Connection, table: sa.Table) -> Any:
+    """The INSERT of the session's (or connection's) dialect, which knows ON CONFLICT."""
+    name = session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 

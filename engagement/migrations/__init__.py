@@ -46,6 +46,17 @@ def heads() -> tuple[str, ...]:
     return tuple(ScriptDirectory.from_config(alembic_config("")).get_heads())
 
 
+def known_revisions() -> set[str]:
+    """Every revision this version's migrations know."""
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config("")).walk_revisions()}
+
+
+def ancestors(revision: str) -> set[str]:
+    """The revisions that come before ``revision`` (it excluded)."""
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    return {s.revision for s in scripts.iterate_revisions(revision, "base")} - {revision}
+
+
 def current(url: str) -> tuple[str, ...]:
     """The revisions the database is at; empty for a database never migrated."""
     path = _sqlite_path(url)
