@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from required_services import PG_ADMIN_URL, missing_service
+from sample_site import ARTICLE, SECRET, populate, settings_for
 from sqlalchemy.pool import NullPool
 
 from engagement import migrations
@@ -23,14 +24,8 @@ from engagement.core import build_core
 from engagement.db import make_engine
 from engagement.errors import Conflict, InvalidInput
 from engagement.services.backup import create_backup, restore_backup
-from engagement.services.comments import PostComment, delete_comment, post_comment
-from engagement.services.reactions import react
+from engagement.services.comments import PostComment, post_comment
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.subscriptions import SubscribeRequest, subscribe
-from engagement.services.votes import vote
-
-SECRET = "test-secret-" + "x" * 32
-ARTICLE = "https://news.example.org/2026/11/the-article"
 
 
 @pytest.fixture
@@ -54,44 +49,6 @@ def make_pg_url() -> Iterator[Any]:
         for name in names:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-def settings_for(url: str, tmp_path: Path):
-    return load_settings(data_dir=tmp_path, database_url=url, secret_key=SECRET, rate_limits_enabled=False)
-
-
-def populate(url: str, tmp_path: Path) -> None:
-    """A site with a thread (a reply, a removed comment with a reply), reactions, votes, a subscriber."""
-    migrations.upgrade(url)
-    settings = load_settings(
-        data_dir=tmp_path, database_url=url, secret_key=SECRET, rate_limits_enabled=False
-    )
-    core = build_core(settings)
-    try:
-        add_site(core.uow(), "daily", SiteChanges(name="Daily", origins=["https://news.example.org"]))
-
-        def post(**values: Any) -> int:
-            base = {"site": "daily", "page": ARTICLE, "author_name": "Jane", "body": "A *comment*."}
-            return post_comment(core.uow(), PostComment(**{**base, **values})).comment.id
-
-        first = post(author_email="jane@example.org", notify="replies", reader_id="reader-one")
-        removing = post_comment(
-            core.uow(),
-            PostComment(
-                site="daily", page=ARTICLE, author_name="Al", body="To be removed.", reader_id="reader-two"
-            ),
-        )
-        removed = removing.comment.id
-        post(parent=first, author_name="Bob", body="A reply with ünïcode ✓.")
-        post(parent=removed, author_name="Ann", body="Replying to what goes.")
-        delete_comment(core.uow(), removed, removing.edit_token)
-        react(core.uow(), "daily", ARTICLE, "reader-one", "love")
-        vote(core.uow(), first, "reader-two", 1)
-        subscribe(
-            core.uow(), SubscribeRequest(site="daily", email="sub@example.org", kind="thread", page=ARTICLE)
-        )
-    finally:
-        core.dispose()
 
 
 def rows(url: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -5,7 +5,7 @@ Each module holds one command or group named after it; register it here with one
 
 from __future__ import annotations
 
-from engagement.cli import backup, db, delivery, demo, moderation, privacy, serve, sites
+from engagement.cli import backup, db, delivery, demo, export, moderation, privacy, serve, sites
 from engagement.cli._app import EXIT_CODES, CliState, fail, main, pass_state
 
 main.add_command(db.db)
@@ -15,6 +15,7 @@ main.add_command(privacy.privacy)
 main.add_command(serve.serve)
 main.add_command(demo.demo)
 main.add_command(backup.backup)
+main.add_command(export.export)
 delivery.register(main)
 
 __all__ = ["EXIT_CODES", "CliState", "fail", "main", "pass_state"]
