@@ -76,3 +76,15 @@ class RateLimited(EngagementError):
 
     def as_dict(self) -> dict[str, object]:
         return {"code": self.code, "reason": self.reason, "retry_after": self.retry_after}
+
+
+class Unauthenticated(EngagementError):
+    """A request that must prove who sent it did not (a missing or wrong signature)."""
+
+    code = "unauthenticated"
+
+
+class Malformed(EngagementError):
+    """A request the server cannot read at all (not JSON, an unknown event)."""
+
+    code = "malformed"

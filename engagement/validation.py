@@ -95,3 +95,9 @@ def timezone(field: str, value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(field, f"unknown time zone {value!r}") from None
     return value
+
+
+def boolean(field: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(field, "must be true or false")
+    return value

@@ -14,6 +14,7 @@ from engagement.cli._app import CliState, pass_state
 from engagement.errors import InvalidInput
 from engagement.models import Site
 from engagement.services.sites import MODERATION_POLICIES, SiteChanges, add_site, list_sites, update_site
+from engagement.services.supporters import supporter_counts
 
 F = TypeVar("F", bound=Callable[..., Any])
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -30,6 +31,9 @@ FIELD_OPTIONS = {
     "timezone": "--timezone",
     "digest_hour": "--digest-hour",
     "digest_weekday": "--digest-weekday",
+    "supporter_thanks": "--supporter-thanks",
+    "supporter_badges": "--supporter-badges",
+    "patreon_webhook_secret": "--patreon-webhook-secret",
 }
 LIST_HELP = "Repeat for several; on update the list given replaces the old one ('' clears it)."
 
@@ -103,6 +107,21 @@ SITE_OPTIONS: list[Callable[[Any], Any]] = [
     click.option(
         "--digest-weekday", type=int, metavar="0-6", help="Weekly digests' day, 0 = Monday (default 0)."
     ),
+    click.option(
+        "--supporter-thanks",
+        metavar="TEXT",
+        help="What supporters' mails say instead of the call (default: 'Thank you for supporting <name>!…').",
+    ),
+    click.option(
+        "--supporter-badges",
+        type=click.Choice(["on", "off"]),
+        help="Show a 'Supporter' badge on supporters' comments (default off).",
+    ),
+    click.option(
+        "--patreon-webhook-secret",
+        metavar="SECRET",
+        help="The secret Patreon signs webhooks with, for POST /hooks/patreon/KEY ('' removes it).",
+    ),
 ]
 
 
@@ -119,7 +138,10 @@ def _listed(values: Sequence[str]) -> list[str] | None:
 
 
 def _changes(options: dict[str, Any]) -> SiteChanges:
-    listed = {name: _listed(options[name]) for name in ("origins", "moderator_emails", "banned_words")}
+    listed: dict[str, Any] = {
+        name: _listed(options[name]) for name in ("origins", "moderator_emails", "banned_words")
+    }
+    badges = options["supporter_badges"]
     return SiteChanges(
         name=options["name"],
         moderation=options["moderation"],
@@ -131,6 +153,9 @@ def _changes(options: dict[str, Any]) -> SiteChanges:
         timezone=options["timezone"],
         digest_hour=options["digest_hour"],
         digest_weekday=options["digest_weekday"],
+        supporter_thanks=options["supporter_thanks"],
+        supporter_badges=None if badges is None else badges == "on",
+        patreon_webhook_secret=options["patreon_webhook_secret"],
         **listed,
     )
 
@@ -176,7 +201,7 @@ def list_(state: CliState, /) -> None:
     console = Console()
     if not console.is_terminal:
         console.width = 200  # piped or captured: keep each value on one line
-    console.print(_table(found))
+    console.print(_table(found, supporter_counts(state.uow())))
 
 
 @contextmanager
@@ -191,8 +216,18 @@ def _option_names() -> Iterator[None]:
         raise InvalidInput(option, exc.detail) from None
 
 
-def _table(found: Sequence[Site]) -> Table:
-    table = Table("key", "name", "origins", "moderation", "moderators", "edit window", "support", "digests")
+def _table(found: Sequence[Site], supporters: dict[int, int]) -> Table:
+    table = Table(
+        "key",
+        "name",
+        "origins",
+        "moderation",
+        "moderators",
+        "edit window",
+        "support",
+        "digests",
+        "supporters",
+    )
     for site in found:
         table.add_row(
             site.key,
@@ -203,5 +238,6 @@ def _table(found: Sequence[Site]) -> Table:
             f"{site.edit_window_seconds}s",
             site.support_call + (f"\n{site.support_url}" if site.support_url else ""),
             f"{site.digest_hour:02d}:00, weekly on {WEEKDAYS[site.digest_weekday]}, {site.timezone}",
+            f"{supporters.get(site.id, 0)}" + (", badges on" if site.supporter_badges else ""),
         )
     return table

@@ -82,6 +82,7 @@ class Mailer:
             "name": site.name,
             "support_call": site.support_call,
             "support_url": site.support_url,
+            "supporter_thanks": site.supporter_thanks_text,
         }
 
     def subscriber_links(self, subscriber_id: int, subscription_id: int | None) -> dict[str, str]:

@@ -6,6 +6,7 @@ from engagement.models.delivery import Delivery, OutboxEvent, Suppression
 from engagement.models.notifications import DigestRun, NotificationItem
 from engagement.models.sites import DEFAULT_REACTIONS, Page, Site
 from engagement.models.subscriptions import Subscriber, Subscription
+from engagement.models.supporters import Supporter
 
 __all__ = [
     "DEFAULT_REACTIONS",
@@ -21,6 +22,7 @@ __all__ = [
     "Site",
     "Subscriber",
     "Subscription",
+    "Supporter",
     "Suppression",
     "Vote",
 ]

@@ -54,6 +54,9 @@ class Comment(Base):
     # Published direct replies: a deleted comment with replies stays as a placeholder.
     reply_count: Mapped[int] = mapped_column(default=0)
     edit_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # The supporter badge as shown: the site shows badges and the address is an active
+    # supporter's. Kept by the supporters service, so a thread read joins nothing.
+    author_supporter: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     anchor_passage: Mapped[str | None] = mapped_column(sa.String(200))
     anchor_exact: Mapped[str | None] = mapped_column(sa.String(1000))
     anchor_prefix: Mapped[str | None] = mapped_column(sa.String(200))

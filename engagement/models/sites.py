@@ -37,12 +37,24 @@ class Site(Base):
     digest_hour: Mapped[int] = mapped_column(default=8)  # local hour the digests leave
     digest_weekday: Mapped[int] = mapped_column(default=0)  # 0 = Monday, for weekly digests
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    # Supporters: the thanks their mails carry instead of the call, their comments' badge, and
+    # the secret that signs Patreon's webhooks (HMAC-MD5, so it is kept, not hashed).
+    supporter_thanks: Mapped[str | None] = mapped_column(sa.String(300))
+    supporter_badges: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    patreon_webhook_secret: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[Timestamp]
 
     @property
     def support_call(self) -> str:
         """The call to action shown in the widget and every digest."""
         return self.support_text or f"Help us grow. Support {self.name} on Patreon!"
+
+    @property
+    def supporter_thanks_text(self) -> str:
+        """What a supporter's mail says where others get the call to action."""
+        return (
+            self.supporter_thanks or f"Thank you for supporting {self.name}! Readers like you keep it going."
+        )
 
     @property
     def reaction_keys(self) -> list[str]:

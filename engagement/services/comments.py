@@ -21,6 +21,7 @@ from engagement.services.public import Anchor, CommentView, comment_view
 from engagement.services.publication import is_visible, load_comment, publish, withdraw
 from engagement.services.sites import get_site
 from engagement.services.subscriptions import add_subscription
+from engagement.services.supporter_flags import is_supporter
 from engagement.uow import UnitOfWork
 
 NOTIFY_CHOICES = ("none", "replies", "all")
@@ -77,7 +78,7 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
             honeypot=draft.honeypot,
         )
         token = new_edit_token()
-        comment = _insert(uow, page, parent, draft, reader, verdict, hash_token(token))
+        comment = _insert(uow, site, page, parent, draft, reader, verdict, hash_token(token))
         confirmation_needed = _subscribe(uow, site, page, comment, draft, verdict)
         uow.commit()
         # A honeypot catch reads exactly like a comment waiting for a moderator.
@@ -200,6 +201,7 @@ def _parent(session: Session, page: Page, parent_id: int | None) -> Comment | No
 
 def _insert(
     uow: UnitOfWork,
+    site: Site,
     page: Page,
     parent: Comment | None,
     draft: _Draft,
@@ -214,6 +216,7 @@ def _insert(
         author_name=draft.author_name,
         author_email=draft.author_email,
         author_reader=reader,
+        author_supporter=_badge(uow.session, site, draft.author_email),
         body=draft.body,
         html=render_markdown(draft.body),
         # Published by publish() below, so counts and the event follow one path.
@@ -237,6 +240,13 @@ def _insert(
     elif verdict.status == "pending":
         uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
     return comment
+
+
+def _badge(session: Session, site: Site, email: str | None) -> bool:
+    """Whether the new comment shows the supporter badge (asked only of sites that show it)."""
+    if not site.supporter_badges or email is None:
+        return False
+    return bool(session.scalar(sa.select(is_supporter(site.id, email))))
 
 
 def _placement(parent: Comment | None) -> dict[str, Any]:

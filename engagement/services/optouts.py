@@ -17,6 +17,7 @@ from engagement.errors import InvalidToken, NotFound
 from engagement.keys import Keys
 from engagement.models import Site, Subscriber
 from engagement.services.subscriptions import UnsubscribeResult, mask_email, unsubscribe
+from engagement.services.supporter_flags import new_subscriber_flag
 from engagement.uow import UnitOfWork
 
 OPTOUTS = ("moderator_optout", "approval_optout")
@@ -73,7 +74,12 @@ def stop_approval_notices(uow: UnitOfWork, site_id: int, email: str) -> Unsubscr
         insert_ignoring_conflict(
             uow.session,
             Subscriber.__table__,  # type: ignore[arg-type]
-            {"site_id": site.id, "email": address, "created_at": uow.now(), "supporter": False},
+            {
+                "site_id": site.id,
+                "email": address,
+                "created_at": uow.now(),
+                "supporter": new_subscriber_flag(site.id, address),
+            },
             ["site_id", "email"],
         )
         subscriber = uow.session.scalars(

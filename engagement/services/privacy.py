@@ -9,12 +9,22 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement import validation as check
-from engagement.models import Ban, Comment, Delivery, Page, Site, Subscriber, Subscription, Suppression
+from engagement.models import (
+    Ban,
+    Comment,
+    Delivery,
+    Page,
+    Site,
+    Subscriber,
+    Subscription,
+    Supporter,
+    Suppression,
+)
 from engagement.services.public import iso as _iso
 from engagement.uow import UnitOfWork
 
 DELETED_AUTHOR = "deleted user"
-_Row = TypeVar("_Row", Ban, Delivery, Subscriber)
+_Row = TypeVar("_Row", Ban, Delivery, Subscriber, Supporter)
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,17 @@ def export_address(uow: UnitOfWork, email: str) -> dict[str, Any]:
             "comments": _comments(session, address),
             "deliveries": _deliveries(session, address),
             "suppression": _suppression(session, address),
+            "supporters": [
+                {
+                    "site": key,
+                    "active": supporter.active,
+                    "status": supporter.status,
+                    "tier": supporter.tier,
+                    "source": supporter.source,
+                    "changed_at": _iso(supporter.changed_at),
+                }
+                for supporter, key in _with_site_key(session, Supporter, Supporter.email == address)
+            ],
             "bans": [
                 {"site": key, "reason": ban.reason, "created_at": _iso(ban.created_at)}
                 for ban, key in _with_site_key(session, Ban, Ban.email == address)
@@ -48,9 +69,9 @@ def erase_address(uow: UnitOfWork, email: str) -> ErasureReport:
     """Forget ``email`` everywhere in one transaction (an erasure request).
 
     Comments stay, so threads keep their sense, but their author becomes "deleted user" with
-    no address, reader id or edit token left. Subscribers (and so their subscriptions) and
-    deliveries go. Bans and suppressions stay: they exist to protect others, and erasing them
-    would let the address be banned-then-welcome or mailed again after a complaint.
+    no address, reader id or edit token left. Subscribers (and so their subscriptions),
+    supporter records and deliveries go. Bans and suppressions stay: they exist to protect
+    others, and erasing them would let the address be banned-then-welcome or mailed again after a complaint.
     """
     address = check.email("email", email)
     with uow:
@@ -58,7 +79,13 @@ def erase_address(uow: UnitOfWork, email: str) -> ErasureReport:
         anonymised = (
             sa.update(Comment)
             .where(Comment.author_email == address)
-            .values(author_name=DELETED_AUTHOR, author_email=None, author_reader=None, edit_token_hash=None)
+            .values(
+                author_name=DELETED_AUTHOR,
+                author_email=None,
+                author_reader=None,
+                edit_token_hash=None,
+                author_supporter=False,
+            )
             .execution_options(synchronize_session=False)
         )
         subscribers = sa.select(Subscriber.id).where(Subscriber.email == address)
@@ -68,6 +95,7 @@ def erase_address(uow: UnitOfWork, email: str) -> ErasureReport:
                 session, sa.delete(Subscription).where(Subscription.subscriber_id.in_(subscribers))
             ),
             "subscribers": _changed(session, sa.delete(Subscriber).where(Subscriber.email == address)),
+            "supporters": _changed(session, sa.delete(Supporter).where(Supporter.email == address)),
             "deliveries": _changed(session, sa.delete(Delivery).where(Delivery.recipient == address)),
         }
         uow.commit()

@@ -41,9 +41,13 @@ class Anchor:
 
 @dataclass(frozen=True)
 class Author:
-    """The public face of a comment's author: a name, or None for a removed comment."""
+    """The public face of a comment's author: a name, or None for a removed comment.
+
+    ``supporter`` is the badge a site may show on its supporters' comments; never an address.
+    """
 
     name: str | None
+    supporter: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class CommentFields(Protocol):
     @property
     def author_name(self) -> str: ...
     @property
+    def author_supporter(self) -> bool: ...
+    @property
     def html(self) -> str: ...
     @property
     def status(self) -> str: ...
@@ -124,7 +130,7 @@ def comment_view(
     return CommentView(
         id=comment.id,
         parent=comment.parent_id,
-        author=Author(name=None if hidden or comment.status == "deleted" else comment.author_name),
+        author=_author(comment, shown=not hidden and comment.status != "deleted"),
         html="" if hidden else comment.html,
         created_at=iso(comment.created_at) or "",
         edited_at=iso(comment.edited_at),
@@ -136,6 +142,12 @@ def comment_view(
         reply_count=comment.reply_count,
         replies=replies,
     )
+
+
+def _author(comment: CommentFields, *, shown: bool) -> Author:
+    if not shown:
+        return Author(name=None)
+    return Author(name=comment.author_name, supporter=bool(comment.author_supporter))
 
 
 def anchor_of(comment: CommentFields) -> Anchor | None:

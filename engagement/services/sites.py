@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from engagement import validation as check
 from engagement.errors import Conflict, InvalidInput, SiteNotFound
 from engagement.models import DEFAULT_REACTIONS, Site
+from engagement.services.supporter_flags import refresh_flags
 from engagement.uow import UnitOfWork
 
 SITE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -37,6 +38,9 @@ class SiteChanges:
     digest_hour: int | None = None
     digest_weekday: int | None = None
     timezone: str | None = None
+    supporter_thanks: str | None = None
+    supporter_badges: bool | None = None
+    patreon_webhook_secret: str | None = None
 
 
 # Built once: nearly every request looks its site up, and building the statement costs
@@ -82,7 +86,11 @@ def add_site(uow: UnitOfWork, key: str, changes: SiteChanges) -> Site:
 def update_site(uow: UnitOfWork, key: str, changes: SiteChanges) -> Site:
     with uow:
         site = get_site(uow.session, key)
+        badges = site.supporter_badges
         _apply(site, changes)
+        if site.supporter_badges != badges:  # every comment's badge follows the setting
+            uow.session.flush()
+            refresh_flags(uow.session, site)
         uow.commit()
         return site
 
@@ -142,6 +150,16 @@ def _reactions(values: Sequence[dict[str, str]]) -> list[dict[str, str]]:
     return result
 
 
+def _secret(value: str) -> str | None:
+    """'' removes the secret (the webhook then answers 404); a secret is long enough to resist guessing."""
+    if value == "":
+        return None
+    secret = check.single_line("patreon_webhook_secret", value, max_length=200)
+    if secret is None or len(secret) < 16:
+        raise InvalidInput("patreon_webhook_secret", "use at least 16 characters (Patreon gives 64)")
+    return secret
+
+
 def _words(values: Sequence[str]) -> list[str]:
     return [w.strip().lower() for w in values if w.strip()]
 
@@ -160,4 +178,7 @@ _VALIDATORS: dict[str, Any] = {
     "digest_hour": lambda v: check.integer("digest_hour", v, minimum=0, maximum=23),
     "digest_weekday": lambda v: check.integer("digest_weekday", v, minimum=0, maximum=6),
     "timezone": lambda v: check.timezone("timezone", v),
+    "supporter_thanks": lambda v: check.single_line("supporter_thanks", v, max_length=300, required=False),
+    "supporter_badges": lambda v: check.boolean("supporter_badges", v),
+    "patreon_webhook_secret": lambda v: _secret(v),
 }

@@ -1,4 +1,4 @@
-"""Subscriptions: ask (double opt-in), confirm, unsubscribe, preferences, supporters."""
+"""Subscriptions: ask (double opt-in), confirm, unsubscribe, preferences."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from engagement.models.subscriptions import CADENCES, KINDS
 from engagement.outbox import CONFIRMATION_REQUESTED
 from engagement.services.pages import ensure_page
 from engagement.services.sites import get_site
+from engagement.services.supporter_flags import new_subscriber_flag
 from engagement.uow import UnitOfWork
 
 # However often a form is sent for an address, it gets at most one confirmation mail per interval.
@@ -183,19 +184,6 @@ def unsubscribe(uow: UnitOfWork, token: str) -> UnsubscribeResult:
         )
 
 
-def set_supporter(uow: UnitOfWork, site_key: str, email: str, supporter: bool) -> None:
-    """A publisher marks an address as a known supporter: its digests thank instead of asking."""
-    address = check.email("email", email)
-    if not isinstance(supporter, bool):
-        raise InvalidInput("supporter", "must be true or false")
-    with uow:
-        site = get_site(uow.session, site_key)
-        # The address may subscribe only later; the flag waits for it, and mails nobody now.
-        subscriber = _lock_or_create_subscriber(uow, site, address)
-        subscriber.supporter = supporter
-        uow.commit()
-
-
 def _target(
     site: Site, kind: str, page: Page | None, comment: Comment | None, cadence: str | None
 ) -> dict[str, Any]:
@@ -234,7 +222,12 @@ def _lock_or_create_subscriber(uow: UnitOfWork, site: Site, address: str) -> Sub
         insert_ignoring_conflict(
             uow.session,
             Subscriber.__table__,  # type: ignore[arg-type]
-            {"site_id": site.id, "email": address, "created_at": uow.now(), "supporter": False},
+            {
+                "site_id": site.id,
+                "email": address,
+                "created_at": uow.now(),
+                "supporter": new_subscriber_flag(site.id, address),
+            },
             ["site_id", "email"],
         )
         subscriber = uow.session.scalars(stmt).one()

@@ -31,6 +31,7 @@ VIEW_COLUMNS = (
     _comments.parent_id,
     _comments.depth,
     _comments.author_name,
+    _comments.author_supporter,
     _comments.html,
     _comments.status,
     _comments.created_at,

@@ -16,6 +16,7 @@ from engagement.web import (
     counts,
     errors,
     health,
+    hooks,
     moderation,
     previews,
     reactions,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         subscriptions,
         subscriber_pages,
         moderation,
+        hooks,
     )
     for module in routers:
         app.include_router(module.router)

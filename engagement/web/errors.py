@@ -18,8 +18,10 @@ from engagement.errors import (
     Forbidden,
     InvalidInput,
     InvalidToken,
+    Malformed,
     NotFound,
     RateLimited,
+    Unauthenticated,
 )
 
 log = structlog.get_logger(__name__)
@@ -28,6 +30,8 @@ log = structlog.get_logger(__name__)
 # (EditWindowClosed and Banned are Forbidden, SiteNotFound is NotFound…).
 STATUS: dict[type[EngagementError], int] = {
     InvalidInput: 422,
+    Malformed: 400,
+    Unauthenticated: 401,
     InvalidToken: 403,
     Forbidden: 403,
     NotFound: 404,
@@ -38,6 +42,7 @@ STATUS: dict[type[EngagementError], int] = {
 
 DESCRIPTIONS = {
     400: "The request is malformed (not JSON, a bad header).",
+    401: "The request must prove who sent it (a signature or a token), and did not.",
     403: "Refused: a wrong or expired token, a closed edit window, a ban, a foreign origin.",
     404: "No such site, page or comment.",
     409: "The request conflicts with the current state.",

@@ -91,6 +91,7 @@ class AnchorOut(BaseModel):
 
 class AuthorOut(BaseModel):
     name: str | None
+    supporter: bool = Field(default=False, description="The site shows a supporter badge on this author")
 
 
 class CommentOut(BaseModel):
@@ -177,7 +178,7 @@ def comment_json(view: CommentView, depth: int = 0) -> dict[str, Any]:
     return {
         "id": view.id,
         "parent": view.parent,
-        "author": {"name": view.author.name},
+        "author": {"name": view.author.name, "supporter": view.author.supporter},
         "html": view.html,
         "created_at": view.created_at,
         "edited_at": view.edited_at,

@@ -11,7 +11,8 @@ from drive import ARTICLE, deliver, deliveries, post, reply, subscribe
 from engagement.models import Site
 from engagement.services.digests import due_digests, period_bounds, send_digest
 from engagement.services.sending import chunk_sender
-from engagement.services.subscriptions import set_supporter
+from engagement.services.sites import SiteChanges, update_site
+from engagement.services.supporters import import_patreon_csv, set_supporter
 
 OTHER = "https://news.example.org/2026/11/another-story"
 
@@ -89,6 +90,21 @@ def test_each_daily_subscriber_gets_their_digest_with_the_support_call(core, mai
     assert "Thank you for supporting The Daily Example!" in bob_text
     assert "Patreon" not in bob_text
     assert "Patreon" not in bob.get_body(("html",)).get_content()
+
+
+def test_a_patreon_supporter_is_thanked_in_the_sites_words(core, mailer, sink, readers, tmp_path):
+    members = tmp_path / "members.csv"
+    members.write_text("Name,Email,Patron Status,Tier\nAlice,Alice@Example.org,Active patron,Gold\n")
+    import_patreon_csv(core.uow(), "daily", members)
+    update_site(core.uow(), "daily", SiteChanges(supporter_thanks="You keep the lights on. Thank you!"))
+
+    _run(core, mailer)
+
+    (alice,) = sink.to("alice@example.org")
+    for part in ("plain", "html"):
+        content = alice.get_body((part,)).get_content()
+        assert "You keep the lights on. Thank you!" in content
+        assert "Patreon" not in content
 
 
 def test_beat_firing_twice_sends_each_digest_once(core, mailer, sink, readers):

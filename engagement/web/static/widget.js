@@ -76,6 +76,7 @@
     edited: "edited",
     deletedComment: "This comment was deleted.",
     anonymous: "Anonymous",
+    supporter: "Supporter",
     voteUp: "Vote up",
     voteDown: "Vote down",
     score: "Score: {n}",
@@ -723,6 +724,7 @@
         { class: "eg-meta" },
         avatar(c),
         h("span", { class: "eg-name", id: nameId }, deleted ? t("deletedComment") : nameOf(c)),
+        !deleted && c.author?.supporter && h("span", { class: "eg-badge" }, t("supporter")),
         context && h("span", { class: "eg-context" }, t("inReplyTo", { name: nameOf(context) })),
         h(
           "a",
