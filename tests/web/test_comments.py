@@ -31,7 +31,7 @@ def test_post_answers_201_with_the_comment_and_its_edit_token(client):
     assert posted["confirmation_needed"] is False
     assert len(posted["edit_token"]) >= 32
     comment = posted["comment"]
-    assert comment["author"] == {"name": "Jane"}
+    assert comment["author"] == {"name": "Jane", "supporter": False}
     assert comment["html"] == "<p>Hello <em>world</em></p>"
     assert comment["parent"] is None
     assert comment["replies"] == []
@@ -212,7 +212,7 @@ def test_a_deleted_comment_with_replies_stays_as_a_placeholder(client):
     )
     [top] = body(thread(client))["comments"]
     assert top["deleted"] is True
-    assert top["author"] == {"name": None}
+    assert top["author"] == {"name": None, "supporter": False}
     assert top["html"] == ""
     assert top["replies"][0]["html"] == "<p>A reply</p>"
 
