@@ -1,6 +1,6 @@
 """supporters from Patreon (and by hand), supporter badges
 
-Revision ID: 0011
+Revision ID: 0007
 Revises: 0006
 Created: 2026-12-06 15:41:51.405933
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
