@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -31,6 +33,19 @@ DONE = {
 }
 
 
+class Rules(Protocol):
+    """What the rules need of a site: its row, or the rules the site cache keeps of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def moderation(self) -> str: ...
+    @property
+    def banned_words(self) -> Sequence[str]: ...
+    @property
+    def link_limit(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What the rules make of a new comment: ``approved``, ``pending`` or ``spam``."""
@@ -52,7 +67,7 @@ class QueueItem:
 
 
 def assess(
-    session: Session, site: Site, *, body: str, email: str | None, reader: str | None, honeypot: str | None
+    session: Session, site: Rules, *, body: str, email: str | None, reader: str | None, honeypot: str | None
 ) -> Verdict:
     """Apply the site's rules to a comment about to be stored."""
     if honeypot and honeypot.strip():
@@ -68,7 +83,7 @@ def assess(
     return Verdict("approved")
 
 
-def content_reason(site: Site, body: str) -> str | None:
+def content_reason(site: Rules, body: str) -> str | None:
     """Why a body needs a moderator's look (banned word, too many links), or None."""
     word = banned_word(site.banned_words, body)
     if word is not None:
@@ -79,7 +94,7 @@ def content_reason(site: Site, body: str) -> str | None:
     return None
 
 
-def banned_word(words: list[str], body: str) -> str | None:
+def banned_word(words: Sequence[str], body: str) -> str | None:
     """The first banned word or phrase found as a whole word, ignoring case."""
     if not words:
         return None
@@ -232,7 +247,7 @@ def _act(uow: UnitOfWork, comment: Comment, action: str) -> None:
         withdraw(uow, comment, target)
 
 
-def _has_approved(session: Session, site: Site, email: str | None, reader: str | None) -> bool:
+def _has_approved(session: Session, site: Rules, email: str | None, reader: str | None) -> bool:
     # Either identity with an approved comment vouches for the author ("first comment" policy).
     known = [Comment.author_email == email] if email else []
     if reader:
@@ -249,6 +264,7 @@ def _has_approved(session: Session, site: Site, email: str | None, reader: str |
 
 
 def _ban(uow: UnitOfWork, site: Site, email: str | None, reader: str | None, reason: str | None) -> None:
+    uow.sites_changed()  # posting reads bans from the site cache
     if email is not None:
         insert_ignoring_conflict(
             uow.session,
