@@ -14,7 +14,15 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import escape
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "emails"
+
+def shipped_templates() -> Path:
+    """The shipped ``templates/`` folder: inside the installed package, or atop a checkout."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
+TEMPLATE_DIR = shipped_templates() / "emails"
 TEMPLATES = (
     "confirm_subscription",
     "thread_notification",
