@@ -10,23 +10,23 @@ database, no middleware: what FastAPI on uvicorn costs before any work of ours.
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
+from engagement.web.responses import FastJSON
 from engagement.web.schemas import CommentIn
 
 ANSWER = {"page": {"comments": 0, "reactions": {}}, "comments": [], "next_cursor": None}
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, default_response_class=ORJSONResponse)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, default_response_class=FastJSON)
 
     @app.get("/thread")
-    async def thread() -> ORJSONResponse:
-        return ORJSONResponse(ANSWER)
+    async def thread() -> FastJSON:
+        return FastJSON(ANSWER)
 
     @app.post("/comments", status_code=201)
-    def post(payload: CommentIn) -> ORJSONResponse:
+    def post(payload: CommentIn) -> FastJSON:
         # A plain ``def``, on the thread pool, as our write routes run.
-        return ORJSONResponse({"comment": {"id": 1, "body": payload.body}}, status_code=201)
+        return FastJSON({"comment": {"id": 1, "body": payload.body}}, status_code=201)
 
     return app
