@@ -35,6 +35,7 @@ class CachedPage:
     tops: list[Any]
     replies: list[Any]
     more: bool
+    views: tuple[Any, ...] = ()  # the comments assembled for a reader without votes on them
 
     @property
     def rows(self) -> int:

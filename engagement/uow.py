@@ -72,11 +72,10 @@ class UnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            # Detach first: objects a service returns stay readable (rollback would expire them).
-            self.session.expunge_all()
-            self.session.rollback()
-        finally:
+            # Detaches every object first (those a service returns stay readable), then rolls
+            # back whatever was not committed and gives the connection back.
             self.session.close()
+        finally:
             self._events = []
             self._sites_changed = False
 

@@ -121,8 +121,17 @@ def _read_page(uow: UnitOfWork, query: ThreadQuery, key: str, position: tuple[An
     page = found[0]
     tops, replies = _comments(uow.session, page.page_id, query, position)
     more = len(tops) > query.limit
+    tops = tops[: query.limit]
     return CachedPage(
-        page.url, page.title, page.comment_count, page.page_id, tallies, tops[: query.limit], replies, more
+        page.url,
+        page.title,
+        page.comment_count,
+        page.page_id,
+        tallies,
+        tops,
+        replies,
+        more,
+        views=assemble(tops, replies, {}),
     )
 
 
@@ -144,7 +153,8 @@ def _mine(session: Session, page: CachedPage, reader: str | None) -> tuple[dict[
 def _thread_view(page: CachedPage, query: ThreadQuery, votes: dict[int, int], mine: str | None) -> ThreadView:
     return ThreadView(
         page=PageInfo(page.url, page.title, page.comments, dict(page.reactions), mine),
-        comments=assemble(page.tops, page.replies, votes),
+        # Most readers have voted on nothing shown: they get the comments assembled once.
+        comments=assemble(page.tops, page.replies, votes) if votes or not page.views else page.views,
         next_cursor=_cursor(query.sort, page.tops[-1]) if page.more else None,
     )
 
