@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from mailbench import own_redis, scratch_database
+from mailbench import cpu_seconds, own_redis, scratch_database
 
 from engagement.cli.serve import fast_io
 
@@ -248,6 +248,9 @@ class Ceiling(Server):
         response.raise_for_status()
         return len(response.content)
 
+    def counts(self, client: httpx.Client, pages: list[str]) -> int:
+        return self.first_page(client, pages[0])  # the ceiling of any read: its small GET
+
 
 def text(n: int) -> str:
     return f"Comment number {n}: a *reasonable* length of text, with a [link](https://example.org/{n})."
@@ -274,22 +277,6 @@ def post_many(server: Server, page: str, count: int, clients: int, *, replies: b
     return count / (time.perf_counter() - started)
 
 
-def latency(
-    results: dict[str, float], key: str, call: Callable[[], object], repeat: int, warmup: int = 2
-) -> None:
-    """Median (``key``) and 99th percentile (``key_p99``) seconds of ``repeat`` calls, after
-    ``warmup`` unmeasured ones."""
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    results[key] = statistics.median(times)
-    results[key + "_p99"] = statistics.quantiles(times, n=100, method="inclusive")[98]
-
-
 @dataclass
 class Sizes:
     single: int = 300
@@ -297,45 +284,101 @@ class Sizes:
     big: int = 10_000
     reads: int = 300
     walks: int = 3
+    rounds: int = 6  # posting alternates between the systems in this many rounds
 
 
-def measure(server: Server, sizes: Sizes) -> dict[str, float]:
-    results: dict[str, float] = {}
-    print(f"[{server.name}] posting", flush=True)
-    results["post_1"] = post_many(server, "/bench/post-1", sizes.single, 1, replies=False)
-    results["post_8"] = post_many(server, "/bench/post-8", sizes.parallel, 8, replies=False)
-    print(f"[{server.name}] seeding threads", flush=True)
-    post_many(server, "/bench/thread-10", 10, 1)
-    post_many(server, "/bench/thread-1k", 1000, 8)
-    post_many(server, "/bench/thread-10k", sizes.big, 8)
+Results = dict[str, dict[str, float]]
+
+
+def interleaved_posts(
+    systems: list[Server], results: Results, key: str, count: int, clients: int, rounds: int
+) -> None:
+    """Posting rates, the systems taking turns in ``rounds`` bursts so that other work on the
+    machine weighs on each alike; with the server's CPU milliseconds per comment."""
+    spent = dict.fromkeys((s.name for s in systems), 0.0)
+    cpu = dict.fromkeys(spent, 0.0)
+    per_round = max(count // rounds, 1)
+    for n in range(rounds):
+        for server in systems:
+            assert server.process is not None
+            before = cpu_seconds(server.process.pid)
+            rate = post_many(server, f"/bench/{key}-{n}", per_round, clients, replies=False)
+            cpu[server.name] += cpu_seconds(server.process.pid) - before
+            spent[server.name] += per_round / rate
+    for server in systems:
+        results[server.name][key] = per_round * rounds / spent[server.name]
+        results[server.name][key + "_cpu"] = cpu[server.name] / (per_round * rounds)
+
+
+def interleaved_reads(
+    calls: dict[str, Callable[[], object]], results: Results, key: str, repeat: int, warmup: int = 2
+) -> None:
+    """Median (``key``) and 99th percentile (``key``_p99) seconds of ``repeat`` calls per system,
+    the systems taking turns call by call, after ``warmup`` unmeasured ones."""
+    for call in calls.values():
+        for _ in range(warmup):
+            call()
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeat):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - started)
+    for name, seconds in times.items():
+        results[name][key] = statistics.median(seconds)
+        if len(seconds) >= 2:
+            results[name][key + "_p99"] = statistics.quantiles(seconds, n=100, method="inclusive")[98]
+
+
+def measure(systems: list[Server], ceiling: Server, sizes: Sizes) -> Results:
+    """Every figure of every system, taking turns measure by measure; the ceiling answers beside
+    each posting rate and each read it bounds."""
+    everyone = [*systems, ceiling]
+    results: Results = {s.name: {} for s in everyone}
+    print("posting", flush=True)
+    interleaved_posts(everyone, results, "post_1", sizes.single, 1, sizes.rounds)
+    interleaved_posts(everyone, results, "post_8", sizes.parallel, 8, sizes.rounds)
     pages = [f"/bench/counted-{n}" for n in range(100)]
-    with httpx.Client(timeout=60) as client:
-        for page in pages:
-            server.post(client, page, text(0), None)
-        print(f"[{server.name}] reading", flush=True)
-        latency(results, "thread_10", lambda: server.first_page(client, "/bench/thread-10"), sizes.reads)
-        latency(results, "counts_100", lambda: server.counts(client, pages), sizes.reads)
-        latency(results, "first_1k", lambda: server.first_page(client, "/bench/thread-1k"), sizes.reads // 2)
-        walks = max(sizes.walks, 5)
-        latency(results, "walk_1k", lambda: server.walk(client, "/bench/thread-1k"), walks, 1)
-        latency(
-            results, "first_10k", lambda: server.first_page(client, "/bench/thread-10k"), sizes.reads // 2
-        )
-        latency(results, "walk_10k", lambda: server.walk(client, "/bench/thread-10k"), sizes.walks, 1)
-        results["walk_10k_bytes"] = server.walk(client, "/bench/thread-10k")
-    assert server.process is not None
-    results["rss_mib"] = rss_mib(server.process.pid)
-    return results
+    for server in systems:
+        print(f"[{server.name}] seeding threads", flush=True)
+        post_many(server, "/bench/thread-10", 10, 1)
+        post_many(server, "/bench/thread-1k", 1000, 8)
+        post_many(server, "/bench/thread-10k", sizes.big, 8)
+        with httpx.Client(timeout=60) as client:
+            for page in pages:
+                server.post(client, page, text(0), None)
+    print("reading", flush=True)
+    clients = {s.name: httpx.Client(timeout=120) for s in everyone}
+    try:
 
+        def reads(
+            key: str, repeat: int, call: Callable[[Server, httpx.Client], object], *, bounded: bool
+        ) -> None:
+            chosen = everyone if bounded else systems
+            bound = {s.name: (lambda s=s: call(s, clients[s.name])) for s in chosen}
+            interleaved_reads(bound, results, key, repeat, warmup=2 if bounded else 1)
+            if bounded:  # the ceiling's GET beside this read, as its own figure of this measure
+                results["ceiling"][key + "_get"] = results["ceiling"].pop(key)
+                results["ceiling"][key + "_get_p99"] = results["ceiling"].pop(key + "_p99")
 
-def measure_ceiling(server: Server, sizes: Sizes) -> dict[str, float]:
-    """The framework's own rates: the same posts and the same sequential GETs, no work behind them."""
-    results: dict[str, float] = {}
-    print(f"[{server.name}] posting and reading", flush=True)
-    results["post_1"] = post_many(server, "/bench/post-1", sizes.single, 1, replies=False)
-    results["post_8"] = post_many(server, "/bench/post-8", sizes.parallel, 8, replies=False)
-    with httpx.Client(timeout=60) as client:
-        latency(results, "get", lambda: server.first_page(client, "/"), sizes.reads)
+        before = {s.name: cpu_seconds(s.process.pid) for s in everyone if s.process is not None}
+        reads("thread_10", sizes.reads, lambda s, c: s.first_page(c, "/bench/thread-10"), bounded=True)
+        for server in everyone:
+            assert server.process is not None
+            used = cpu_seconds(server.process.pid) - before[server.name]
+            results[server.name]["thread_10_cpu"] = used / (sizes.reads + 2)
+        reads("counts_100", sizes.reads, lambda s, c: s.counts(c, pages), bounded=True)
+        reads("first_1k", sizes.reads // 2, lambda s, c: s.first_page(c, "/bench/thread-1k"), bounded=True)
+        reads("walk_1k", max(sizes.walks, 5), lambda s, c: s.walk(c, "/bench/thread-1k"), bounded=False)
+        reads("first_10k", sizes.reads // 2, lambda s, c: s.first_page(c, "/bench/thread-10k"), bounded=True)
+        reads("walk_10k", sizes.walks, lambda s, c: s.walk(c, "/bench/thread-10k"), bounded=False)
+        for server in systems:
+            assert server.process is not None
+            results[server.name]["walk_10k_bytes"] = server.walk(clients[server.name], "/bench/thread-10k")
+            results[server.name]["rss_mib"] = rss_mib(server.process.pid)
+    finally:
+        for client in clients.values():
+            client.close()
     return results
 
 
@@ -350,14 +393,15 @@ ROWS = [
     ("counts_100", "counts for 100 pages", "ms", False),
     ("rss_mib", "server RSS after the 10,000-comment reads", "MiB", False),
 ]
-# Which of the ceiling's figures a row is held against: its POST rate, or its GET's p50.
+# Which of the ceiling's figures a row is held against: its POST rate in the same rounds, or
+# the p50 of its GET taking turns with that read.
 CEILING_OF = {
     "post_1": "post_1",
     "post_8": "post_8",
-    "thread_10": "get",
-    "first_1k": "get",
-    "first_10k": "get",
-    "counts_100": "get",
+    "thread_10": "thread_10_get",
+    "first_1k": "first_1k_get",
+    "first_10k": "first_10k_get",
+    "counts_100": "counts_100_get",
 }
 
 
@@ -388,6 +432,19 @@ def report(ours: dict[str, float], isso: dict[str, float] | None, ceiling: dict[
             value = ours[key] / ceiling[base] if higher_better else ceiling[base] / ours[key]
             share = f"{value:.0%}"
         lines.append(f"| {label} | {_figure(ours, key, unit)} | {theirs} | {ratio} | {top} | {share} |")
+    lines += ["", "| server CPU per request | engagement | Isso | ratio | ceiling | share of the ceiling |"]
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for key, label, base in (
+        ("post_8", "a new comment (8 clients)", "post_8"),
+        ("thread_10", "the 10-comment thread (ceiling: its GET)", "thread_10"),
+    ):
+        mine = ours[key + "_cpu"]
+        theirs, ratio, top, share = "n/a", "n/a", "", ""
+        if isso is not None:
+            theirs, ratio = f"{isso[key + '_cpu'] * 1000:.2f} ms", f"{isso[key + '_cpu'] / mine:,.1f}×"
+        if ceiling is not None:
+            top, share = f"{ceiling[base + '_cpu'] * 1000:.2f} ms", f"{ceiling[base + '_cpu'] / mine:.0%}"
+        lines.append(f"| {label} | {mine * 1000:.2f} ms | {theirs} | {ratio} | {top} | {share} |")
     return "\n".join(lines)
 
 
@@ -415,10 +472,9 @@ def main() -> None:
         "--thread-cache-seconds", help="ENGAGEMENT_THREAD_CACHE_SECONDS for this run (0: no micro-cache)"
     )
     args = parser.parse_args()
-    sizes = Sizes(single=50, parallel=200, big=1500, reads=40, walks=2) if args.quick else Sizes()
+    sizes = Sizes(single=48, parallel=192, big=1500, reads=40, walks=2, rounds=3) if args.quick else Sizes()
     folder = Path(tempfile.mkdtemp(prefix="engagement-bench-"))
     server_pin, client_cpus = pinning()
-    results: dict[str, dict[str, float]] = {}
     try:
         with ExitStack() as stack:
             ours = Engagement("engagement", f"http://127.0.0.1:{free_port()}", pin=server_pin)
@@ -428,23 +484,20 @@ def main() -> None:
                 os.sched_setaffinity(0, client_cpus)
             if args.thread_cache_seconds is not None:
                 ours.extra_env["ENGAGEMENT_THREAD_CACHE_SECONDS"] = args.thread_cache_seconds
-            systems: list[Server] = [
-                Ceiling("ceiling", f"http://127.0.0.1:{free_port()}", pin=server_pin),
-                ours,
-            ]
+            systems: list[Server] = [ours]
             if not args.skip_isso:
                 systems.append(Isso("isso", f"http://127.0.0.1:{free_port()}", pin=server_pin))
-            for server in systems:
+            ceiling = Ceiling("ceiling", f"http://127.0.0.1:{free_port()}", pin=server_pin)
+            # All up at once, idle while another answers: each measure takes turns among them.
+            for server in [*systems, ceiling]:
                 (folder / server.name).mkdir()
-                try:
-                    server.start(folder / server.name)
-                    measured = measure_ceiling if isinstance(server, Ceiling) else measure
-                    results[server.name] = measured(server, sizes)
-                    print(f"[{server.name}] {json.dumps(results[server.name])}", flush=True)
-                finally:
-                    server.stop()
+                stack.callback(server.stop)
+                server.start(folder / server.name)
+            results = measure(systems, ceiling, sizes)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    for name, figures in results.items():
+        print(f"[{name}] {json.dumps(figures)}")
     print()
     pinned = f"servers on CPU {SERVER_CPU}, client on CPU {CLIENT_CPU}" if client_cpus else "not pinned"
     print(f"engagement on {args.database}, {pinned}")
