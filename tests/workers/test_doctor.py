@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner, Result
 from mailsink import MailSink, SinkHandler, free_port
-from required_services import PG_ADMIN_URL, missing_service
+from required_services import missing_service, throwaway_pg_databases
 from sqlalchemy.engine import make_url
 from test_processes import OwnRedis
 
@@ -45,20 +43,10 @@ def _lines(result: Result) -> dict[str, str]:
 @pytest.fixture
 def migrated_pg() -> str:
     """A PostgreSQL database of this test's own, brought to head by the migrations."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"engagement_doctor_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        missing_service("PostgreSQL", str(exc).splitlines()[0])
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    migrations.upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_pg_databases("engagement_doctor") as make:
+        url = make()
+        migrations.upgrade(url)
+        yield url
 
 
 @pytest.fixture
