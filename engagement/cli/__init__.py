@@ -10,6 +10,7 @@ from engagement.cli import (
     db,
     delivery,
     demo,
+    doctor,
     export,
     moderation,
     privacy,
@@ -30,6 +31,7 @@ main.add_command(backup.backup)
 main.add_command(export.export)
 main.add_command(supporters.supporters)
 main.add_command(templates.templates)
+main.add_command(doctor.doctor)
 delivery.register(main)
 
 __all__ = ["EXIT_CODES", "CliState", "fail", "main", "pass_state"]
