@@ -18,6 +18,7 @@ from engagement.models import Ban, Comment, Page, Site
 from engagement.rendering import count_links
 from engagement.services.public import CommentView, comment_view
 from engagement.services.publication import load_comment, publish, withdraw
+from engagement.services.reports import clear_reports
 from engagement.services.sites import get_site
 from engagement.uow import UnitOfWork
 
@@ -230,6 +231,8 @@ def _act(uow: UnitOfWork, comment: Comment, action: str) -> None:
         publish(uow, comment, after_moderation=True)
     else:
         withdraw(uow, comment, target)
+    # A decision answers the readers' reports: they no longer hold the comment in the queue.
+    clear_reports(uow, comment.id)
 
 
 def _has_approved(session: Session, site: Site, email: str | None, reader: str | None) -> bool:
