@@ -11,6 +11,7 @@ from engagement import __version__
 from engagement.config import Settings
 from engagement.core import Core, build_core
 from engagement.web import (
+    admin,
     assets,
     comments,
     counts,
@@ -70,6 +71,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     app.state.metrics = WebMetrics()
     app.state.assets = assets.Assets()
     errors.install(app)
+    admin.install(app)
     app.state.templates = make_templates()
     routers = (
         health,
@@ -85,6 +87,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         subscriber_pages,
         moderation,
         hooks,
+        admin,
     )
     for module in routers:
         app.include_router(module.router)
