@@ -206,3 +206,42 @@ def test_every_screen_answers(admin_client, core):
         answer = admin_client.get(path)
         assert answer.status_code == 200, (path, answer.text[:500])
         assert answer.headers["referrer-policy"] == "same-origin"
+
+
+def test_retry_a_failed_delivery_never_a_sent_one(admin_client, core):
+    from engagement.models import Delivery
+
+    with core.uow() as uow:
+        now = uow.now()
+        for key, status in (("k-failed", "failed"), ("k-sent", "sent")):
+            uow.session.add(
+                Delivery(
+                    idempotency_key=key,
+                    recipient="reader@example.net",
+                    template="reply_notification",
+                    context={},
+                    status=status,
+                    reason="smtp_permanent" if status == "failed" else None,
+                    last_error="550 mailbox unavailable" if status == "failed" else None,
+                    attempts=1,
+                    created_at=now,
+                )
+            )
+        uow.commit()
+        ids = dict(uow.session.execute(sa.select(Delivery.idempotency_key, Delivery.id)).all())
+    admin_client.sign_in("owner@example.org")
+    log = admin_client.get("/admin/deliveries", params={"status": "failed"}).text
+    assert "550 mailbox unavailable" in log
+    sent = admin_client.post(
+        "/admin/deliveries/retry", [("ids", str(ids["k-sent"]))], token_from="/admin/deliveries"
+    )
+    assert sent.status_code == 409
+    failed = admin_client.post(
+        "/admin/deliveries/retry", [("ids", str(ids["k-failed"]))], token_from="/admin/deliveries"
+    )
+    assert failed.status_code == 303
+    with core.uow() as uow:
+        statuses = dict(uow.session.execute(sa.select(Delivery.idempotency_key, Delivery.status)).all())
+    assert statuses == {"k-failed": "pending", "k-sent": "sent"}
+    admin_client.sign_in("mod@example.org")
+    assert admin_client.get("/admin/deliveries").status_code == 403
