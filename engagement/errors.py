@@ -88,3 +88,13 @@ class Malformed(EngagementError):
     """A request the server cannot read at all (not JSON, an unknown event)."""
 
     code = "malformed"
+
+
+class BadImportFile(InvalidInput):
+    """A file given to an import cannot be read as its format says; ``where`` is the position."""
+
+    code = "bad_import_file"
+
+    def __init__(self, path: object, where: str | None, reason: str) -> None:
+        place = f"{path}, {where}" if where else str(path)
+        super().__init__(place, reason)
