@@ -13,6 +13,7 @@ from engagement.cli import (
     demo,
     doctor,
     export,
+    imports,
     moderation,
     privacy,
     serve,
@@ -30,6 +31,7 @@ main.add_command(serve.serve)
 main.add_command(demo.demo)
 main.add_command(backup.backup)
 main.add_command(export.export)
+main.add_command(imports.import_)
 main.add_command(supporters.supporters)
 main.add_command(admins.admins)
 main.add_command(templates.templates)
