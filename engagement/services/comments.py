@@ -14,7 +14,7 @@ from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, I
 from engagement.keys import hash_token, new_edit_token, token_matches
 from engagement.models import Comment, Page, Site
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
-from engagement.rendering import render_markdown
+from engagement.rendering import render, render_markdown
 from engagement.services.moderation import Verdict, assess, content_reason
 from engagement.services.pages import claim_page, page_key
 from engagement.services.public import Anchor, CommentView, comment_view
@@ -71,7 +71,7 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
     """
     draft = _checked(request)
     # Rendered before the transaction: no lock is held while markdown is turned into HTML.
-    html = render_markdown(draft.body)
+    rendered = render(draft.body)
     token = new_edit_token()
     with uow:
         site = site_rules(uow, draft.site)
@@ -87,11 +87,14 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
             email=draft.author_email,
             reader=reader,
             honeypot=draft.honeypot,
+            links=rendered.links,
         )
         published = verdict.status == "approved"
         page_id = claim_page(uow, site.id, draft.page, draft.page_title, published=published)
         parent = _parent(uow.session, page_id, draft.parent, published=published)
-        comment = _insert(uow, site, page_id, parent, draft, reader, verdict, html, hash_token(token))
+        comment = _insert(
+            uow, site, page_id, parent, draft, reader, verdict, rendered.html, hash_token(token)
+        )
         if published:  # counted on its page and under its parent already
             uow.add_event(COMMENT_PUBLISHED, {"comment_id": comment.id})
         elif verdict.status == "pending":

@@ -68,13 +68,21 @@ class QueueItem:
 
 
 def assess(
-    session: Session, site: Rules, *, body: str, email: str | None, reader: str | None, honeypot: str | None
+    session: Session,
+    site: Rules,
+    *,
+    body: str,
+    email: str | None,
+    reader: str | None,
+    honeypot: str | None,
+    links: int | None = None,
 ) -> Verdict:
-    """Apply the site's rules to a comment about to be stored."""
+    """Apply the site's rules to a comment about to be stored (``links``: its number of links,
+    when rendering counted them already)."""
     if honeypot and honeypot.strip():
         # Stored as spam but answered like any pending comment, so a bot learns nothing.
         return Verdict("spam", "honeypot field filled in")
-    reason = content_reason(site, body)
+    reason = content_reason(site, body, links)
     if reason is not None:
         return Verdict("pending", reason)
     if site.moderation == "all":
@@ -84,12 +92,12 @@ def assess(
     return Verdict("approved")
 
 
-def content_reason(site: Rules, body: str) -> str | None:
+def content_reason(site: Rules, body: str, links: int | None = None) -> str | None:
     """Why a body needs a moderator's look (banned word, too many links), or None."""
     word = banned_word(site.banned_words, body)
     if word is not None:
         return f"contains the banned word {word!r}"
-    links = count_links(body)
+    links = count_links(body) if links is None else links
     if links > site.link_limit:
         return f"{links} links (the limit is {site.link_limit})"
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -15,23 +17,26 @@ from engagement.uow import UnitOfWork
 # Built once (every comment, reaction and count looks a page up): binding is all a call pays.
 _PAGE_BY_KEY = sa.select(Page).where(Page.site_id == sa.bindparam("site_id"), Page.key == sa.bindparam("key"))
 
+_table = cast(sa.Table, Page.__table__)
+_pages = _table.c
+
 # A new comment's page in one statement: found by key, its title and URL filled in as
 # ensure_page does, and a comment published at once counted (``added`` 1, else 0).
 _CLAIM = (
-    sa.update(Page)
-    .where(Page.site_id == sa.bindparam("b_site"), Page.key == sa.bindparam("b_key"))
+    sa.update(_table)
+    .where(_pages.site_id == sa.bindparam("b_site"), _pages.key == sa.bindparam("b_key"))
     .values(
-        comment_count=Page.comment_count + sa.bindparam("added", type_=sa.Integer()),
+        comment_count=_pages.comment_count + sa.bindparam("added", type_=sa.Integer()),
         last_comment_at=sa.case(
             (sa.bindparam("added", type_=sa.Integer()) > 0, sa.bindparam("now", type_=UTCDateTime())),
-            else_=Page.last_comment_at,
+            else_=_pages.last_comment_at,
         ),
-        title=sa.func.coalesce(sa.func.nullif(sa.bindparam("b_title", type_=sa.String()), ""), Page.title),
+        title=sa.func.coalesce(sa.func.nullif(sa.bindparam("b_title", type_=sa.String()), ""), _pages.title),
         url=sa.func.coalesce(
-            sa.func.nullif(Page.url, ""), sa.bindparam("b_url", type_=sa.String()), Page.url
+            sa.func.nullif(_pages.url, ""), sa.bindparam("b_url", type_=sa.String()), _pages.url
         ),
     )
-    .returning(Page.id)
+    .returning(_pages.id)
 )
 
 
