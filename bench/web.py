@@ -469,6 +469,11 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite", help="ours")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument(
+        "--code",
+        type=Path,
+        help="serve the engagement package found in this folder (another checkout, for a before/after)",
+    )
+    parser.add_argument(
         "--thread-cache-seconds", help="ENGAGEMENT_THREAD_CACHE_SECONDS for this run (0: no micro-cache)"
     )
     args = parser.parse_args()
@@ -484,6 +489,8 @@ def main() -> None:
                 os.sched_setaffinity(0, client_cpus)
             if args.thread_cache_seconds is not None:
                 ours.extra_env["ENGAGEMENT_THREAD_CACHE_SECONDS"] = args.thread_cache_seconds
+            if args.code is not None:
+                ours.extra_env["PYTHONPATH"] = str(args.code.resolve())
             systems: list[Server] = [ours]
             if not args.skip_isso:
                 systems.append(Isso("isso", f"http://127.0.0.1:{free_port()}", pin=server_pin))
