@@ -18,8 +18,9 @@ WORKDIR /app
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY engagement ./engagement
+COPY templates ./templates
 COPY workers ./workers
 RUN pip install --no-deps . && rm -rf build ./*.egg-info
 

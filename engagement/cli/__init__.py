@@ -5,7 +5,19 @@ Each module holds one command or group named after it; register it here with one
 
 from __future__ import annotations
 
-from engagement.cli import backup, db, delivery, demo, export, moderation, privacy, serve, sites, supporters
+from engagement.cli import (
+    backup,
+    db,
+    delivery,
+    demo,
+    export,
+    moderation,
+    privacy,
+    serve,
+    sites,
+    supporters,
+    templates,
+)
 from engagement.cli._app import EXIT_CODES, CliState, fail, main, pass_state
 
 main.add_command(db.db)
@@ -17,6 +29,7 @@ main.add_command(demo.demo)
 main.add_command(backup.backup)
 main.add_command(export.export)
 main.add_command(supporters.supporters)
+main.add_command(templates.templates)
 delivery.register(main)
 
 __all__ = ["EXIT_CODES", "CliState", "fail", "main", "pass_state"]
