@@ -6,14 +6,13 @@ and fail instead when ENGAGEMENT_REQUIRE_SERVICES=1 (as CI sets it).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from required_services import PG_ADMIN_URL, missing_service
+from required_services import throwaway_pg_databases
 
 from engagement.config import load_settings
 from engagement.core import Core, build_core
@@ -37,22 +36,12 @@ class FakeClock:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A throw-away PostgreSQL database for this test run, dropped at the end."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"engagement_test_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        missing_service("PostgreSQL", str(exc).splitlines()[0])
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    engine = sa.create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_pg_databases("engagement_test") as make:
+        url = make()
+        engine = sa.create_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
 
 
 def _truncate_all(core: Core) -> None:

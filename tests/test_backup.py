@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from required_services import PG_ADMIN_URL, missing_service
+from required_services import throwaway_pg_databases
 from sample_site import ARTICLE, SECRET, populate, settings_for
 from sqlalchemy.pool import NullPool
 
@@ -31,24 +30,8 @@ from engagement.services.sites import SiteChanges, add_site
 @pytest.fixture
 def make_pg_url() -> Iterator[Any]:
     """Makes empty PostgreSQL databases on demand, each dropped after the test."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    names: list[str] = []
-
-    def make() -> str:
-        name = f"engagement_backup_{secrets.token_hex(4)}"
-        try:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        except sa.exc.OperationalError as exc:
-            missing_service("PostgreSQL", str(exc).splitlines()[0])
-        names.append(name)
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-    yield make
-    with admin.connect() as conn:
-        for name in names:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_pg_databases("engagement_backup") as make:
+        yield make
 
 
 def rows(url: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from required_services import PG_ADMIN_URL, missing_service
+from required_services import throwaway_pg_databases
 from sqlalchemy.pool import NullPool
 
 from engagement import migrations
@@ -18,19 +17,8 @@ from engagement.models import Base
 @pytest.fixture
 def empty_pg_url() -> Iterator[str]:
     """A PostgreSQL database with nothing in it, dropped after the test."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"engagement_migrate_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        missing_service("PostgreSQL", str(exc).splitlines()[0])
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_pg_databases("engagement_migrate") as make:
+        yield make()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

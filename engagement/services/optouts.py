@@ -12,12 +12,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement import links
-from engagement.db import insert_ignoring_conflict
 from engagement.errors import InvalidToken, NotFound
 from engagement.keys import Keys
 from engagement.models import Site, Subscriber
-from engagement.services.subscriptions import UnsubscribeResult, mask_email, unsubscribe
-from engagement.services.supporter_flags import new_subscriber_flag
+from engagement.services.subscriptions import (
+    UnsubscribeResult,
+    add_subscriber_if_new,
+    mask_email,
+    unsubscribe,
+)
 from engagement.uow import UnitOfWork
 
 OPTOUTS = ("moderator_optout", "approval_optout")
@@ -71,17 +74,7 @@ def stop_approval_notices(uow: UnitOfWork, site_id: int, email: str) -> Unsubscr
     with uow:
         site = _site(uow, site_id, for_update=False)
         # The author need not be a subscriber: the row holds the wish, and mails nobody.
-        insert_ignoring_conflict(
-            uow.session,
-            Subscriber.__table__,  # type: ignore[arg-type]
-            {
-                "site_id": site.id,
-                "email": address,
-                "created_at": uow.now(),
-                "supporter": new_subscriber_flag(site.id, address),
-            },
-            ["site_id", "email"],
-        )
+        add_subscriber_if_new(uow, site.id, address)
         subscriber = uow.session.scalars(
             sa.select(Subscriber).where(Subscriber.site_id == site.id, Subscriber.email == address)
         ).one()

@@ -206,6 +206,21 @@ def _target(
     return {"target": "site", "page_id": None, "comment_id": None, "cadence": cadence}
 
 
+def add_subscriber_if_new(uow: UnitOfWork, site_id: int, address: str) -> None:
+    """Insert the site's subscriber row for ``address`` unless one exists (races included)."""
+    insert_ignoring_conflict(
+        uow.session,
+        Subscriber.__table__,  # type: ignore[arg-type]
+        {
+            "site_id": site_id,
+            "email": address,
+            "created_at": uow.now(),
+            "supporter": new_subscriber_flag(site_id, address),
+        },
+        ["site_id", "email"],
+    )
+
+
 def _lock_or_create_subscriber(uow: UnitOfWork, site: Site, address: str) -> Subscriber:
     """The site's subscriber for ``address``, created if new, its row locked for this transaction.
 
@@ -219,17 +234,7 @@ def _lock_or_create_subscriber(uow: UnitOfWork, site: Site, address: str) -> Sub
     stmt = sa.select(Subscriber).where(*where).with_for_update().execution_options(populate_existing=True)
     subscriber = uow.session.scalars(stmt).one_or_none()
     if subscriber is None:
-        insert_ignoring_conflict(
-            uow.session,
-            Subscriber.__table__,  # type: ignore[arg-type]
-            {
-                "site_id": site.id,
-                "email": address,
-                "created_at": uow.now(),
-                "supporter": new_subscriber_flag(site.id, address),
-            },
-            ["site_id", "email"],
-        )
+        add_subscriber_if_new(uow, site.id, address)
         subscriber = uow.session.scalars(stmt).one()
     return subscriber
 
