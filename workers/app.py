@@ -86,12 +86,14 @@ def make_celery(settings: Settings, *, core: Core | None = None, key_prefix: str
     ``key_prefix`` keeps the Redis keys of several deployments (or test runs) apart.
     """
     from workers import tasks
+    from workers.observe import observe_tasks
 
     app = EngagementCelery("engagement", set_as_current=False)
     app.conf.update(_config(settings, key_prefix))
     app.resources = Resources(settings, core=core)
     tasks.register(app)
     add_steps(app)
+    observe_tasks(settings)
     return app
 
 
