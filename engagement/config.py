@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # are skipped as "rate_limited" (engagement/services/recipient_cap.py); 0: no cap.
     max_mails_per_recipient_per_day: int = Field(default=100, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # A publisher's own mail templates: DIR/emails/<name>/… for every site, DIR/emails/<site>/<name>/…
+    # for one; they win over the shipped ones (engagement/mail/templates.py).
+    templates_dir: Path | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -127,6 +130,15 @@ class Settings(BaseSettings):
     def _check_retention(cls, value: int) -> int:
         if 0 < value < MIN_RETENTION_DAYS:
             raise ValueError(f"must be 0 (keep forever) or at least {MIN_RETENTION_DAYS} days")
+        return value
+
+    @field_validator("templates_dir", mode="before")
+    @classmethod
+    def _check_templates_dir(cls, value: object) -> object:
+        if value in ("", None):
+            return None
+        if not (Path(str(value)) / "emails").is_dir():
+            raise ValueError(f"{value} holds no emails/ folder of templates")
         return value
 
     @field_validator("broker_url")

@@ -17,6 +17,7 @@ from engagement.cli import (
     serve,
     sites,
     supporters,
+    templates,
 )
 from engagement.cli._app import EXIT_CODES, CliState, fail, main, pass_state
 
@@ -30,6 +31,7 @@ main.add_command(backup.backup)
 main.add_command(export.export)
 main.add_command(supporters.supporters)
 main.add_command(doctor.doctor)
+main.add_command(templates.templates)
 delivery.register(main)
 
 __all__ = ["EXIT_CODES", "CliState", "fail", "main", "pass_state"]
