@@ -30,8 +30,8 @@ main.add_command(demo.demo)
 main.add_command(backup.backup)
 main.add_command(export.export)
 main.add_command(supporters.supporters)
-main.add_command(doctor.doctor)
 main.add_command(templates.templates)
+main.add_command(doctor.doctor)
 delivery.register(main)
 
 __all__ = ["EXIT_CODES", "CliState", "fail", "main", "pass_state"]
