@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner, Result
@@ -118,6 +119,10 @@ def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_i
         assert str(database_url.password) not in healthy.output
         assert ":***@" in healthy.output
         assert "EHLO" in healthy.output
+        assert "answered the ping from relay, send, digest" in healthy.output
+        client = redis.Redis.from_url(redis_server.url)
+        assert [key for key in client.scan_iter() if b"doctor" in key] == []  # the replies' queue went
+        client.close()
 
         sink.stop()
         relay_up = False
