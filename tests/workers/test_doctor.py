@@ -269,3 +269,22 @@ def test_smtp_relay_down_is_named(tmp_path):
     assert check.name == "smtp"
     assert f"cannot connect to 127.0.0.1:{port}" in check.detail
     assert "is the relay running" in check.hint
+
+
+def test_smtps_speaks_tls_from_the_first_byte(tls_files, tmp_path):
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*tls_files)
+    # aiosmtpd counts only STARTTLS as TLS when it decides to offer AUTH: here all of it is TLS.
+    controller, handler, port = _relay(
+        ssl_context=context, authenticator=_authenticator, auth_require_tls=False
+    )
+    try:
+        check = _smtp_check(f"smtps://mailer:s3cret@127.0.0.1:{port}", tmp_path)
+    finally:
+        controller.stop()
+
+    assert check.status == "ok", check.detail
+    assert check.detail == f"127.0.0.1:{port} answered EHLO, TLS, AUTH; nothing sent"
+    assert handler.mail_commands == 0
