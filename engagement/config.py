@@ -74,8 +74,9 @@ class Settings(BaseSettings):
     # each attempt (with jitter), until the attempts run out and it stays failed.
     delivery_retry_seconds: float = Field(default=60.0, gt=0, le=86_400)
     delivery_max_attempts: int = Field(default=8, ge=1, le=50)
-    # A mail claimed for sending longer ago than this is presumed abandoned by a dead worker.
-    delivery_lease_seconds: float = Field(default=300.0, ge=1, le=86_400)
+    # A mail claimed for sending longer ago than this is presumed abandoned by a dead worker
+    # (a batch of 200 at the default rate takes 4 s, and a batch still sending renews it).
+    delivery_lease_seconds: float = Field(default=60.0, ge=1, le=86_400)
     # Finished deliveries (and the notification items they sent) older than this are pruned
     # daily; 0 keeps them forever.
     delivery_retention_days: int = Field(default=90, ge=0, le=MAX_RETENTION_DAYS)

@@ -13,6 +13,8 @@ import uvicorn
 from engagement.cli._app import CliState, pass_state
 from engagement.web import create_app
 
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -39,6 +41,8 @@ def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str) ->
         forwarded_allow_ips=forwarded_allow_ips,
         log_level=settings.log_level,
         server_header=False,
+        # On SIGTERM (a deploy), requests in flight get this long to finish before connections close.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         **fast_io(),
     )
     run_server(uvicorn.Server(config))

@@ -14,9 +14,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner, Result
 from mailsink import MailSink, SinkHandler, free_port
-from required_services import missing_service, throwaway_pg_databases
+from required_services import throwaway_pg_databases
 from sqlalchemy.engine import make_url
-from test_processes import OwnRedis
 
 from engagement import migrations
 from engagement.cli import main
@@ -50,18 +49,6 @@ def migrated_pg() -> str:
         yield url
 
 
-@pytest.fixture
-def redis_server(tmp_path):
-    # Our own Redis: worker and beat take RedBeat's lock and the queues without a key prefix.
-    import shutil
-
-    if shutil.which("redis-server") is None:
-        missing_service("redis-server", "the binary is not installed")
-    server = OwnRedis(tmp_path).start()
-    yield server
-    server.stop()
-
-
 def _start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("w") as out:
         argv = [sys.executable, "-m", "engagement.cli", command]
@@ -74,7 +61,7 @@ def _start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[byt
 @pytest.mark.redis
 @pytest.mark.slow
 def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_is_down(
-    migrated_pg, redis_server, tmp_path
+    migrated_pg, own_redis, tmp_path
 ):
     database_url = make_url(migrated_pg)
     if database_url.password is None:  # trust authentication ignores it: it is there to be hidden
@@ -84,7 +71,7 @@ def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_i
         "ENGAGEMENT_MODE": "production",
         "ENGAGEMENT_DATA_DIR": str(tmp_path / "data"),
         "ENGAGEMENT_DATABASE_URL": database_url.render_as_string(hide_password=False),
-        "ENGAGEMENT_BROKER_URL": redis_server.url,
+        "ENGAGEMENT_BROKER_URL": own_redis.url,
         "ENGAGEMENT_SMTP_URL": sink.url,
         "ENGAGEMENT_SECRET_KEY": SECRET,
     }
@@ -120,7 +107,7 @@ def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_i
         assert ":***@" in healthy.output
         assert "EHLO" in healthy.output
         assert "answered the ping from relay, send, digest" in healthy.output
-        client = redis.Redis.from_url(redis_server.url)
+        client = redis.Redis.from_url(own_redis.url)
         assert [key for key in client.scan_iter() if b"doctor" in key] == []  # the replies' queue went
         client.close()
 
