@@ -171,6 +171,16 @@ def prune(task: AnyTask) -> None:
         )
 
 
+def ping(task: AnyTask, reply_to: str, queue: str) -> None:
+    """Answer ``engagement doctor`` on its reply queue: this worker takes tasks from ``queue``."""
+    with task.app.connection_for_write() as connection:
+        replies = connection.SimpleQueue(reply_to)
+        try:
+            replies.put({"worker": task.request.hostname, "queue": queue})
+        finally:
+            replies.close()
+
+
 TASKS: tuple[tuple[Callable[..., None], str], ...] = (
     (relay, "relay"),
     (sweep, "relay"),
@@ -180,4 +190,5 @@ TASKS: tuple[tuple[Callable[..., None], str], ...] = (
     (digest_tick, "digest"),
     (digest, "digest"),
     (prune, "digest"),  # long batch work, like digests: never in the way of hand-offs or sends
+    (ping, "relay"),  # the doctor sends one to every queue
 )
