@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     comment_rate_limit: str = "5/minute;40/hour"
     subscribe_rate_limit: str = "5/minute;20/day"
     preview_rate_limit: str = "30/minute;300/hour"
+    report_rate_limit: str = "10/minute;50/day"
+    signin_rate_limit: str = "5/minute;30/hour"
     smtp_rate_per_second: float = Field(default=50.0, gt=0)
     # A mail that failed for a passing reason is tried again after this delay, doubled at
     # each attempt (with jitter), until the attempts run out and it stays failed.
@@ -149,7 +151,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a URL such as redis://host:6379/0")
         return value
 
-    @field_validator("comment_rate_limit", "subscribe_rate_limit", "preview_rate_limit")
+    @field_validator(
+        "comment_rate_limit",
+        "subscribe_rate_limit",
+        "preview_rate_limit",
+        "report_rate_limit",
+        "signin_rate_limit",
+    )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         from limits import parse_many
