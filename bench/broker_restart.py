@@ -6,9 +6,8 @@ Each trial starts its own redis-server and an `engagement worker` (production se
 test PostgreSQL), queues a few hundred tasks, kills Redis (SIGKILL, nothing saved), starts it
 again empty, waits, then sends SIGTERM. It prints per trial whether the worker was still
 alive, its exit status and how long the SIGTERM took (a hang is killed after 15 s).
-``--legacy`` puts back the transport settings the worker had before (ack emulation on,
-remote control, gossip and mingle on, tasks cancelled on connection loss) to show the fault
-they caused.
+``--legacy`` puts back the settings the worker had before (ack emulation on, a prefork
+pool, gossip and mingle on, tasks cancelled on connection loss) to show the fault they caused.
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from workers.app import make_celery
 app = make_celery(load_settings())
 app.conf.broker_transport_options = {**app.conf.broker_transport_options, "ack_emulation": True}
 app.conf.worker_cancel_long_running_tasks_on_connection_loss = True
-app.conf.worker_enable_remote_control = True
 app.worker_main(["worker", "--loglevel=info", "--pool=prefork", "--concurrency=2"])
 """
 QUEUE_TASKS = """

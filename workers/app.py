@@ -115,9 +115,6 @@ def _config(settings: Settings, key_prefix: str) -> dict[str, Any]:
         # A task running when the broker goes away finishes: its mails are claimed in the
         # database, not by the broker's message.
         "worker_cancel_long_running_tasks_on_connection_loss": False,
-        # No broadcast commands (pidbox): one fan-out queue less to lose and re-declare when
-        # Redis restarts; workers are stopped with signals.
-        "worker_enable_remote_control": False,
         "worker_prefetch_multiplier": 1,
         "task_default_queue": "relay",
         "task_queues": {name: {"routing_key": name} for name in QUEUES},

@@ -12,10 +12,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner, Result
+from fleet import OwnRedis
 from mailsink import MailSink, SinkHandler, free_port
 from required_services import missing_service, throwaway_pg_databases
 from sqlalchemy.engine import make_url
-from test_processes import OwnRedis
 
 from engagement import migrations
 from engagement.cli import main
