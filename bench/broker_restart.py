@@ -1,9 +1,9 @@
 """Broker restarts: does a worker outlive Redis killed and restarted empty, and still stop on SIGTERM?
 
-    .venv/bin/python bench/broker_restart.py [--trials 5] [--pool threads|prefork] [--legacy]
+    .venv/bin/python bench/broker_restart.py [--trials 5] [--pool threads|prefork] [--legacy] [--tasks 300]
 
 Each trial starts its own redis-server and an `engagement worker` (production settings, the
-test PostgreSQL), queues a few hundred tasks, kills Redis (SIGKILL, nothing saved), starts it
+test PostgreSQL), queues a few hundred tasks (``--tasks``), kills Redis (SIGKILL, nothing saved), starts it
 again empty, waits, then sends SIGTERM. It prints per trial whether the worker was still
 alive, its exit status and how long the SIGTERM took (a hang is killed after 15 s).
 ``--legacy`` puts back the settings the worker had before (ack emulation on, a prefork
@@ -38,10 +38,11 @@ app.conf.worker_cancel_long_running_tasks_on_connection_loss = True
 app.worker_main(["worker", "--loglevel=info", "--pool=prefork", "--concurrency=2"])
 """
 QUEUE_TASKS = """
+import sys
 from engagement.config import load_settings
 from workers.app import make_celery
 app = make_celery(load_settings())
-for _ in range(300):
+for _ in range(int(sys.argv[1])):
     app.send_task("engagement.resume", queue="send")
 """
 
@@ -53,7 +54,7 @@ def start_redis(port: int) -> subprocess.Popen[bytes]:
     return process
 
 
-def trial(pool: str, legacy: bool, folder: Path, database: str) -> str:
+def trial(pool: str, legacy: bool, folder: Path, database: str, tasks: int) -> str:
     port = free_port()
     inherited = os.environ  # noqa: TID251 -- a child process's environment, not settings
     env = {
@@ -74,7 +75,8 @@ def trial(pool: str, legacy: bool, folder: Path, database: str) -> str:
         )
     try:
         time.sleep(6)
-        subprocess.run([sys.executable, "-c", QUEUE_TASKS], env=env, check=False, capture_output=True)
+        queue = [sys.executable, "-c", QUEUE_TASKS, str(tasks)]
+        subprocess.run(queue, env=env, check=False, capture_output=True)  # Redis dies under this backlog
         redis_server.kill()  # SIGKILL: nothing saved, it comes back empty
         redis_server.wait()
         time.sleep(2)
@@ -102,6 +104,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--pool", choices=["threads", "prefork"], default="threads")
     parser.add_argument("--legacy", action="store_true")
+    parser.add_argument("--tasks", type=int, default=300, help="tasks queued just before Redis dies")
     args = parser.parse_args()
     label = "legacy settings, prefork" if args.legacy else f"{args.pool} pool"
     with tempfile.TemporaryDirectory() as scratch, scratch_database("postgresql", Path(scratch)) as url:
@@ -110,7 +113,7 @@ def main() -> None:
         engine.dispose()
         for number in range(1, args.trials + 1):
             with tempfile.TemporaryDirectory() as folder:
-                outcome = trial(args.pool, args.legacy, Path(folder), url)
+                outcome = trial(args.pool, args.legacy, Path(folder), url, args.tasks)
                 print(f"{label}, trial {number}: {outcome}", flush=True)
 
 
