@@ -151,10 +151,15 @@ def digest_tick(task: AnyTask) -> None:
 
 def digest(task: AnyTask, site_key: str, period: str) -> None:
     """Run (or resume) one site's digest for its latest period."""
-    core, mailer = _resources(task)
+    app: EngagementCelery = task.app  # type: ignore[assignment]
+    core, mailer = app.resources.get()
+    stopping = app.resources.stopping
+    sender = chunk_sender(core.uow, mailer, stopping=stopping, hand_back=lambda ids: _dispatch(task, ids))
     lease = run_lease_seconds(core.settings)
-    report = send_digest(core.uow(), site_key, period, chunk_sender(core.uow, mailer), lease_seconds=lease)
+    report = send_digest(core.uow(), site_key, period, sender, lease_seconds=lease, stopping=stopping)
     log.info("digest.run", site=site_key, period=period, sent=report.sent, busy=report.busy)
+    if report.stopped:  # this worker is stopping: another one goes on from where it stopped
+        task.app.send_task("engagement.digest", args=[site_key, period], queue="digest")
 
 
 def prune(task: AnyTask) -> None:
