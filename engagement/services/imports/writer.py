@@ -142,21 +142,30 @@ class RowWriter:
         self.rows = []
 
 
-def recount(conn: Connection, touched: Sequence[int], page_ids: Iterable[int]) -> None:
-    """Set counts the import changed: reply counts above it, then each page's comment count."""
+def recount(conn: Connection, touched: Sequence[int], pages: dict[int, tuple[int, datetime]]) -> None:
+    """Set the counts the import changed: reply counts above it, then each page's comments.
+
+    ``pages`` gives each page's approved comments added and the latest one's time: an import
+    only adds comments, so a page's count grows by exactly that many.
+    """
     if touched:
         _recount_replies(conn, touched)
-    pages = sorted(set(page_ids))
-    approved = sa.select(sa.func.count()).where(Comment.page_id == Page.id, Comment.status == "approved")
-    latest = sa.select(sa.func.max(Comment.published_at)).where(
-        Comment.page_id == Page.id, Comment.status == "approved"
+    if not pages:
+        return
+    table: sa.Table = Page.__table__  # type: ignore[assignment]
+    latest = sa.bindparam("latest", type_=Page.last_comment_at.type)
+    conn.execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("pid"))
+        .values(
+            comment_count=table.c.comment_count + sa.bindparam("added"),
+            last_comment_at=sa.case(
+                (sa.or_(table.c.last_comment_at.is_(None), table.c.last_comment_at < latest), latest),
+                else_=table.c.last_comment_at,
+            ),
+        ),
+        [{"pid": pid, "added": added, "latest": at} for pid, (added, at) in sorted(pages.items())],
     )
-    for start in range(0, len(pages), _CHUNK):
-        conn.execute(
-            sa.update(Page)
-            .where(Page.id.in_(pages[start : start + _CHUNK]))
-            .values(comment_count=approved.scalar_subquery(), last_comment_at=latest.scalar_subquery())
-        )
 
 
 def _recount_replies(conn: Connection, comment_ids: Sequence[int]) -> None:
