@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engagement import validation as check
-from engagement.errors import InvalidInput, SiteNotFound
+from engagement.errors import BadImportFile, InvalidInput, SiteNotFound
 from engagement.models import Site, Supporter
 from engagement.services.imports import disqus, isso, remark42, wordpress, wpdiscuz
 from engagement.services.imports.files import Source, opened
 from engagement.services.imports.pages import PageTarget, resolve, target
-from engagement.services.imports.plan import Plan, source_key
+from engagement.services.imports.plan import Plan
 from engagement.services.imports.records import (
     APPROVED,
     DELETED,
@@ -32,7 +32,7 @@ from engagement.services.imports.subscriptions import checked_email, subscribe_a
 from engagement.services.imports.writer import (
     RowWriter,
     ancestry,
-    mark_existing,
+    imported_before,
     recount,
     reserve_ids,
     take_write_lock,
@@ -62,6 +62,10 @@ def import_file(uow: UnitOfWork, options: ImportOptions) -> ImportSummary:
     spool = Spool()
     try:
         return _import(uow, options, spool)
+    except sa.exc.IntegrityError as exc:
+        # The unique (site, source, source id) refused a row: nothing was committed.
+        reason = "a comment id appears twice in the file (or another import of it ran at once)"
+        raise BadImportFile(options.path, None, reason) from exc
     finally:
         spool.close()
 
@@ -75,7 +79,7 @@ def _import(uow: UnitOfWork, options: ImportOptions, spool: Spool) -> ImportSumm
         take_write_lock(conn)
         page_ids, created = resolve(conn, site.id, options.fmt, targets, uow.now())
         summary.add("pages", created)
-        mark_existing(conn, plan, site.id, options.fmt)
+        plan.resolve(imported_before(conn, site.id, options.fmt))
         orphans = plan.settle(page_ids)
         touched = plan.count_replies()
         reserve_ids(conn, plan)
@@ -155,24 +159,19 @@ def _second_pass(
             if plan.kept[n] and (p := plan.parent[n]) >= 0 and plan.existing[p]
         ),
     )
-    duplicates = set(plan.duplicates)
     total, progress = spool.size(), options.progress
-    for count, (record, done) in enumerate(spool.read(), start=1):
-        if progress is not None and (count % _EVERY == 0 or count == spool.count):
-            progress("writing", count, done, total)
-        number = plan.numbers[source_key(record.source_id)]
+    for number, (record, done) in enumerate(spool.read()):
+        if progress is not None and ((number + 1) % _EVERY == 0 or number + 1 == spool.count):
+            progress("writing", number + 1, done, total)
         if plan.existing[number]:
             summary.seen_before("comments")
         elif plan.kept[number]:
-            plan.kept[number] = 0  # written once, even if the file repeats it
             writer.add(_row(writer, plan, number, record, options.fmt, parents, supporters))
             summary.add(_kind(record))
             if record.status == APPROVED:
                 page = plan.page[number]
                 count, latest = added.get(page, (0, record.created_at))
                 added[page] = (count + 1, max(latest, record.created_at))
-        elif record.source_id in duplicates and plan.status[number]:
-            summary.skip(record.source_id, "appears twice in the file")
         else:
             summary.skip(record.source_id, _why_skipped(plan, number, record))
     writer.flush()
@@ -189,9 +188,10 @@ def _subscribe(
 ) -> None:
     """Wishes to hear of replies to imported comments (Isso's notifications)."""
     resolved: list[tuple[str, str, int | None, int | None, bool]] = []
+    numbers = plan.number_of(wish.comment or "" for wish in wishes)
     for wish in wishes:
         email = checked_email(wish.email)
-        number = plan.numbers.get(source_key(wish.comment or ""))
+        number = numbers.get(wish.comment or "")
         if email is None:
             summary.skip(wish.source_id, "subscription: not a valid e-mail address")
         elif number is None or not plan.db_id[number]:

@@ -7,8 +7,7 @@ ORM objects, and nothing is visible to anyone until the one commit.
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engagement.models import Comment, Page
-from engagement.services.imports.plan import Plan, source_key
+from engagement.services.imports.plan import Plan
 
 COLUMNS = (
     "id",
@@ -54,18 +53,13 @@ def take_write_lock(conn: Connection) -> None:
         conn.exec_driver_sql("PRAGMA cache_size=-32000")  # 32 MB: a million rows' indexes
 
 
-def mark_existing(conn: Connection, plan: Plan, site_id: int, source: str) -> None:
-    """Which comments an earlier import of this source already wrote, and their ids."""
-    plan.existing = bytearray(len(plan))
-    plan.db_id = array("q", bytes(8 * len(plan)))
-    stmt = sa.select(Comment.source_id, Comment.id).where(
+def imported_before(conn: Connection, site_id: int, source: str) -> Iterator[tuple[str, int, int]]:
+    """(source id, comment id, page id) of each comment an earlier import of this source wrote."""
+    stmt = sa.select(Comment.source_id, Comment.id, Comment.page_id).where(
         Comment.source_site_id == site_id, Comment.source == source
     )
-    for source_id, comment_id in conn.execute(stmt.execution_options(yield_per=5000)):
-        number = plan.numbers.get(source_key(source_id or ""))
-        if number is not None:
-            plan.existing[number] = 1
-            plan.db_id[number] = comment_id
+    for source_id, comment_id, page_id in conn.execute(stmt.execution_options(yield_per=5000)):
+        yield source_id or "", comment_id, page_id
 
 
 def reserve_ids(conn: Connection, plan: Plan) -> int:
@@ -136,6 +130,9 @@ class RowWriter:
                 with cursor.copy(_PG_COPY) as pipe:
                     for row in self.rows:
                         pipe.write_row(row)
+        except self.conn.dialect.loaded_dbapi.IntegrityError as exc:
+            # The driver's own error, as SQLAlchemy would have wrapped it.
+            raise sa.exc.IntegrityError(_SQLITE_INSERT if self.sqlite else _PG_COPY, None, exc) from exc
         finally:
             cursor.close()
         self.written += len(self.rows)
