@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     comment_rate_limit: str = "5/minute;40/hour"
     subscribe_rate_limit: str = "5/minute;20/day"
     preview_rate_limit: str = "30/minute;300/hour"
+    report_rate_limit: str = "10/minute;50/day"
+    signin_rate_limit: str = "5/minute;30/hour"
     smtp_rate_per_second: float = Field(default=50.0, gt=0)
     # A mail that failed for a passing reason is tried again after this delay, doubled at
     # each attempt (with jitter), until the attempts run out and it stays failed.
@@ -81,6 +83,9 @@ class Settings(BaseSettings):
     # are skipped as "rate_limited" (engagement/services/recipient_cap.py); 0: no cap.
     max_mails_per_recipient_per_day: int = Field(default=100, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # A publisher's own mail templates: DIR/emails/<name>/… for every site, DIR/emails/<site>/<name>/…
+    # for one; they win over the shipped ones (engagement/mail/templates.py).
+    templates_dir: Path | None = None
 
     @field_validator("base_url")
     @classmethod
@@ -129,6 +134,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be 0 (keep forever) or at least {MIN_RETENTION_DAYS} days")
         return value
 
+    @field_validator("templates_dir", mode="before")
+    @classmethod
+    def _check_templates_dir(cls, value: object) -> object:
+        if value in ("", None):
+            return None
+        if not (Path(str(value)) / "emails").is_dir():
+            raise ValueError(f"{value} holds no emails/ folder of templates")
+        return value
+
     @field_validator("broker_url")
     @classmethod
     def _check_broker_url(cls, value: str) -> str:
@@ -136,7 +150,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a URL such as redis://host:6379/0")
         return value
 
-    @field_validator("comment_rate_limit", "subscribe_rate_limit", "preview_rate_limit")
+    @field_validator(
+        "comment_rate_limit",
+        "subscribe_rate_limit",
+        "preview_rate_limit",
+        "report_rate_limit",
+        "signin_rate_limit",
+    )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         from limits import parse_many

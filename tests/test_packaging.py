@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import glob
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
+
+from engagement.mail.render import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,3 +42,35 @@ def test_migrations_ship_with_the_package():
     assert "migrations/versions/*.py" in config["tool"]["setuptools"]["package-data"]["engagement"]
     assert not (versions / "__init__.py").exists()
     assert list(versions.glob("*.py"))
+
+
+def test_a_build_carries_the_top_level_mail_templates(tmp_path):
+    # What a wheel holds is what `build` writes: run it, then render a mail from that copy alone,
+    # from a folder where the checkout's own templates/ cannot be found by accident.
+    build = subprocess.run(
+        [sys.executable, "setup.py", "-q", "build", "--build-base", str(tmp_path / "build")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, build.stderr
+    lib = tmp_path / "build" / "lib"
+    for name in TEMPLATES:
+        for part in ("subject.txt", "body.txt", "body.html"):
+            assert (lib / "engagement" / "templates" / "emails" / name / part).is_file()
+
+    probe = (
+        "from engagement.mail.render import TEMPLATE_DIR, MailRenderer\n"
+        "from engagement.mail.samples import sample_context\n"
+        "print(TEMPLATE_DIR)\n"
+        "print(MailRenderer().render('confirm_subscription', sample_context()).subject)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(lib)}
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    where, subject = run.stdout.splitlines()
+    assert Path(where) == lib / "engagement" / "templates" / "emails"
+    assert "Example" in subject

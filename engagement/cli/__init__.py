@@ -6,10 +6,12 @@ Each module holds one command or group named after it; register it here with one
 from __future__ import annotations
 
 from engagement.cli import (
+    admins,
     backup,
     db,
     delivery,
     demo,
+    doctor,
     export,
     imports,
     moderation,
@@ -17,6 +19,7 @@ from engagement.cli import (
     serve,
     sites,
     supporters,
+    templates,
 )
 from engagement.cli._app import EXIT_CODES, CliState, fail, main, pass_state
 
@@ -30,6 +33,9 @@ main.add_command(backup.backup)
 main.add_command(export.export)
 main.add_command(imports.import_)
 main.add_command(supporters.supporters)
+main.add_command(admins.admins)
+main.add_command(templates.templates)
+main.add_command(doctor.doctor)
 delivery.register(main)
 
 __all__ = ["EXIT_CODES", "CliState", "fail", "main", "pass_state"]

@@ -178,7 +178,7 @@ def build_mailer(settings: Settings, keys: Keys) -> Mailer:
     return Mailer(
         settings=settings,
         keys=keys,
-        renderer=MailRenderer(),
+        renderer=MailRenderer(settings.templates_dir),
         transport=transport,
         gate=make_gate(settings.smtp_rate_per_second, transport.key, redis_url),
     )

@@ -11,18 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import css_inline
+import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import escape
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "emails"
-TEMPLATES = (
-    "confirm_subscription",
-    "thread_notification",
-    "reply_notification",
-    "moderation_request",
-    "comment_approved",
-    "digest",
-)
+from engagement.mail.templates import SHIPPED, TEMPLATES, describe_error, search_path
+
+log = structlog.get_logger(__name__)
+TEMPLATE_DIR = SHIPPED
 
 # What differs between the recipients of one mail: rendered once with stand-ins, swapped after.
 PERSONAL = (
@@ -51,16 +47,10 @@ class MailRenderer:
     the HTML part's ``<style>`` is inlined, since many mail clients drop style sheets.
     """
 
-    def __init__(self, template_dir: Path = TEMPLATE_DIR) -> None:
-        loader = FileSystemLoader(str(template_dir))
-        options: dict[str, Any] = {
-            "loader": loader,
-            "undefined": StrictUndefined,
-            "trim_blocks": True,
-            "lstrip_blocks": True,
-        }
-        self._text = Environment(autoescape=False, keep_trailing_newline=True, **options)  # noqa: S701 -- plain text, never HTML
-        self._html = Environment(autoescape=True, **options)
+    def __init__(self, overrides: Path | None = None) -> None:
+        self._overrides = overrides
+        self._shipped = _Templates([SHIPPED])
+        self._by_site: dict[str | None, _Templates] = {}
         self._inliner = css_inline.CSSInliner(keep_style_tags=False)
         self._cache: OrderedDict[str, RenderedMail] = OrderedDict()
         self._lock = threading.Lock()
@@ -93,14 +83,68 @@ class MailRenderer:
         )
 
     def _render(self, name: str, context: Mapping[str, Any]) -> RenderedMail:
-        subject = self._text.get_template(f"{name}/subject.txt").render(context)
-        text = self._text.get_template(f"{name}/body.txt").render(context)
-        html = self._html.get_template(f"{name}/body.html").render(context)
+        """Render with the publisher's templates; one that fails falls back to the shipped ones.
+
+        An override with a typo must not lose the mail: the shipped templates render it, and
+        the log says which file failed and why.
+        """
+        site = _site_key(context)
+        templates = self.templates_for(site)
+        if templates is self._shipped:
+            return self.render_with(templates, name, context)
+        try:
+            return self.render_with(templates, name, context)
+        except Exception as exc:  # any error in a publisher's template falls back
+            log.warning(
+                "mail.template_fallback",
+                template=name,
+                site=site,
+                error=describe_error(exc),
+                fallback="shipped",
+            )
+            return self.render_with(self._shipped, name, context)
+
+    def templates_for(self, site: str | None) -> _Templates:
+        """The templates one site's mail is rendered with (the shipped ones when none is overridden)."""
+        if self._overrides is None:
+            return self._shipped
+        with self._lock:
+            templates = self._by_site.get(site)
+            if templates is None:
+                templates = self._by_site[site] = _Templates(search_path(self._overrides, site))
+        return templates
+
+    def render_with(self, templates: _Templates, name: str, context: Mapping[str, Any]) -> RenderedMail:
+        """The three parts from one set of templates, errors and all (``engagement templates check``)."""
+        subject = templates.text.get_template(f"{name}/subject.txt").render(context)
+        text = templates.text.get_template(f"{name}/body.txt").render(context)
+        html = templates.html.get_template(f"{name}/body.html").render(context)
         return RenderedMail(
             subject=" ".join(subject.split()),
             text=text.strip() + "\n",
             html=self._inliner.inline(html),
         )
+
+
+class _Templates:
+    """The text and HTML environments over one search path of template folders."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        options: dict[str, Any] = {
+            "loader": FileSystemLoader([str(folder) for folder in folders]),
+            "undefined": StrictUndefined,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+        }
+        self.folders = folders
+        self.text = Environment(autoescape=False, keep_trailing_newline=True, **options)  # noqa: S701 -- plain text, never HTML
+        self.html = Environment(autoescape=True, **options)
+
+
+def _site_key(context: Mapping[str, Any]) -> str | None:
+    site = context.get("site")
+    key = site.get("key") if isinstance(site, Mapping) else None
+    return key if isinstance(key, str) else None
 
 
 def _stand_in(name: str) -> str:

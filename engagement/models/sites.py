@@ -42,6 +42,8 @@ class Site(Base):
     supporter_thanks: Mapped[str | None] = mapped_column(sa.String(300))
     supporter_badges: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     patreon_webhook_secret: Mapped[str | None] = mapped_column(sa.String(200))
+    # Distinct readers' reports that send a published comment back to moderation.
+    report_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
     created_at: Mapped[Timestamp]
 
     @property

@@ -268,7 +268,12 @@ class DeliveryView:
 
 
 def list_deliveries(
-    uow: UnitOfWork, *, status: str | None = None, recipient: str | None = None, limit: int = 50
+    uow: UnitOfWork,
+    *,
+    status: str | None = None,
+    recipient: str | None = None,
+    template: str | None = None,
+    limit: int = 50,
 ) -> list[DeliveryView]:
     """The latest deliveries, optionally of one status (``failed`` shows what needs a look) or
     to one address (why someone got no mail: each skipped one says why)."""
@@ -283,6 +288,8 @@ def list_deliveries(
             stmt = stmt.where(Delivery.status == status)
         if recipient is not None:
             stmt = stmt.where(Delivery.recipient == recipient)
+        if template:
+            stmt = stmt.where(Delivery.template == template)
         return [
             DeliveryView(
                 id=d.id,

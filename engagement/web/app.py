@@ -11,6 +11,7 @@ from engagement import __version__
 from engagement.config import Settings
 from engagement.core import Core, build_core
 from engagement.web import (
+    admin,
     assets,
     comments,
     counts,
@@ -20,6 +21,7 @@ from engagement.web import (
     moderation,
     previews,
     reactions,
+    reports,
     sites,
     subscriber_pages,
     subscriptions,
@@ -69,6 +71,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     app.state.metrics = WebMetrics()
     app.state.assets = assets.Assets()
     errors.install(app)
+    admin.install(app)
     app.state.templates = make_templates()
     routers = (
         health,
@@ -77,12 +80,14 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         comments,
         previews,
         votes,
+        reports,
         reactions,
         counts,
         subscriptions,
         subscriber_pages,
         moderation,
         hooks,
+        admin,
     )
     for module in routers:
         app.include_router(module.router)

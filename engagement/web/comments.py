@@ -6,13 +6,14 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from engagement.services.comments import PostComment, delete_comment, edit_comment, post_comment
 from engagement.services.permalinks import ContextQuery, comment_context
 from engagement.services.thread_sql import REPLIES_PER_THREAD
 from engagement.services.threads import RepliesQuery, ThreadQuery, list_replies, list_thread
+from engagement.web.bearer import bearer_token
 from engagement.web.cors import bind_site
 from engagement.web.deps import ClientIp, ReaderId, SiteQuery, Uow
 from engagement.web.errors import responses
@@ -36,14 +37,21 @@ router = APIRouter(prefix="/api/v1", tags=["comments"], responses=responses(503)
 THREAD_CACHE = "public, max-age=5, stale-while-revalidate=30"
 # Every read that carries a reader's own votes varies with the reader: a shared cache keeps one copy each.
 READ_HEADERS = {"Cache-Control": THREAD_CACHE, "Vary": "X-Engagement-Reader"}
-EditToken = Annotated[
-    str,
-    Header(
-        alias="Authorization",
-        pattern=r"^Bearer [A-Za-z0-9_-]{16,128}$",
-        description="`Bearer <edit_token>`, the token the comment's POST answered with",
-    ),
-]
+
+
+def _edit_token(
+    authorization: Annotated[
+        str | None,
+        Header(
+            alias="Authorization",
+            description="`Bearer <edit_token>`, the token the comment's POST answered with",
+        ),
+    ] = None,
+) -> str:
+    return bearer_token(authorization, "edit_token")
+
+
+EditToken = Annotated[str, Depends(_edit_token)]
 
 PageQuery = Annotated[str, Query(max_length=2000, description="The page's URL, path or explicit id")]
 
@@ -170,13 +178,13 @@ async def get_context(
 
 
 @router.patch(
-    "/comments/{comment_id}", response_model=EditedOut, responses=responses(400, 403, 404, 413, 422)
+    "/comments/{comment_id}", response_model=EditedOut, responses=responses(400, 401, 403, 404, 413, 422)
 )
 def patch_comment(
     comment_id: CommentId, payload: CommentEdit, uow: Uow, authorization: EditToken
 ) -> EditedOut:
     """Change a comment's text within the site's edit window."""
-    view = edit_comment(uow, comment_id, authorization.removeprefix("Bearer "), payload.body)
+    view = edit_comment(uow, comment_id, authorization, payload.body)
     return EditedOut.model_validate({"comment": comment_json(view)})
 
 
@@ -184,9 +192,9 @@ def patch_comment(
     "/comments/{comment_id}",
     status_code=204,
     response_class=Response,
-    responses=responses(400, 403, 404, 422),
+    responses=responses(400, 401, 403, 404, 422),
 )
 def delete_a_comment(comment_id: CommentId, uow: Uow, authorization: EditToken) -> Response:
     """Remove a comment within the edit window; with replies it stays as a placeholder."""
-    delete_comment(uow, comment_id, authorization.removeprefix("Bearer "))
+    delete_comment(uow, comment_id, authorization)
     return Response(status_code=204)

@@ -81,6 +81,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     result: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
         entry: dict[str, Any] = {"model": ErrorBody, "description": DESCRIPTIONS[status]}
+        if status == 401:
+            entry["headers"] = {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}}
         if status in (429, 503):
             entry["headers"] = {
                 "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
@@ -112,7 +114,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "error")
+    codes = {401: "unauthenticated", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+    code = codes.get(exc.status_code, "error")
     response = error_response(exc.status_code, {"code": code, "reason": str(exc.detail)})
     if exc.headers:
         response.headers.update(exc.headers)

@@ -224,9 +224,20 @@ def test_edits_need_the_right_token_within_the_window(client, core, clock):
     wrong = client.patch(url, json={"body": "x"}, headers={"Authorization": "Bearer " + "x" * 43})
     assert wrong.status_code == 403
     assert body(wrong)["code"] == "invalid_token"
-    missing = client.patch(url, json={"body": "x"})
-    assert missing.status_code == 422
-    assert body(missing)["field"] == "Authorization"
+    for header in (
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Bearer short"},
+    ):
+        for refused in (
+            client.patch(url, json={"body": "x"}, headers=header),
+            client.delete(url, headers=header),
+        ):
+            assert refused.status_code == 401, header
+            assert refused.headers["WWW-Authenticate"] == "Bearer"
+            assert body(refused)["code"] == "unauthenticated"
+            assert "edit_token" in body(refused)["reason"]
     clock.advance(minutes=16)
     late = client.delete(url, headers={"Authorization": f"Bearer {posted['edit_token']}"})
     assert late.status_code == 403

@@ -1,7 +1,7 @@
 """imported comments and pages keep their source and their id there
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Created: 2026-12-06 18:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,65 @@
+"""``engagement templates``: check the mail templates (with a publisher's overrides) and preview one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engagement.cli._app import EXIT_CONFIG, EXIT_FAILURE, CliState, fail, pass_state
+from engagement.mail.render import MailRenderer
+from engagement.mail.template_check import check_templates, preview_template
+from engagement.mail.templates import TEMPLATES, describe_error
+from engagement.services.sites import is_site_key, list_sites
+
+
+@click.group()
+def templates() -> None:
+    """The e-mail templates: the shipped ones and ENGAGEMENT_TEMPLATES_DIR's overrides."""
+
+
+@templates.command()
+@pass_state
+def check(state: CliState, /) -> None:
+    """Render every template with sample data, for every site with overrides; exit 1 on an error."""
+    overrides = state.settings.templates_dir
+    known = [site.key for site in list_sites(state.uow())] if overrides else []
+    results = check_templates(overrides, known)
+    for result in results:
+        scope = f"site {result.site}" if result.site else "every site"
+        origin = "override" if result.overridden else "shipped"
+        status = f"FAIL {result.error}" if result.error else "ok"
+        click.echo(f"{result.template:<22} {scope:<24} {origin:<9} {status}")
+    failed = sum(1 for result in results if result.error)
+    if failed:
+        message = f"{failed} template(s) failed to render; their mail falls back to the shipped templates"
+        fail(message, EXIT_FAILURE)
+    click.echo(f"All {len(results)} renderings passed.")
+
+
+@templates.command()
+@click.argument("name", type=click.Choice(TEMPLATES))
+@click.option("--site", "site", default=None, help="Render as this site's mail, with its own overrides.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="The folder to write NAME.html and NAME.txt into.",
+)
+@pass_state
+def preview(state: CliState, /, name: str, site: str | None, output: Path) -> None:
+    """Write template NAME rendered with sample data as HTML and text, to look at."""
+    if site is not None and not is_site_key(site):
+        fail(f"{site!r} is not a site key", EXIT_CONFIG)
+    try:
+        rendered = preview_template(MailRenderer(state.settings.templates_dir), name, site)
+    except Exception as exc:  # a template's own error, shown as the operator needs to fix it
+        fail(describe_error(exc), EXIT_FAILURE)
+    output.mkdir(parents=True, exist_ok=True)
+    html, text = output / f"{name}.html", output / f"{name}.txt"
+    html.write_text(rendered.html)
+    text.write_text(f"Subject: {rendered.subject}\n\n{rendered.text}")
+    click.echo(f"Subject: {rendered.subject}")
+    click.echo(f"Wrote {html} and {text}")

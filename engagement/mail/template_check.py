@@ -1,0 +1,54 @@
+"""Render every mail template with sample data, for every site's overrides, and say which fail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engagement.mail.render import MailRenderer, RenderedMail
+from engagement.mail.samples import sample_context
+from engagement.mail.templates import TEMPLATES, describe_error, overridden_files, override_sites
+
+
+@dataclass(frozen=True)
+class TemplateCheck:
+    """One template as one site's mail (or every site's, ``site`` None) would be rendered."""
+
+    site: str | None
+    template: str
+    overridden: bool
+    error: str | None
+
+
+def check_templates(overrides: Path | None, known_sites: Iterable[str] = ()) -> list[TemplateCheck]:
+    """Every template for every site, with the overrides: the shipped ones, then each site's folder.
+
+    A site folder that names no known site is reported too (when ``known_sites`` is given):
+    its overrides would never be used, most likely a typo in the folder's name.
+    """
+    renderer = MailRenderer(overrides)
+    known = set(known_sites)
+    results: list[TemplateCheck] = []
+    for site in [None, *override_sites(overrides)]:
+        if site is not None and known and site not in known:
+            results.append(TemplateCheck(site, "*", True, f"emails/{site}/ names no site"))
+            continue
+        files = overridden_files(overrides, site) if overrides else []
+        for name in TEMPLATES:
+            error = None
+            try:
+                preview_template(renderer, name, site)
+            except Exception as exc:  # every error a template can raise is what the check reports
+                error = describe_error(exc)
+            overridden = any(name in path.parts or "_base" in path.parts for path in files)
+            results.append(TemplateCheck(site, name, overridden, error))
+    return results
+
+
+def preview_template(renderer: MailRenderer, name: str, site: str | None) -> RenderedMail:
+    """``name`` rendered as ``site``'s mail with sample data, errors raised rather than fallen back."""
+    if name not in TEMPLATES:
+        raise ValueError(f"unknown e-mail template {name!r} (known: {', '.join(TEMPLATES)})")
+    context = sample_context(site or "example")
+    return renderer.render_with(renderer.templates_for(site), name, context)
