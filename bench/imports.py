@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
-from mailbench import scratch_database
+from mailbench import cpu_seconds, peak_rss_mb, scratch_database
 
 HERE = Path(__file__).resolve().parent
 sys.path.append(str(HERE.parent / "tests"))  # after bench/: tests/web must not shadow web.py
@@ -69,19 +69,30 @@ def generate(path: Path, comments: int, message_bytes: int) -> None:
         write_disqus(out, thread_list, posts(), threads_first=False)
 
 
-def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MB, output) of one process run to its end."""
+def measure(
+    command: list[str], env: dict[str, str] | None = None, limit: float = 0
+) -> tuple[float, float, bool]:
+    """(seconds, peak RSS in MB, stopped at ``limit``) of one process, run to its end or its limit."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    output = process.stdout.read().decode() if process.stdout else ""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        seconds = time.perf_counter() - start
+        if pid:
+            break
+        if limit and seconds > limit:
+            peak, cpu = peak_rss_mb(process.pid), cpu_seconds(process.pid)
+            process.kill()
+            process.wait()
+            return seconds, cpu, peak, True
+        time.sleep(0.2)
+    errors = process.stderr.read().decode() if process.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{command[0]} failed:\n{output[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, output
+        raise RuntimeError(f"{command[0]} failed:\n{errors[-2000:]}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, False
 
 
-def ours(path: Path, database: str, folder: Path) -> tuple[int, float, float]:
+def ours(path: Path, database: str, folder: Path) -> tuple[int, float, float, float, bool]:
     with scratch_database(database, folder) as url:
         migrations.upgrade(url)
         settings = load_settings(
@@ -97,24 +108,26 @@ def ours(path: Path, database: str, folder: Path) -> tuple[int, float, float]:
             "ENGAGEMENT_DATA_DIR": str(folder),
         }
         command = [str(ENGAGEMENT), "import", "disqus", str(path), "--site", "bench"]
-        seconds, rss, _output = measure(command, env)
+        seconds, cpu, rss, _stopped = measure(command, env)
         with core.engine.connect() as conn:
             written = conn.execute(sa.text("SELECT count(*) FROM comments")).scalar_one()
         core.dispose()
-    return written, seconds, rss
+    return written, seconds, cpu, rss, False
 
 
-def isso(path: Path, folder: Path, isso_command: str) -> tuple[int, float, float]:
+def isso(path: Path, folder: Path, isso_command: str, limit: float) -> tuple[int, float, float, float, bool]:
     db = folder / "isso.db"
     config = folder / "isso.cfg"
     config.write_text(f"[general]\ndbpath = {db}\nhost = https://news.example.org/\n")
     # --empty-id: Isso 0.14 tests an <id> element's truth, which is False for one without
     # children, so without it every thread counts as empty and nothing is imported.
     command = [isso_command, "-c", str(config), "import", "--type", "disqus", "--empty-id", str(path)]
-    seconds, rss, _output = measure(command)
-    with sqlite3.connect(db) as conn:
-        written = conn.execute("SELECT count(*) FROM comments").fetchone()[0]
-    return written, seconds, rss
+    seconds, cpu, rss, stopped = measure(command, limit=limit)
+    written = 0
+    if db.exists():
+        with sqlite3.connect(db) as conn:
+            written = conn.execute("SELECT count(*) FROM comments").fetchone()[0]
+    return written, seconds, cpu, rss, stopped
 
 
 def main() -> None:
@@ -125,6 +138,7 @@ def main() -> None:
     parser.add_argument("--file", type=Path, help="reuse (or keep) the generated export at this path")
     parser.add_argument("--skip-isso", action="store_true")
     parser.add_argument("--isso", help="Isso's command (default: bench/isso-venv, made on first use)")
+    parser.add_argument("--isso-limit", type=float, default=0, help="stop Isso after this many seconds")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -138,13 +152,21 @@ def main() -> None:
         if not args.skip_isso:
             from web import ensure_isso
 
-            rows.append(("isso 0.14 (SQLite)", *isso(path, folder, args.isso or str(ensure_isso()))))
-        print("| importer | comments written | seconds | comments/s | peak RSS MB |")
-        print("| --- | --- | --- | --- | --- |")
-        for name, written, seconds, rss in rows:
-            print(f"| {name} | {written:,} | {seconds:.1f} | {written / seconds:,.0f} | {rss:,.0f} |")
-        if len(rows) == 2:
-            print(f"rate ratio ours/isso: {rows[0][1] / rows[0][2] / (rows[1][1] / rows[1][2]):.2f}x")
+            command = args.isso or str(ensure_isso())
+            rows.append(("isso 0.14 (SQLite)", *isso(path, folder, command, args.isso_limit)))
+        print(
+            "| importer | comments written | seconds | comments/s | CPU seconds | per CPU second"
+            " | peak RSS MB |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for name, written, seconds, cpu, rss, stopped in rows:
+            note = " (stopped at the limit)" if stopped else ""
+            print(
+                f"| {name}{note} | {written:,} | {seconds:.1f} | {written / seconds:,.0f} | {cpu:.1f} "
+                f"| {written / cpu:,.0f} | {rss:,.0f} |"
+            )
+        if len(rows) == 2 and rows[1][1]:
+            print(f"rate ratio ours/isso: {rows[0][1] / rows[0][2] / (rows[1][1] / rows[1][2]):.1f}x")
 
 
 if __name__ == "__main__":

@@ -42,8 +42,14 @@ def _check_root(tag: str) -> str | None:
     return None if tag == _ROOT else f"not a Disqus export (the document is <{_local(tag)}>)"
 
 
+_LOCAL = {
+    NS + name: name
+    for name in ("message", "createdAt", "isDeleted", "isSpam", "author", "id", "ipAddress", "forum")
+}
+
+
 def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    return _LOCAL.get(tag) or tag.rsplit("}", 1)[-1]
 
 
 def _child_text(element: Element, name: str) -> str:

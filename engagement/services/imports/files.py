@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -109,12 +110,17 @@ def xml_elements(
     above: list[Element] = []  # the open elements less deep than ``depth``
     level = 0
     parser: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
+    # The deque read_events() drains (CPython 3.8+), read here without a generator step per
+    # event: a post has some twenty elements, a file millions of posts.
+    queue: deque[Any] = vars(parser)["_events_queue"]
     try:
         for chunk in _guarded_chunks(source):
             parser.feed(chunk)
-            # Only start and end were asked for: each event carries an element.
-            events = cast(Iterator[tuple[str, Element]], parser.read_events())
-            for event, element in events:
+            while queue:
+                item = queue.popleft()
+                if type(item) is not tuple:
+                    raise item  # the parser's error, queued in order like an event
+                event, element = item
                 if event == "start":
                     if level < depth:
                         if not level and (wrong := check_root(element.tag)) is not None:
