@@ -46,9 +46,9 @@ class Spool:
             self._flush()
         total = self._file.tell()
         self._file.seek(0)
-        while self._file.tell() < total:
+        while (done := self._file.tell()) < total:
             for values in pickle.load(self._file):  # noqa: S301 (our own file, written above)
-                yield CommentRecord(*values), self._file.tell()
+                yield CommentRecord(*values), done
 
     def close(self) -> None:
         self._file.close()
