@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--file", type=Path, help="reuse (or keep) the generated export at this path")
     parser.add_argument("--skip-isso", action="store_true")
+    parser.add_argument("--skip-ours", action="store_true", help="measure Isso alone (its 1M run is long)")
     parser.add_argument("--isso", help="Isso's command (default: bench/isso-venv, made on first use)")
     parser.add_argument("--isso-limit", type=float, default=0, help="stop Isso after this many seconds")
     args = parser.parse_args()
@@ -148,7 +149,7 @@ def main() -> None:
         size = path.stat().st_size / 1e6
         print(f"file: {args.comments:,} comments, {size:,.0f} MB; database: {args.database}")
         (folder / "ours").mkdir()
-        rows = [("engagement", *ours(path, args.database, folder / "ours"))]
+        rows = [] if args.skip_ours else [("engagement", *ours(path, args.database, folder / "ours"))]
         if not args.skip_isso:
             from web import ensure_isso
 
@@ -165,7 +166,7 @@ def main() -> None:
                 f"| {name}{note} | {written:,} | {seconds:.1f} | {written / seconds:,.0f} | {cpu:.1f} "
                 f"| {written / cpu:,.0f} | {rss:,.0f} |"
             )
-        if len(rows) == 2 and rows[1][1]:
+        if len(rows) == 2 and rows[1][1]:  # ours and Isso's
             print(f"rate ratio ours/isso: {rows[0][1] / rows[0][2] / (rows[1][1] / rows[1][2]):.1f}x")
 
 
