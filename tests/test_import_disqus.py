@@ -88,6 +88,14 @@ def test_the_imported_thread_reads_like_any_other(core, site, tmp_path):
     assert tops[1].replies[0].author.name == "Cy"
 
 
+def test_a_thread_read_before_the_import_is_not_served_stale(core, site, tmp_path):
+    assert core.settings.thread_cache_seconds > 0
+    query = ThreadQuery(site="daily", page=ARTICLE)
+    assert list_thread(core.uow(), query).page.comments == 0  # now in the micro-cache
+    import_file(core.uow(), options(sample_disqus(tmp_path / "d.xml")))
+    assert list_thread(core.uow(), query).page.comments == 5
+
+
 def test_a_second_run_adds_nothing_and_a_newer_export_only_what_is_new(core, site, tmp_path):
     path = sample_disqus(tmp_path / "d.xml")
     import_file(core.uow(), options(path))

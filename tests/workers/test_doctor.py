@@ -164,7 +164,7 @@ def test_an_unmigrated_or_outdated_database_says_to_upgrade(tmp_path):
     assert not created  # asking made no database
     assert _lines(behind)["database"] == "ok"
     line = next(line for line in behind.output.splitlines() if line.startswith("FAIL  migrations"))
-    assert "at revision 0006, behind 0007" in line
+    assert f"at revision 0006, behind {migrations.heads()[0]}" in line
     assert "engagement db upgrade" in line
 
 
