@@ -162,7 +162,7 @@ def _second_pass(
     total, progress = spool.size(), options.progress
     for number, (record, done) in enumerate(spool.read()):
         if progress is not None and ((number + 1) % _EVERY == 0 or number + 1 == spool.count):
-            progress("writing", number + 1, done, total)
+            progress("writing", number + 1, total if number + 1 == spool.count else done, total)
         if plan.existing[number]:
             summary.seen_before("comments")
         elif plan.kept[number]:
