@@ -12,6 +12,8 @@ from engagement.models import AdminSession, Ban, Comment, OutboxEvent
 from engagement.outbox import COMMENT_PUBLISHED
 from engagement.services.admins import add_admin
 from engagement.services.comments import PostComment, post_comment
+from engagement.services.moderation import approve_comment
+from engagement.services.reports import report_comment
 from engagement.services.sites import SiteChanges, add_site, update_site
 from engagement.web import create_app
 from web.support import table_rows
@@ -182,11 +184,28 @@ def test_queue_filters_and_thread_context(admin_client, core):
     update_site(core.uow(), "daily", SiteChanges(moderation="off"))
     fields = {"site": "daily", "page": "https://news.example.org/a", "author_name": "Ann"}
     parent = post_comment(
-        core.uow(), PostComment(**fields, body="The parent.", reader_id="reader-ann-1")
+        core.uow(),
+        PostComment(**fields, body="The parent.", reader_id="reader-ann-1", author_email="ann@example.net"),
     ).comment
     post_comment(core.uow(), PostComment(**fields, body="Ann again, elsewhere.", reader_id="reader-ann-1"))
-    child = held(core, body="A 100% held reply.", parent=parent.id, reader_id="reader-ann-1")
+    child = held(
+        core,
+        body="A 100% held reply.",
+        parent=parent.id,
+        reader_id="reader-ann-1",
+        author_email="ann@example.net",
+    )
+    # Published, answered, then reported back into the queue: the queue shows its reply too.
+    approve_comment(core.uow(), child.id)
+    update_site(core.uow(), "daily", SiteChanges(moderation="off", report_threshold=1))
+    post_comment(core.uow(), PostComment(**fields, body="A reply to the held one.", parent=child.id))
+    report_comment(core.uow(), child.id, "reader-reporter-1", "off_topic", None, "127.0.0.1")
     admin_client.sign_in("owner@example.org")
+    listing = admin_client.get("/admin/queue").text
+    assert "In reply to Ann" in listing
+    assert "A reply to the held one." in listing
+    assert "reported by 1 reader" in listing
+    assert "1 other comment by this author on The Daily Example." in listing
     assert "A 100% held reply." in admin_client.get("/admin/queue", params={"q": "100%"}).text
     assert "A 100% held reply." not in admin_client.get("/admin/queue", params={"q": "nothing like it"}).text
     assert "A 100% held reply." not in admin_client.get("/admin/queue", params={"site": "other"}).text
