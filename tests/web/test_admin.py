@@ -264,3 +264,126 @@ def test_retry_a_failed_delivery_never_a_sent_one(admin_client, core):
     assert statuses == {"k-failed": "pending", "k-sent": "sent"}
     admin_client.sign_in("mod@example.org")
     assert admin_client.get("/admin/deliveries").status_code == 403
+
+
+def test_one_time_link_is_single_use_and_expires(core, site, clock):
+    from fastapi.testclient import TestClient
+
+    link = add_admin(core.uow(), "new@example.org", "moderator", ["daily"])
+    stale = add_admin(core.uow(), "late@example.org", "moderator", ["daily"])
+    with TestClient(create_app(core.settings, core), base_url="http://testserver") as client:
+        admin = Admin(client)
+        path = f"/admin/password/{link.token}"
+        short = admin.post(path, {"password": "too short", "repeat": "too short"}, token_from=path)
+        assert short.status_code == 422
+        assert "at least 12 characters" in short.text
+        differ = admin.post(path, {"password": PASSWORD, "repeat": PASSWORD + "!"}, token_from=path)
+        assert differ.status_code == 422
+        done = admin.post(path, {"password": PASSWORD, "repeat": PASSWORD}, token_from=path)
+        assert done.status_code == 303
+        assert admin.get(path).status_code == 403  # used
+        clock.advance(hours=24, seconds=1)
+        expired = admin.get(f"/admin/password/{stale.token}")
+        assert expired.status_code == 403
+        assert "expired" in expired.text
+        assert admin.sign_in("new@example.org").status_code == 303
+
+
+def test_sign_in_is_rate_limited_and_next_stays_local(core, site, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from engagement.core import build_core
+
+    settings = core.settings.model_copy(
+        update={
+            "rate_limits_enabled": True,
+            "signin_rate_limit": "3/minute",
+            "base_url": "https://c.example.org",
+        }
+    )
+    limited = build_core(settings, clock=core.clock)
+    add_admin(limited.uow(), "owner@example.org", "owner", password=PASSWORD)
+    with TestClient(create_app(settings, limited), base_url="https://c.example.org") as client:
+        admin = Admin(client)
+        admin.origin = "https://c.example.org"
+        for _ in range(3):
+            assert admin.sign_in("owner@example.org", "a wrong password here").status_code == 401
+        assert admin.sign_in("owner@example.org").status_code == 429
+        limited.limiter.reset()
+        signed = admin.post(
+            "/admin/sign-in",
+            {"email": "owner@example.org", "password": PASSWORD, "next": "https://evil.example/admin/"},
+            token_from="/admin/sign-in",
+        )
+        assert signed.headers["location"] == "/admin/"
+        assert "Secure" in signed.headers["set-cookie"]
+    limited.dispose()
+
+
+def test_site_settings_and_subscribers(admin_client, core):
+    admin_client.sign_in("owner@example.org")
+    form = {
+        "name": "The Daily",
+        "moderation": "first",
+        "origins": "https://news.example.org\nhttps://www.example.org",
+        "moderator_emails": "mod@example.org",
+        "reactions": "like=👍 Like\nwow=😮 Wow",
+        "edit_window_seconds": "600",
+        "banned_words": "casino",
+        "link_limit": "2",
+        "report_threshold": "4",
+        "support_text": "Support us",
+        "support_url": "https://www.patreon.com/daily",
+        "digest_hour": "7",
+        "digest_weekday": "4",
+        "timezone": "Europe/Paris",
+    }
+    saved = admin_client.post("/admin/sites/daily", form)
+    assert saved.status_code == 303
+    settings = admin_client.get(saved.headers["location"]).text
+    assert "Saved." in settings
+    assert 'value="Europe/Paris"' in settings
+    assert 'data-site="daily"' in settings
+    before = table_rows(core)
+    bad = admin_client.post("/admin/sites/daily", {**form, "digest_hour": "25", "name": "Changed"})
+    assert bad.status_code == 422
+    assert "digest_hour: must be a whole number from 0 to 23" in bad.text.lower()
+    assert admin_client.post("/admin/sites/daily", {**form, "reactions": "no label"}).status_code == 422
+    assert table_rows(core) == before
+
+    address = "reader@example.net"
+    assert (
+        admin_client.post(
+            "/admin/subscribers", {"email": address, "action": "suppress"}, token_from="/admin/subscribers"
+        ).status_code
+        == 303
+    )
+    assert (
+        "suppressed</strong> (manual"
+        in admin_client.get("/admin/subscribers", params={"email": address}).text
+    )
+    export = admin_client.get("/admin/subscribers/export", params={"email": address})
+    assert export.json()["suppression"]["reason"] == "manual"
+    assert (
+        admin_client.post(
+            "/admin/subscribers", {"email": address, "action": "unsuppress"}, token_from="/admin/subscribers"
+        ).status_code
+        == 303
+    )
+    again = admin_client.post(
+        "/admin/subscribers", {"email": address, "action": "unsuppress"}, token_from="/admin/subscribers"
+    )
+    assert again.status_code == 409
+    unconfirmed = admin_client.post(
+        "/admin/subscribers", {"email": address, "action": "erase"}, token_from="/admin/subscribers"
+    )
+    assert unconfirmed.status_code == 422
+    erased = admin_client.post(
+        "/admin/subscribers",
+        {"email": address, "action": "erase", "confirm": "yes"},
+        token_from="/admin/subscribers",
+    )
+    assert erased.status_code == 303
+    admin_client.sign_in("mod@example.org")
+    assert admin_client.get("/admin/subscribers").status_code == 403
+    assert admin_client.get("/admin/sites/daily").status_code == 403
