@@ -221,10 +221,14 @@ def test_every_screen_answers(admin_client, core):
     admin_client.sign_in("owner@example.org")
     screens = ["/admin/", "/admin/queue", "/admin/comments", "/admin/sites", "/admin/sites/daily"]
     screens += ["/admin/subscribers", "/admin/subscribers?email=jane%40example.net", "/admin/deliveries"]
+    screens += ["/admin/admins"]
     for path in screens:
         answer = admin_client.get(path)
         assert answer.status_code == 200, (path, answer.text[:500])
         assert answer.headers["referrer-policy"] == "same-origin"
+    missing = admin_client.get("/admin/queue/999999")
+    assert missing.status_code == 404
+    assert "no comment 999999" in missing.text.lower()
 
 
 def test_retry_a_failed_delivery_never_a_sent_one(admin_client, core):
@@ -387,3 +391,26 @@ def test_site_settings_and_subscribers(admin_client, core):
     admin_client.sign_in("mod@example.org")
     assert admin_client.get("/admin/subscribers").status_code == 403
     assert admin_client.get("/admin/sites/daily").status_code == 403
+
+
+def test_owners_manage_admins(admin_client, core):
+    admin_client.sign_in("owner@example.org")
+    added = admin_client.post(
+        "/admin/admins",
+        [("action", "add"), ("email", "new@example.org"), ("role", "moderator"), ("sites", "daily")],
+        token_from="/admin/admins",
+    )
+    assert added.status_code == 200
+    link = re.search(r'value="(http://[^"]+/admin/password/[A-Za-z0-9_-]+)"', added.text)
+    assert link is not None
+    assert admin_client.get(link.group(1).removeprefix("http://127.0.0.1:8000")).status_code == 200
+    last = admin_client.post(
+        "/admin/admins", {"action": "remove", "email": "owner@example.org"}, token_from="/admin/admins"
+    )
+    assert last.status_code == 409
+    gone = admin_client.post(
+        "/admin/admins", {"action": "remove", "email": "new@example.org"}, token_from="/admin/admins"
+    )
+    assert "new@example.org removed." in gone.text
+    admin_client.sign_in("mod@example.org")
+    assert admin_client.get("/admin/admins").status_code == 403
