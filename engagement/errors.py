@@ -106,3 +106,13 @@ class UnknownItems(EngagementError):
     """A request names things that do not exist (a bulk action's unknown comment)."""
 
     code = "unknown_items"
+
+
+class BadImportFile(InvalidInput):
+    """A file given to an import cannot be read as its format says; ``where`` is the position."""
+
+    code = "bad_import_file"
+
+    def __init__(self, path: object, where: str | None, reason: str) -> None:
+        place = f"{path}, {where}" if where else str(path)
+        super().__init__(place, reason)
