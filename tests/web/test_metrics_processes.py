@@ -38,7 +38,13 @@ def value(found, name: str, **labels: str) -> float:
 
 
 def json_lines(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    lines = []
+    for line in text.splitlines():
+        try:
+            lines.append(json.loads(line))
+        except ValueError:  # a line still being written, or a library's own print
+            continue
+    return lines
 
 
 @pytest.fixture
@@ -91,11 +97,17 @@ def test_metrics_after_real_traffic_through_web_and_a_worker(services):
         httpx.get(f"{base}/api/v1/comments", params={"site": "daily", "page": ARTICLE})
     httpx.get(f"{base}/no/such/path/{AUTHOR}")
 
-    # The moderators' mail leaves through the worker's pool processes.
+    # The moderators' mail leaves through the worker's pool processes; wait for its task's end.
     deadline = time.monotonic() + 60
-    while value(samples(scrape(worker_metrics).text), "engagement_deliveries_total", status="sent") < 1:
+    while not value(samples(scrape(worker_metrics).text), "engagement_tasks_total", task="engagement.send"):
         assert time.monotonic() < deadline, logs["worker"].read_text()
         time.sleep(0.3)
+    while not any(
+        e["event"] == "task.done" and e.get("task") == "engagement.send"
+        for e in json_lines(logs["worker"].read_text())
+    ):
+        assert time.monotonic() < deadline, logs["worker"].read_text()
+        time.sleep(0.1)
 
     web_text = scrape(f"{base}/metrics").text
     worker_text = scrape(worker_metrics).text
