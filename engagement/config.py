@@ -67,13 +67,16 @@ class Settings(BaseSettings):
     comment_rate_limit: str = "5/minute;40/hour"
     subscribe_rate_limit: str = "5/minute;20/day"
     preview_rate_limit: str = "30/minute;300/hour"
+    report_rate_limit: str = "10/minute;50/day"
+    signin_rate_limit: str = "5/minute;30/hour"
     smtp_rate_per_second: float = Field(default=50.0, gt=0)
     # A mail that failed for a passing reason is tried again after this delay, doubled at
     # each attempt (with jitter), until the attempts run out and it stays failed.
     delivery_retry_seconds: float = Field(default=60.0, gt=0, le=86_400)
     delivery_max_attempts: int = Field(default=8, ge=1, le=50)
-    # A mail claimed for sending longer ago than this is presumed abandoned by a dead worker.
-    delivery_lease_seconds: float = Field(default=300.0, ge=1, le=86_400)
+    # A mail claimed for sending longer ago than this is presumed abandoned by a dead worker
+    # (a batch of 200 at the default rate takes 4 s, and a batch still sending renews it).
+    delivery_lease_seconds: float = Field(default=60.0, ge=1, le=86_400)
     # Finished deliveries (and the notification items they sent) older than this are pruned
     # daily; 0 keeps them forever.
     delivery_retention_days: int = Field(default=90, ge=0, le=MAX_RETENTION_DAYS)
@@ -152,7 +155,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a URL such as redis://host:6379/0")
         return value
 
-    @field_validator("comment_rate_limit", "subscribe_rate_limit", "preview_rate_limit")
+    @field_validator(
+        "comment_rate_limit",
+        "subscribe_rate_limit",
+        "preview_rate_limit",
+        "report_rate_limit",
+        "signin_rate_limit",
+    )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         from limits import parse_many

@@ -54,6 +54,8 @@ def build_core(settings: Settings, *, on_commit: OnCommit | None = None, clock: 
             "comment": settings.comment_rate_limit,
             "subscribe": settings.subscribe_rate_limit,
             "preview": settings.preview_rate_limit,
+            "report": settings.report_rate_limit,
+            "signin": settings.signin_rate_limit,
         },
         enabled=settings.rate_limits_enabled,
     )

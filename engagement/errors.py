@@ -88,3 +88,31 @@ class Malformed(EngagementError):
     """A request the server cannot read at all (not JSON, an unknown event)."""
 
     code = "malformed"
+
+
+class SignInFailed(Unauthenticated):
+    """A wrong address or a wrong password: one message for both, so neither can be probed."""
+
+    code = "sign_in_failed"
+
+
+class SessionExpired(Unauthenticated):
+    """An admin session that is missing, ended or idle too long: sign in again."""
+
+    code = "session_expired"
+
+
+class UnknownItems(EngagementError):
+    """A request names things that do not exist (a bulk action's unknown comment)."""
+
+    code = "unknown_items"
+
+
+class BadImportFile(InvalidInput):
+    """A file given to an import cannot be read as its format says; ``where`` is the position."""
+
+    code = "bad_import_file"
+
+    def __init__(self, path: object, where: str | None, reason: str) -> None:
+        place = f"{path}, {where}" if where else str(path)
+        super().__init__(place, reason)

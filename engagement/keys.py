@@ -12,7 +12,15 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from engagement.errors import InvalidToken
 
 # Each link may do one thing only: a token signed for "unsubscribe" is refused by "moderate".
-PURPOSES = ("confirm", "unsubscribe", "preferences", "moderate", "moderator_optout", "approval_optout")
+PURPOSES = (
+    "confirm",
+    "unsubscribe",
+    "preferences",
+    "moderate",
+    "moderator_optout",
+    "approval_optout",
+    "admin_form",
+)
 
 
 class Keys:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import subprocess
@@ -90,12 +91,116 @@ def test_backing_services_have_health_checks(spec: dict):
     assert services["migrate"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
 
 
-def test_mailpit_only_in_the_dev_profile(spec: dict):
+PROFILES = {"mailpit": ["dev"], "flower": ["ops"], "prometheus": ["ops"], "grafana": ["ops"]}
+
+
+def test_tools_only_in_their_profiles(spec: dict):
     services = spec["services"]
 
-    assert services["mailpit"]["profiles"] == ["dev"]
+    assert {name: s["profiles"] for name, s in services.items() if "profiles" in s} == PROFILES
     assert services["mailpit"]["image"].startswith("axllent/mailpit")
-    assert all("profiles" not in s for name, s in services.items() if name != "mailpit")
+    assert services["flower"]["image"].startswith("mher/flower")
+    assert services["prometheus"]["image"].startswith("prom/prometheus")
+    assert services["grafana"]["image"].startswith("grafana/grafana")
+
+
+@pytest.mark.parametrize("profile", ["dev", "ops"])
+def test_compose_validates_with_each_profile(profile: str):
+    # Flower's and Grafana's credentials are checked when they start, not here: a stack
+    # without the ops profile must not need them.
+    done = _compose("--profile", profile, "config", "-q", env={"ENGAGEMENT_SECRET_KEY": SECRET})
+
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_ops_tools_listen_on_the_loopback_only(spec: dict):
+    for name in ("flower", "prometheus", "grafana"):
+        assert all(port.startswith("127.0.0.1:") for port in spec["services"][name]["ports"]), name
+
+
+def _start_command(service: str, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a service's entrypoint and command as its container would, with its program faked.
+
+    Compose turns ``$$`` into ``$``; the program the command execs is a script that records
+    its arguments, so what runs here is the service's own guard and nothing else.
+    """
+    resolved = yaml.safe_load(
+        _compose("--profile", "ops", "config", env={"ENGAGEMENT_SECRET_KEY": SECRET}).stdout
+    )["services"][service]
+    script = resolved["command"][0].replace("$$", "$")
+    fake = tmp_path / "bin"
+    fake.mkdir(exist_ok=True)
+    for program in ("celery", "run.sh"):
+        (fake / program).write_text(f'#!/bin/sh\necho "{program} $*" > "{tmp_path}/ran"\n')
+        (fake / program).chmod(0o755)
+    script = script.replace("exec /run.sh", f"exec {fake}/run.sh")
+    return subprocess.run(
+        [*resolved["entrypoint"], script],
+        env={"PATH": f"{fake}:/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "variable", "given"),
+    [
+        ("flower", "FLOWER_BASIC_AUTH", {"FLOWER_BASIC_AUTH": "admin:long-random-password"}),
+        ("grafana", "GRAFANA_ADMIN_PASSWORD", {"GF_SECURITY_ADMIN_PASSWORD": "long-random-password"}),
+    ],
+)
+def test_flower_and_grafana_refuse_to_start_without_credentials(service, variable, given, tmp_path: Path):
+    refused = _start_command(service, tmp_path, {})
+    assert refused.returncode == 1
+    assert variable in refused.stderr
+    assert not (tmp_path / "ran").exists()
+
+    started = _start_command(service, tmp_path, given)
+    assert started.returncode == 0, started.stderr
+    assert (tmp_path / "ran").exists()
+
+
+def test_flower_takes_its_credentials_from_the_environment(spec: dict):
+    flower = spec["services"]["flower"]
+
+    assert flower["environment"]["FLOWER_BASIC_AUTH"] == "${FLOWER_BASIC_AUTH:-}"
+    assert "celery --broker=redis://redis:6379/0 flower" in flower["command"][0]
+    assert "basic" not in flower["command"][0].split("flower", 1)[1]  # never on a command line
+
+
+def test_prometheus_and_grafana_are_wired_to_the_metrics_and_the_dashboard(spec: dict):
+    services = spec["services"]
+    prometheus, grafana = services["prometheus"], services["grafana"]
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    datasource = yaml.safe_load((ROOT / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text())
+    provider = yaml.safe_load((ROOT / "deploy/grafana/provisioning/dashboards/engagement.yml").read_text())
+
+    assert "./deploy/prometheus:/etc/prometheus:ro" in prometheus["volumes"]
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["engagement-web"]["dns_sd_configs"][0]["names"] == ["web"]
+    assert jobs["engagement-web"]["dns_sd_configs"][0]["port"] == 8000
+    assert jobs["engagement-worker"]["dns_sd_configs"][0]["names"] == ["worker"]
+    for job in jobs.values():
+        assert job["metrics_path"] == "/metrics"
+        assert job["authorization"]["credentials_file"] == "/prometheus/metrics_token"
+    assert "/prometheus/metrics_token" in prometheus["command"][0]
+
+    assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana["volumes"]
+    assert "./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro" in grafana["volumes"]
+    assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    assert (ROOT / "deploy/grafana/dashboards/engagement.json").is_file()
+
+
+def test_only_web_is_checked_over_http(spec: dict):
+    services = spec["services"]
+
+    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    assert services["worker"]["healthcheck"] == {"disable": True}
+    assert services["beat"]["healthcheck"] == {"disable": True}
 
 
 def test_every_variable_is_a_real_setting(spec: dict):
@@ -116,3 +221,34 @@ def test_the_image_runs_as_a_non_root_user():
     users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
     assert users
     assert users[-1] not in ("root", "0")
+
+
+def test_the_image_is_built_in_two_stages_and_checks_healthz():
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    stages = [line for line in lines if line.startswith("FROM ")]
+    runtime = lines[lines.index(stages[-1]) :]
+
+    assert stages == ["FROM python:3.11-slim AS build", "FROM python:3.11-slim"]
+    assert "COPY --from=build /opt/engagement /opt/engagement" in runtime
+    assert not any("pip install" in line for line in runtime)  # the runtime stage builds nothing
+    healthcheck = next(i for i, line in enumerate(runtime) if line.startswith("HEALTHCHECK"))
+    assert "http://127.0.0.1:8000/healthz" in runtime[healthcheck + 1]
+    assert healthcheck < next(i for i, line in enumerate(runtime) if line.startswith("ENTRYPOINT"))
+
+
+def _ignored(name: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatch(name, pattern.removeprefix("**/")) for pattern in patterns)
+
+
+def test_the_build_context_holds_the_sources_and_no_local_state():
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    needed = ["requirements.lock", "pyproject.toml", "README.md", "engagement", "workers"]
+    needed += [name for name in ("setup.py", "MANIFEST.in", "templates") if (ROOT / name).exists()]
+
+    assert [name for name in needed if _ignored(name, patterns)] == []
+    for local in (".git", ".venv", ".env", "data", "tests", "__pycache__", "engagement.egg-info"):
+        assert _ignored(local, patterns), local

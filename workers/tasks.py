@@ -32,7 +32,8 @@ SEND_BATCH = 200  # deliveries per send task: one SMTP connection each
 FLUSH_CHUNK = 1000
 SWEEP_CHUNK = 200
 SWEEP_AGE_SECONDS = 10.0  # younger events are still on their way from the hand-off
-RESUME_GRACE_SECONDS = 60.0  # a due delivery untouched this long lost its task
+# A pending delivery due this long lost its task (claims past their lease need no grace).
+RESUME_GRACE_SECONDS = 60.0
 # A database that is briefly away (restart, lock timeout) is waited for, a few times.
 TRANSIENT_DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
@@ -122,8 +123,11 @@ def flush(task: AnyTask) -> None:
 
 def send(task: AnyTask, delivery_ids: list[int]) -> None:
     """Send a batch of deliveries over one connection; schedule the retries it asks for."""
-    core, mailer = _resources(task)
-    report = send_deliveries(core.uow(), mailer, delivery_ids)
+    app: EngagementCelery = task.app  # type: ignore[assignment]
+    core, mailer = app.resources.get()
+    report = send_deliveries(core.uow(), mailer, delivery_ids, stopping=app.resources.stopping)
+    if report.handed_back:  # this worker is stopping: another one sends them now
+        _dispatch(task, report.handed_back)
     if report.retry_at is not None:
         # The fast path back; should this message be lost, the resume sweep finds the rows.
         delay = max(0.0, (report.retry_at - core.clock()).total_seconds())

@@ -6,11 +6,14 @@ Each module holds one command or group named after it; register it here with one
 from __future__ import annotations
 
 from engagement.cli import (
+    admins,
     backup,
     db,
     delivery,
     demo,
+    doctor,
     export,
+    imports,
     moderation,
     privacy,
     serve,
@@ -28,8 +31,11 @@ main.add_command(serve.serve)
 main.add_command(demo.demo)
 main.add_command(backup.backup)
 main.add_command(export.export)
+main.add_command(imports.import_)
 main.add_command(supporters.supporters)
+main.add_command(admins.admins)
 main.add_command(templates.templates)
+main.add_command(doctor.doctor)
 delivery.register(main)
 
 __all__ = ["EXIT_CODES", "CliState", "fail", "main", "pass_state"]

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engagement.cli._app import CliState, pass_state
+from engagement.cli.health import health
 from engagement.config import MIN_RETENTION_DAYS
 from engagement.mail.mailer import build_mailer
 from engagement.metrics import enable_multiprocess
@@ -32,19 +33,22 @@ def worker(
 ) -> None:
     """Run a worker: Celery's own ``worker`` command, configured from the settings.
 
+    It waits out a broker outage of any length; on SIGTERM it finishes the mail on the wire,
+    hands the rest of its batch back to the other workers and exits 0 (non-zero, with the
+    reason, should it ever stop by itself).
+
     Extra arguments go to Celery (``--concurrency 4``, ``--help``…). The embedded mode uses
     a threads pool and also runs beat inside the worker unless ``--no-beat`` is given.
     ``--metrics-port`` serves the metrics of every pool process (ENGAGEMENT_METRICS_TOKEN applies).
     """
-    from workers import make_celery
-    from workers.run import worker_argv
+    from workers.run import run_worker
 
     if metrics_port is not None:
         from workers.metrics_server import serve_metrics
 
         enable_multiprocess(state.settings.data_dir, "worker")
         serve_metrics(metrics_host, metrics_port, state.settings.metrics_token)
-    make_celery(state.settings).worker_main(worker_argv(state.settings, list(celery_args)))
+    run_worker(state.settings, list(celery_args))
 
 
 @click.command(context_settings=PASS_THROUGH)
@@ -198,5 +202,5 @@ def send(state: CliState, /, site_key: str, period: str) -> None:
 
 def register(main: click.Group) -> None:
     """Add this module's commands to the ``engagement`` group."""
-    for command in (worker, beat, deliveries, bounces, digest):
+    for command in (worker, beat, health, deliveries, bounces, digest):
         main.add_command(command)

@@ -14,6 +14,8 @@ from engagement.cli._app import CliState, pass_state
 from engagement.metrics import enable_multiprocess
 from engagement.web import create_app
 
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -41,6 +43,8 @@ def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str) ->
         forwarded_allow_ips=forwarded_allow_ips,
         log_level=settings.log_level,
         server_header=False,
+        # On SIGTERM (a deploy), requests in flight get this long to finish before connections close.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         access_log=False,  # our own request line (engagement/web/observe.py): ids, routes, no paths
         **fast_io(),
     )

@@ -34,6 +34,7 @@ FIELD_OPTIONS = {
     "supporter_thanks": "--supporter-thanks",
     "supporter_badges": "--supporter-badges",
     "patreon_webhook_secret": "--patreon-webhook-secret",
+    "report_threshold": "--report-threshold",
 }
 LIST_HELP = "Repeat for several; on update the list given replaces the old one ('' clears it)."
 
@@ -122,6 +123,12 @@ SITE_OPTIONS: list[Callable[[Any], Any]] = [
         metavar="SECRET",
         help="The secret Patreon signs webhooks with, for POST /hooks/patreon/KEY ('' removes it).",
     ),
+    click.option(
+        "--report-threshold",
+        type=int,
+        metavar="N",
+        help="Readers' reports that send a published comment back to moderation (default 3).",
+    ),
 ]
 
 
@@ -156,6 +163,7 @@ def _changes(options: dict[str, Any]) -> SiteChanges:
         supporter_thanks=options["supporter_thanks"],
         supporter_badges=None if badges is None else badges == "on",
         patreon_webhook_secret=options["patreon_webhook_secret"],
+        report_threshold=options["report_threshold"],
         **listed,
     )
 

@@ -79,6 +79,21 @@ class SMTPTransport:
         finally:
             connection.close()
 
+    def verify(self) -> str:
+        """Connect, greet, secure and log in exactly as a send would, then quit: nothing is sent.
+
+        Returns what was done; raises ``SendError`` (``ConnectionLost`` when unreachable).
+        """
+        connection = _SMTPConnection(self)
+        try:
+            connection.open()
+        finally:
+            connection.close()
+        steps = ["EHLO"]
+        steps += {"implicit": ["TLS"], "starttls": ["STARTTLS"], "none": []}[self.tls]
+        steps += ["AUTH"] if self.username else []
+        return f"{self.host}:{self.port} answered {', '.join(steps)}; nothing sent"
+
 
 class _SMTPConnection:
     """Opens lazily, reopens once after a lost connection, closes politely."""
@@ -88,7 +103,7 @@ class _SMTPConnection:
         self._smtp: smtplib.SMTP | None = None
 
     def send(self, sender: str, recipient: str, data: bytes) -> None:
-        smtp = self._open()
+        smtp = self.open()
         try:
             self._transaction(smtp, sender, recipient, data)
         except ConnectionLost:
@@ -140,29 +155,29 @@ class _SMTPConnection:
                 self._smtp.quit()
             self._drop()
 
-    def _open(self) -> smtplib.SMTP:
+    def open(self) -> smtplib.SMTP:
         if self._smtp is not None:
             return self._smtp
         t = self.transport
         try:
-            smtp: smtplib.SMTP
             if t.tls == "implicit":
-                smtp = smtplib.SMTP_SSL(
+                self._smtp = smtplib.SMTP_SSL(
                     t.host, t.port, timeout=t.timeout, context=ssl.create_default_context()
                 )
             else:
-                smtp = smtplib.SMTP(t.host, t.port, timeout=t.timeout)
+                self._smtp = smtplib.SMTP(t.host, t.port, timeout=t.timeout)
                 if t.tls == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    self._smtp.starttls(context=ssl.create_default_context())
             if t.username:
-                smtp.login(t.username, t.password or "")
-            smtp.ehlo_or_helo_if_needed()
+                self._smtp.login(t.username, t.password or "")
+            self._smtp.ehlo_or_helo_if_needed()
         except smtplib.SMTPAuthenticationError as exc:
+            self._drop()  # a half-opened connection is closed, not left to the collector
             raise SendError(f"SMTP login refused: {exc}", code=exc.smtp_code) from None
         except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
             raise ConnectionLost(f"cannot connect to {t.host}:{t.port}: {exc}") from None
-        self._smtp = smtp
-        return smtp
+        return self._smtp
 
     def _drop(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -195,6 +210,16 @@ class FileTransport:
     def connect(self) -> Iterator[Connection]:
         self.folder.mkdir(parents=True, exist_ok=True)
         yield self
+
+    def verify(self) -> str:
+        """The folder exists (made if need be) and takes a file; nothing is left in it."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".tmp-check-"):
+                pass
+        except OSError as exc:
+            raise SendError(f"cannot write to {self.folder}: {exc}") from None
+        return f"mail is written to the folder {self.folder}"
 
     def send(self, sender: str, recipient: str, data: bytes) -> None:
         # Named after the recipient and the Message-ID, so writing one mail twice leaves one file.

@@ -59,15 +59,20 @@ def ancestors(revision: str) -> set[str]:
 
 def current(url: str) -> tuple[str, ...]:
     """The revisions the database is at; empty for a database never migrated."""
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None and not path.exists():
         return ()  # asking must not create the database file
     engine = make_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            return tuple(MigrationContext.configure(connection).get_current_heads())
+            return revisions_of(connection)
     finally:
         engine.dispose()
+
+
+def revisions_of(connection: Connection) -> tuple[str, ...]:
+    """The revisions the database behind ``connection`` is at; empty when never migrated."""
+    return tuple(MigrationContext.configure(connection).get_current_heads())
 
 
 def schema_differences(connection: Connection, metadata: MetaData | None = None) -> list[Any]:
@@ -100,7 +105,7 @@ def new_revision(message: str) -> Path | None:
     return Path(script.path)
 
 
-def _sqlite_path(url: str) -> Path | None:
+def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL; None for in-memory SQLite and other databases."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -109,6 +114,6 @@ def _sqlite_path(url: str) -> Path | None:
 
 
 def _ensure_sqlite_folder(url: str) -> None:
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)

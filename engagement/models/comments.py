@@ -27,6 +27,9 @@ class Comment(Base):
         sa.Index("ix_comments_page_passage", "page_id", "anchor_passage"),
         sa.Index("ix_comments_author_email", "author_email"),
         sa.Index("ix_comments_status_created", "status", "created_at"),
+        # An imported comment keeps where it came from: the same export imported twice adds
+        # nothing the second time. NULL for comments posted here (NULLs never collide).
+        sa.Index("uq_comments_source", "source_site_id", "source", "source_id", unique=True),
         # Never reuse the id of a deleted comment: signed moderation links name comments by id.
         {"sqlite_autoincrement": True},
     )
@@ -61,6 +64,10 @@ class Comment(Base):
     anchor_exact: Mapped[str | None] = mapped_column(sa.String(1000))
     anchor_prefix: Mapped[str | None] = mapped_column(sa.String(200))
     anchor_suffix: Mapped[str | None] = mapped_column(sa.String(200))
+    # Set on imported comments only: the site imported into, the source system, its id there.
+    source_site_id: Mapped[int | None]
+    source: Mapped[str | None] = mapped_column(sa.String(16))
+    source_id: Mapped[str | None] = mapped_column(sa.String(100))
 
     @property
     def ancestor_ids(self) -> list[int]:

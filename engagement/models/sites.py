@@ -42,6 +42,8 @@ class Site(Base):
     supporter_thanks: Mapped[str | None] = mapped_column(sa.String(300))
     supporter_badges: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     patreon_webhook_secret: Mapped[str | None] = mapped_column(sa.String(200))
+    # Distinct readers' reports that send a published comment back to moderation.
+    report_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
     created_at: Mapped[Timestamp]
 
     @property
@@ -63,7 +65,12 @@ class Site(Base):
 
 class Page(Base):
     __tablename__ = "pages"
-    __table_args__ = (sa.UniqueConstraint("site_id", "key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("site_id", "key"),
+        # An imported page keeps its id in the source (a WordPress post id, say): later imports
+        # of the same source (wpDiscuz's subscriptions) find it by that id.
+        sa.Index("ix_pages_source", "site_id", "source", "source_id"),
+    )
 
     id: Mapped[intpk]
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
@@ -75,3 +82,5 @@ class Page(Base):
     comment_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[Timestamp]
     last_comment_at: Mapped[Timestamp | None]
+    source: Mapped[str | None] = mapped_column(sa.String(16))
+    source_id: Mapped[str | None] = mapped_column(sa.String(100))

@@ -18,6 +18,7 @@ from engagement.models import Ban, Comment, Page, Site
 from engagement.rendering import count_links
 from engagement.services.public import CommentView, comment_view
 from engagement.services.publication import load_comment, publish, withdraw
+from engagement.services.reports import clear_reports
 from engagement.services.sites import get_site
 from engagement.uow import UnitOfWork
 
@@ -157,7 +158,7 @@ def moderate_by_token(uow: UnitOfWork, token: str) -> tuple[str, CommentView]:
         done = decided(comment)
         if done is not None:
             raise Conflict(f"this comment was {done}")
-        _act(uow, comment, action)
+        decide(uow, comment, action)
         uow.commit()
         return action, comment_view(comment, public=False)
 
@@ -168,7 +169,7 @@ def ban_address(uow: UnitOfWork, site_key: str, email: str, reason: str | None =
     reason = check.single_line("reason", reason, max_length=200, required=False)
     with uow:
         site = get_site(uow.session, site_key)
-        _ban(uow, site, address, None, reason)
+        add_ban(uow, site, address, None, reason)
         uow.commit()
 
 
@@ -180,7 +181,7 @@ def ban_author(uow: UnitOfWork, comment_id: int, reason: str | None = None) -> N
         if not comment.author_email and not comment.author_reader:
             raise Conflict("nothing identifies the author of this comment any more")
         site = uow.session.scalars(sa.select(Site).join(Page).where(Page.id == comment.page_id)).one()
-        _ban(uow, site, comment.author_email, comment.author_reader, reason)
+        add_ban(uow, site, comment.author_email, comment.author_reader, reason)
         uow.commit()
 
 
@@ -217,12 +218,13 @@ def queue_item(comment: Comment, page: Page) -> QueueItem:
 def _moderate(uow: UnitOfWork, comment_id: int, action: str) -> CommentView:
     with uow:
         comment = load_comment(uow.session, comment_id)
-        _act(uow, comment, action)
+        decide(uow, comment, action)
         uow.commit()
         return comment_view(comment, public=False)
 
 
-def _act(uow: UnitOfWork, comment: Comment, action: str) -> None:
+def decide(uow: UnitOfWork, comment: Comment, action: str) -> None:
+    """Approve, reject or mark a locked comment as spam (Conflict if it is so already)."""
     target = {"approve": "approved", "reject": "rejected", "spam": "spam"}[action]
     if comment.status in (target, "deleted"):
         raise Conflict(f"this comment was {DONE[comment.status]}")
@@ -230,6 +232,8 @@ def _act(uow: UnitOfWork, comment: Comment, action: str) -> None:
         publish(uow, comment, after_moderation=True)
     else:
         withdraw(uow, comment, target)
+    # A decision answers the readers' reports: they no longer hold the comment in the queue.
+    clear_reports(uow, comment.id)
 
 
 def _has_approved(session: Session, site: Site, email: str | None, reader: str | None) -> bool:
@@ -248,7 +252,8 @@ def _has_approved(session: Session, site: Site, email: str | None, reader: str |
     return session.scalars(stmt).first() is not None
 
 
-def _ban(uow: UnitOfWork, site: Site, email: str | None, reader: str | None, reason: str | None) -> None:
+def add_ban(uow: UnitOfWork, site: Site, email: str | None, reader: str | None, reason: str | None) -> None:
+    """Ban an address and/or a reader id on the site; twice changes nothing."""
     if email is not None:
         insert_ignoring_conflict(
             uow.session,

@@ -32,6 +32,7 @@ from engagement.services.deliveries import (
     mark_failed,
     mark_for_retry,
     mark_skipped,
+    release_deliveries,
     suppress,
 )
 from engagement.uow import UnitOfWork
@@ -49,20 +50,35 @@ class SendReport:
     failed: int = 0
     retry_at: datetime | None = None  # the earliest retry this batch scheduled
     retry_ids: list[int] = field(default_factory=list)
+    handed_back: list[int] = field(default_factory=list)  # not sent because the sender is stopping
 
     def retry(self, delivery_id: int, due: datetime) -> None:
         self.retry_ids.append(delivery_id)
         self.retry_at = due if self.retry_at is None else min(self.retry_at, due)
 
 
-def send_deliveries(uow: UnitOfWork, mailer: Mailer, ids: Sequence[int]) -> SendReport:
-    """Send those of ``ids`` that are due; sent, claimed or finished rows are left alone."""
+def _never() -> bool:
+    return False
+
+
+def send_deliveries(
+    uow: UnitOfWork, mailer: Mailer, ids: Sequence[int], *, stopping: Callable[[], bool] = _never
+) -> SendReport:
+    """Send those of ``ids`` that are due; sent, claimed or finished rows are left alone.
+
+    Once ``stopping()`` turns true (the worker is shutting down), the mail on the wire is
+    finished and the rest given back at once, due again: ``report.handed_back`` lists them
+    for another worker, which need not wait for a lease to run out.
+    """
     policy = RetryPolicy.from_settings(mailer.settings)
     report = SendReport()
     with mailer.transport.connect() as connection, uow, _sent_marks(uow) as marks:
         for start in range(0, len(ids), CLAIM_CHUNK):
             chunk = list(ids[start : start + CLAIM_CHUNK])
-            _send_chunk(uow, mailer, connection, marks, chunk, policy, report)
+            if stopping():
+                report.handed_back += list(ids[start:])  # not claimed: nothing to release
+                break
+            _send_chunk(uow, mailer, connection, marks, chunk, policy, report, stopping)
     return report
 
 
@@ -133,6 +149,7 @@ def _send_chunk(
     ids: list[int],
     policy: RetryPolicy,
     report: SendReport,
+    stopping: Callable[[], bool],
 ) -> None:
     now = uow.now()
     claimed = claim_deliveries(uow.session, ids, now, policy.lease_seconds)
@@ -144,6 +161,13 @@ def _send_chunk(
     lease_until = now + timedelta(seconds=policy.lease_seconds)
     lost_in_a_row = 0
     for index, item in enumerate(composed):
+        if stopping():
+            rest = [c.delivery_id for c in composed[index:]]
+            release_deliveries(uow.session, rest, uow.now())
+            uow.commit()
+            report.handed_back += rest
+            log.info("delivery.handed_back", count=len(rest))
+            return
         if uow.now() > lease_until - timedelta(seconds=policy.lease_seconds / 2):
             # A slow server or a low rate: keep the rest of the chunk ours.
             lease_until = uow.now() + timedelta(seconds=policy.lease_seconds)

@@ -41,6 +41,7 @@ class SiteChanges:
     supporter_thanks: str | None = None
     supporter_badges: bool | None = None
     patreon_webhook_secret: str | None = None
+    report_threshold: int | None = None
 
 
 # Built once: nearly every request looks its site up, and building the statement costs
@@ -181,4 +182,5 @@ _VALIDATORS: dict[str, Any] = {
     "supporter_thanks": lambda v: check.single_line("supporter_thanks", v, max_length=300, required=False),
     "supporter_badges": lambda v: check.boolean("supporter_badges", v),
     "patreon_webhook_secret": lambda v: _secret(v),
+    "report_threshold": lambda v: check.integer("report_threshold", v, minimum=1, maximum=1000),
 }

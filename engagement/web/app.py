@@ -11,6 +11,7 @@ from engagement import __version__
 from engagement.config import Settings
 from engagement.core import Core, build_core
 from engagement.web import (
+    admin,
     assets,
     comments,
     counts,
@@ -21,6 +22,7 @@ from engagement.web import (
     moderation,
     previews,
     reactions,
+    reports,
     sites,
     subscriber_pages,
     subscriptions,
@@ -70,6 +72,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     app.state.scrape = metrics.web_scrape(settings, the_core)
     app.state.assets = assets.Assets()
     errors.install(app)
+    admin.install(app)
     app.state.templates = make_templates()
     routers = (
         health,
@@ -79,12 +82,14 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         comments,
         previews,
         votes,
+        reports,
         reactions,
         counts,
         subscriptions,
         subscriber_pages,
         moderation,
         hooks,
+        admin,
     )
     for module in routers:
         app.include_router(module.router)

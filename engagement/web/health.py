@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from pydantic import BaseModel
 
 from engagement.config import Settings
 from engagement.core import Core
+from workers.probes import broker_problem
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["operations"])
@@ -60,26 +60,7 @@ def database_reachable(core: Core) -> bool:
 
 
 def broker_reachable(settings: Settings) -> bool:
-    url = settings.resolved_broker_url
-    try:
-        if url.startswith(("redis://", "rediss://")):
-            import redis
-
-            client = redis.Redis.from_url(
-                url, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS
-            )
-            try:
-                return bool(client.ping())
-            finally:
-                client.close()
-        if url.startswith("filesystem://"):
-            # The serverless broker is a folder under the data folder: it must be writable.
-            return settings.data_dir.is_dir() and os.access(settings.data_dir, os.W_OK)
-        from kombu import Connection
-
-        with Connection(url, connect_timeout=CHECK_TIMEOUT_SECONDS) as conn:
-            conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
-    except Exception as exc:  # any failure to reach the broker means "not ready", never a 500
-        log.warning("ready.broker_unreachable", error=str(exc).splitlines()[0] if str(exc) else repr(exc))
-        return False
-    return True
+    problem = broker_problem(settings, CHECK_TIMEOUT_SECONDS)
+    if problem is not None:
+        log.warning("ready.broker_unreachable", error=problem)
+    return problem is None

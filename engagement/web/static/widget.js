@@ -63,6 +63,11 @@
     previewLabel: "Preview of your comment",
     previewShown: "Preview shown: this is how your comment will look.",
     cancel: "Cancel",
+    report: "Report",
+    reportReason: "Why report this comment?",
+    reportSend: "Send report",
+    reportThanks: "Thanks, a moderator will look at it.",
+    reasons: "spam=Spam|abuse=Abuse or harassment|off_topic=Off topic|other=Something else",
     save: "Save",
     saving: "Saving…",
     edit: "Edit",
@@ -777,8 +782,43 @@
       // The server refuses once the edit window closes: the buttons go at that moment too.
       const left = mine.expires - Date.now();
       if (left < 2 ** 31 - 1) setTimeout(() => (edit.remove(), del.remove()), left);
+    } else if (!isDeleted(c)) {
+      bar.append(h("button", { type: "button", class: "eg-link", "aria-expanded": "false", onclick: (ev) => openReport(c, bar, ev.currentTarget) }, t("report")));
     }
     return bar;
+  }
+
+  /* ---------- report a comment to the moderators ---------- */
+
+  function openReport(c, bar, opener) {
+    if (bar.querySelector(".eg-report")) return;
+    const id = `eg-report-${c.id}`;
+    const select = h("select", { id, name: "reason" }, ...t("reasons").split("|").map((pair) => h("option", { value: pair.split("=")[0] }, pair.split("=")[1])));
+    const status = h("span", { class: "eg-status", role: "status" });
+    const close = () => (form.remove(), opener.setAttribute("aria-expanded", "false"), opener.focus());
+    const form = h(
+      "form",
+      { class: "eg-report" },
+      h("label", { for: id }, t("reportReason")),
+      select,
+      h("button", { type: "submit", class: "eg-btn" }, t("reportSend")),
+      h("button", { type: "button", class: "eg-btn", onclick: close }, t("cancel")),
+      status,
+    );
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        await api("POST", `/api/v1/comments/${c.id}/report`, { body: { reason: select.value } });
+        form.replaceWith(h("span", { class: "eg-status", role: "status" }, t("reportThanks")));
+        opener.remove();
+        announce(t("reportThanks"));
+      } catch (err) {
+        status.textContent = errorText(err);
+      }
+    });
+    bar.append(form);
+    opener.setAttribute("aria-expanded", "true");
+    select.focus();
   }
 
   /* ---------- reply, edit, delete ---------- */

@@ -1,0 +1,14 @@
+"""/admin: the moderators' and owners' screens, server-rendered, complete without JavaScript."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from engagement.web.admin import comments, deliveries, overview, queue, signin, sites, subscribers
+from engagement.web.admin.auth import install
+
+router = APIRouter()
+for screen in (signin, overview, queue, comments, sites, subscribers, deliveries):
+    router.include_router(screen.router)
+
+__all__ = ["install", "router"]

@@ -1,0 +1,77 @@
+"""The sites screen: every setting of ``engagement sites update`` as a form, and the widget snippet."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from engagement.core import Core
+from engagement.errors import InvalidInput
+from engagement.services.admins import require_owner
+from engagement.services.sites import SITE_KEY, SiteChanges, list_sites, read_site, update_site
+from engagement.web.admin.auth import PREFIX, CheckedForm, Form, SignedIn, back_to, page
+from engagement.web.deps import Uow
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+SiteKey = Annotated[str, Path(pattern=SITE_KEY.pattern)]
+NUMBERS = ("edit_window_seconds", "link_limit", "digest_hour", "digest_weekday", "report_threshold")
+LINES = ("origins", "moderator_emails", "banned_words")
+
+
+@router.get("/sites", response_class=HTMLResponse)
+def sites(request: Request, signed: SignedIn, uow: Uow) -> HTMLResponse:
+    require_owner(signed.admin)
+    return page(request, "admin/sites.html", signed, sites=list_sites(uow))
+
+
+@router.get("/sites/{key}", response_class=HTMLResponse)
+def site_settings(request: Request, key: SiteKey, signed: SignedIn, uow: Uow, done: str = "") -> HTMLResponse:
+    require_owner(signed.admin)
+    core: Core = request.app.state.core
+    site = read_site(uow, key)
+    return page(
+        request, "admin/site.html", signed, site=site, base_url=core.settings.base_url, done=bool(done)
+    )
+
+
+@router.post("/sites/{key}")
+def save_site(
+    request: Request, key: SiteKey, form: CheckedForm, signed: SignedIn, uow: Uow
+) -> RedirectResponse:
+    require_owner(signed.admin)
+    update_site(uow, key, site_changes(form))
+    request.app.state.origins.forget()  # the widget's allowed origins may have changed
+    return back_to(request, "site_settings", {"done": "1"}, key=key)
+
+
+def site_changes(form: Form) -> SiteChanges:
+    """The form's fields as the same changes ``engagement sites update`` makes (checked by the core)."""
+    numbers = {name: _number(name, form.one(name)) for name in NUMBERS}
+    lines: dict[str, Any] = {
+        name: [v.strip() for v in form.one(name).splitlines() if v.strip()] for name in LINES
+    }
+    reactions = []
+    for line in form.one("reactions").splitlines():
+        if line.strip():
+            reaction_key, sep, label = line.partition("=")
+            if not sep:
+                raise InvalidInput("reactions", f"{line.strip()!r} is not KEY=LABEL, such as 'like=👍 Like'")
+            reactions.append({"key": reaction_key.strip(), "label": label.strip()})
+    return SiteChanges(
+        name=form.one("name"),
+        moderation=form.one("moderation"),
+        support_url=form.one("support_url"),
+        support_text=form.one("support_text"),
+        reactions=reactions,
+        timezone=form.one("timezone"),
+        **numbers,  # type: ignore[arg-type]
+        **lines,
+    )
+
+
+def _number(name: str, value: str) -> int:
+    if not value.strip().isdigit() or len(value.strip()) > 9:
+        raise InvalidInput(name, "must be a whole number")
+    return int(value)

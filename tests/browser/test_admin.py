@@ -1,0 +1,125 @@
+"""The admin in Chromium: a password set by the one-time link, sign-in, queue, settings, sign-out, axe."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from browser.axe import serious_violations
+from browser.support import open_widget, seed
+from engagement.models import Comment
+from engagement.services.admins import add_admin
+from engagement.services.reports import report_comment
+
+pytestmark = pytest.mark.browser
+PASSWORD = "a quiet harbour at dawn"
+
+
+@pytest.fixture
+def admin_page(browser: Browser, engagement) -> Iterator[Page]:
+    """A fresh context that may inject axe-core despite the pages' CSP."""
+    context: BrowserContext = browser.new_context(bypass_csp=True, viewport={"width": 1100, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def clean(page: Page) -> None:
+    assert serious_violations(page) == [], page.url
+
+
+def test_admin_flow(admin_page: Page, engagement, publisher, page):
+    base = engagement.url
+    link = add_admin(engagement.core.uow(), "owner@example.org", "owner")
+    p = admin_page
+    # The one-time link sets the password, then works no more.
+    p.goto(f"{base}/admin/password/{link.token}")
+    clean(p)
+    p.get_by_label("New password").fill(PASSWORD)
+    p.get_by_label("Repeat the password").fill(PASSWORD)
+    p.get_by_role("button", name="Set password").click()
+    expect(p.get_by_text("Your password is set.")).to_be_visible()
+    clean(p)
+    # A wrong password, then the right one.
+    p.get_by_label("E-mail").fill("owner@example.org")
+    p.get_by_label("Password").fill("not my password at all")
+    p.get_by_role("button", name="Sign in").click()
+    expect(p.get_by_role("alert")).to_have_text("Wrong e-mail address or password.")
+    clean(p)
+    p.get_by_label("Password").fill(PASSWORD)
+    p.get_by_role("button", name="Sign in").click()
+    expect(p.get_by_role("heading", name="Overview")).to_be_visible()
+    clean(p)
+
+    # The queue: two held comments approved in bulk, a third marked as spam.
+    url = publisher.page(t="admin-queue", site="queued")
+    held = [seed(engagement, url, site="queued", body=f"Held number {n}.") for n in range(3)]
+    p.get_by_role("link", name="Queue").click()
+    for posted in held[:2]:
+        p.get_by_label(f"Select comment {posted.comment.id} by Grace").check()
+    clean(p)
+    p.get_by_role("button", name="Approve selected").click()
+    expect(p.get_by_role("status")).to_have_text("2 comments approved.")
+    p.get_by_role("button", name=f"Spam comment {held[2].comment.id}").click()
+    expect(p.get_by_role("status")).to_have_text("1 comment marked as spam.")
+    expect(p.get_by_text("Nothing here")).to_be_visible()
+
+    # A published comment reported by three readers comes back to the queue with its reasons.
+    daily = publisher.page(t="admin-reported")
+    target = seed(engagement, daily, body="Reported soon.", reader_id="grace-reader-0001")
+    for n in range(3):
+        report_comment(
+            engagement.core.uow(), target.comment.id, f"reporter-{n:04d}", "abuse", None, "127.0.0.1"
+        )
+    p.goto(f"{base}/admin/queue")
+    item = p.locator(f"#comment-{target.comment.id}")
+    expect(item).to_contain_text("reported by 3 readers")
+    expect(item).to_contain_text("Reported 3 times: abuse (3)")
+    p.get_by_role("link", name=f"Thread and author of comment {target.comment.id}").click()
+    clean(p)
+    p.get_by_role("button", name="Ban author").click()
+    expect(p.get_by_role("status")).to_contain_text("banned and rejected")
+
+    # A forged form from another origin changes nothing.
+    forged = p.request.post(
+        f"{base}/admin/queue",
+        form={"act": f"approve:{held[2].comment.id}", "csrf": "forged"},
+        headers={"Origin": "https://evil.example"},
+        max_redirects=0,
+    )
+    assert forged.status == 403
+    with engagement.core.uow() as uow:
+        assert uow.session.get(Comment, held[2].comment.id).status == "spam"
+
+    # Site settings show in the widget.
+    p.get_by_role("link", name="Sites").click()
+    clean(p)
+    p.get_by_role("link", name="The Daily Example").click()
+    clean(p)
+    p.get_by_label("Support call to action").fill("Keep the Daily going on Patreon")
+    p.get_by_role("button", name="Save settings").click()
+    expect(p.get_by_text("Saved.")).to_be_visible()
+    open_widget(page, publisher.page(t="admin-settings"))
+    expect(page.get_by_text("Keep the Daily going on Patreon")).to_be_visible()
+
+    # Subscribers: look up an address and suppress it; deliveries; comments; sign out.
+    p.get_by_role("link", name="Subscribers").click()
+    p.get_by_label("E-mail address").fill("someone@example.net")
+    p.get_by_role("button", name="Look up").click()
+    clean(p)
+    p.get_by_role("button", name="Suppress").click()
+    expect(p.get_by_role("status")).to_have_text("someone@example.net suppressed.")
+    expect(p.get_by_role("button", name="Unsuppress")).to_be_visible()
+    for screen in ("Deliveries", "Comments", "Overview"):
+        p.get_by_role("link", name=screen, exact=True).click()
+        expect(p.get_by_role("heading", name=screen, exact=True)).to_be_visible()
+        clean(p)
+    p.emulate_media(color_scheme="dark")
+    clean(p)
+    p.get_by_role("button", name="Sign out").click()
+    expect(p.get_by_text("You are signed out.")).to_be_visible()
+    p.goto(f"{base}/admin/queue")
+    expect(p.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert re.search(r"/admin/sign-in\?next=", p.url)

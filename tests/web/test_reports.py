@@ -1,0 +1,26 @@
+"""POST /api/v1/comments/{id}/report: once per reader, never one's own, 404 for an unpublished comment."""
+
+from __future__ import annotations
+
+from engagement.services.moderation import reject_comment
+from web.support import ORIGIN, body, make_comment, table_rows
+
+READER = {"X-Engagement-Reader": "reader-report-1", "Origin": ORIGIN}
+
+
+def test_report_once_and_refusals(client, core, site):
+    comment = make_comment(core, site)
+    url = f"/api/v1/comments/{comment.id}/report"
+    first = client.post(url, json={"reason": "abuse", "note": "Rude."}, headers=READER)
+    assert (first.status_code, body(first)) == (200, {"reported": True})
+    rows = table_rows(core)
+    again = client.post(url, json={"reason": "spam"}, headers=READER)
+    assert (again.status_code, body(again)) == (200, {"reported": True})
+    assert table_rows(core) == rows
+    assert client.post(url, json={"reason": "boring"}, headers=READER).status_code == 422
+    assert client.post(url, json={"reason": "spam"}).status_code == 422  # no reader header
+    unknown = client.post("/api/v1/comments/999999/report", json={"reason": "spam"}, headers=READER)
+    assert unknown.status_code == 404
+    reject_comment(core.uow(), comment.id)
+    other = {**READER, "X-Engagement-Reader": "reader-report-2"}
+    assert client.post(url, json={"reason": "spam"}, headers=other).status_code == 404
