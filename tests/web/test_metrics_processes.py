@@ -162,3 +162,46 @@ def test_metrics_need_the_token_when_one_is_set(services):
             assert refused.status_code == 401, url
             assert refused.headers["WWW-Authenticate"] == "Bearer"
         assert scrape(url).status_code == 200
+
+
+@pytest.mark.slow
+def test_every_web_process_counts(tmp_path):
+    env = environment(tmp_path / "data") | {"ENGAGEMENT_LOG_FORMAT": "json"}
+    subprocess.run([ENGAGEMENT, "db", "upgrade"], env=env, check=True, capture_output=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    web = subprocess.Popen(
+        [ENGAGEMENT, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(f"{base}/healthz", web)
+        answered_by = set()
+        for _ in range(40):  # a connection each: the kernel hands them to either process
+            with httpx.Client() as client:
+                answered_by.add(client.get(f"{base}/readyz").json()["status"])
+        healthz = value(
+            samples(scrape(f"{base}/metrics", None).text), "engagement_http_requests_total", route="/healthz"
+        )
+        # Whichever process answers the scrape, it adds up both processes' files.
+        totals = {
+            value(
+                samples(scrape(f"{base}/metrics", None).text),
+                "engagement_http_requests_total",
+                route="/readyz",
+            )
+            for _ in range(10)
+        }
+        [folder] = (tmp_path / "data" / "metrics").iterdir()
+        writers = {path.name.rsplit("_", 1)[-1] for path in folder.glob("*.db")}  # a file set per process
+    finally:
+        output = stop(web, 15)
+    assert web.returncode == 0, output
+    assert answered_by == {"ok"}
+    assert totals == {40.0}
+    assert healthz >= 1
+    assert len(writers) == 2, output
+    assert not folder.exists()  # removed when the server stopped
