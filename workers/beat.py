@@ -4,7 +4,7 @@ RedBeat keeps the schedule and a lock in Redis, so that of several beats only on
 As shipped, the lock is taken once at start (a second beat retries only every
 ``max_interval``) and a lock found missing at a tick (Redis restarted, empty) ends the
 process. Here the lock is taken, kept and taken again at each tick: a beat waiting for it
-retries every second, a lost one is taken again, and whoever takes it writes the schedule
+retries every half second, a lost one is taken again, and whoever takes it writes the schedule
 again (Redis may have come back without it; each entry keeps its last run where it has one).
 """
 

@@ -14,21 +14,26 @@ from celery import signals
 from engagement.config import Settings, load_settings
 
 PARENT_CHECK_SECONDS = 1.0
+CONCURRENCY = 4  # threads: a big send batch leaves room for relays, flushes and sweeps
+EMBEDDED_CONCURRENCY = 2
 
 
 def worker_argv(settings: Settings, extra: list[str]) -> list[str]:
-    """Celery's ``worker`` arguments: the embedded mode runs threads and beat in one process.
+    """Celery's ``worker`` arguments: a threads pool; the embedded mode runs beat in it too.
 
-    Workers neither gossip nor ask each other for state at start: they share nothing but the
-    queues and the database, and each broadcast channel is one more thing a Redis restart breaks.
+    Threads, not prefork, unless ``--pool`` says otherwise: the tasks wait on SMTP and the
+    database, and a prefork pool that lived through a broker reconnect can hang at its warm
+    shutdown (its result pipes out of step), which would stall every deploy. Workers neither
+    gossip nor ask each other for state at start: they share nothing but the queues and the
+    database, and each broadcast channel is one more thing a Redis restart breaks.
     """
     extra = list(extra)
     argv = ["worker", f"--loglevel={settings.log_level}", "--without-gossip", "--without-mingle"]
+    if not any(a.startswith(("--pool", "-P")) for a in extra):
+        argv.append("--pool=threads")
+    if not any(a.startswith(("--concurrency", "-c")) for a in extra):
+        argv.append(f"--concurrency={EMBEDDED_CONCURRENCY if settings.embedded else CONCURRENCY}")
     if settings.embedded:
-        if not any(a.startswith(("--pool", "-P")) for a in extra):
-            argv.append("--pool=threads")
-        if not any(a.startswith(("--concurrency", "-c")) for a in extra):
-            argv.append("--concurrency=2")
         if "--no-beat" in extra:
             extra.remove("--no-beat")
         elif not any(a in ("-B", "--beat") for a in extra):

@@ -151,10 +151,15 @@ def digest_tick(task: AnyTask) -> None:
 
 def digest(task: AnyTask, site_key: str, period: str) -> None:
     """Run (or resume) one site's digest for its latest period."""
-    core, mailer = _resources(task)
+    app: EngagementCelery = task.app  # type: ignore[assignment]
+    core, mailer = app.resources.get()
+    stopping = app.resources.stopping
+    sender = chunk_sender(core.uow, mailer, stopping=stopping, hand_back=lambda ids: _dispatch(task, ids))
     lease = run_lease_seconds(core.settings)
-    report = send_digest(core.uow(), site_key, period, chunk_sender(core.uow, mailer), lease_seconds=lease)
+    report = send_digest(core.uow(), site_key, period, sender, lease_seconds=lease, stopping=stopping)
     log.info("digest.run", site=site_key, period=period, sent=report.sent, busy=report.busy)
+    if report.stopped:  # this worker is stopping: another one goes on from where it stopped
+        task.app.send_task("engagement.digest", args=[site_key, period], queue="digest")
 
 
 def prune(task: AnyTask) -> None:
@@ -171,6 +176,16 @@ def prune(task: AnyTask) -> None:
         )
 
 
+def ping(task: AnyTask, reply_to: str, queue: str) -> None:
+    """Answer ``engagement doctor`` on its reply queue: this worker takes tasks from ``queue``."""
+    with task.app.connection_for_write() as connection:
+        replies = connection.SimpleQueue(reply_to)
+        try:
+            replies.put({"worker": task.request.hostname, "queue": queue})
+        finally:
+            replies.close()
+
+
 TASKS: tuple[tuple[Callable[..., None], str], ...] = (
     (relay, "relay"),
     (sweep, "relay"),
@@ -180,4 +195,5 @@ TASKS: tuple[tuple[Callable[..., None], str], ...] = (
     (digest_tick, "digest"),
     (digest, "digest"),
     (prune, "digest"),  # long batch work, like digests: never in the way of hand-offs or sends
+    (ping, "relay"),  # the doctor sends one to every queue
 )

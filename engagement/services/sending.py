@@ -131,11 +131,22 @@ def _sent_marks(uow: UnitOfWork) -> Iterator[_SentMarks]:
         marks.close()
 
 
-def chunk_sender(new_uow: Callable[[], UnitOfWork], mailer: Mailer) -> Callable[[list[int]], tuple[int, int]]:
-    """Sends a digest run's chunk over one connection; (sent, skipped) for the run's record."""
+def chunk_sender(
+    new_uow: Callable[[], UnitOfWork],
+    mailer: Mailer,
+    *,
+    stopping: Callable[[], bool] = _never,
+    hand_back: Callable[[list[int]], None] | None = None,
+) -> Callable[[list[int]], tuple[int, int]]:
+    """Sends a digest run's chunk over one connection; (sent, skipped) for the run's record.
+
+    What a stopping sender hands back goes to ``hand_back`` (another worker sends it).
+    """
 
     def send(ids: list[int]) -> tuple[int, int]:
-        report = send_deliveries(new_uow(), mailer, ids)
+        report = send_deliveries(new_uow(), mailer, ids, stopping=stopping)
+        if report.handed_back and hand_back is not None:
+            hand_back(report.handed_back)
         return report.sent, report.skipped
 
     return send

@@ -89,7 +89,7 @@ class Running:
         self.process.send_signal(signal.SIGTERM)
 
     def kill_group(self) -> None:
-        """SIGKILL to the whole group (a prefork worker's pool included): a crash of the machine."""
+        """SIGKILL to the whole group (a pool's processes included): as the machine or container dies."""
         if self.alive:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()

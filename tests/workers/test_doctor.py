@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner, Result
@@ -19,7 +21,8 @@ from sqlalchemy.engine import make_url
 from engagement import migrations
 from engagement.cli import main
 from engagement.config import load_settings
-from engagement.diagnostics import check_outbox, check_smtp
+from engagement.diagnostics import check_heartbeats, check_outbox, check_smtp
+from engagement.heartbeat import heartbeat_path, write_heartbeat
 from engagement.outbox import COMMENT_PENDING
 
 SECRET = "doctor-test-" + "x" * 40
@@ -87,6 +90,7 @@ def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_i
             "smtp": "ok",
             "worker": "FAIL",
             "beat": "FAIL",
+            "heartbeats": "skip",
             "outbox": "ok",
         }
         assert "engagement worker" in alone.output
@@ -101,10 +105,17 @@ def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_i
             time.sleep(0.5)
         assert healthy.exit_code == 0, healthy.output
         assert set(_lines(healthy).values()) == {"ok"}
-        assert "all 8 checks passed" in healthy.output
+        assert "all 9 checks passed" in healthy.output
         assert str(database_url.password) not in healthy.output
         assert ":***@" in healthy.output
         assert "EHLO" in healthy.output
+        assert "answered the ping from relay, send, digest" in healthy.output
+        beats = next(line for line in healthy.output.splitlines() if line.startswith("ok    heartbeats"))
+        assert f"worker on {socket.gethostname()}" in beats
+        assert f"beat on {socket.gethostname()}" in beats
+        client = redis.Redis.from_url(own_redis.url)
+        assert [key for key in client.scan_iter() if b"doctor" in key] == []  # the replies' queue went
+        client.close()
 
         sink.stop()
         relay_up = False
@@ -122,7 +133,7 @@ def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_i
     smtp_line = next(line for line in down.output.splitlines() if line.startswith("FAIL  smtp"))
     assert f"127.0.0.1:{sink.port}" in smtp_line
     assert "hint: is the relay running" in smtp_line
-    assert "1 of 8 checks failed" in down.output
+    assert "1 of 9 checks failed" in down.output
 
 
 def test_a_wrong_setting_fails_the_first_check_and_names_it(tmp_path):
@@ -151,7 +162,7 @@ def test_an_unmigrated_or_outdated_database_says_to_upgrade(tmp_path):
     assert not created  # asking made no database
     assert _lines(behind)["database"] == "ok"
     line = next(line for line in behind.output.splitlines() if line.startswith("FAIL  migrations"))
-    assert f"at revision 0006, behind {migrations.heads()[0]}" in line
+    assert f"at revision 0006, behind {', '.join(migrations.heads())}" in line
     assert "engagement db upgrade" in line
 
 
@@ -251,3 +262,37 @@ def test_smtp_relay_down_is_named(tmp_path):
     assert check.name == "smtp"
     assert f"cannot connect to 127.0.0.1:{port}" in check.detail
     assert "is the relay running" in check.hint
+
+
+def test_smtps_speaks_tls_from_the_first_byte(tls_files, tmp_path):
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*tls_files)
+    # aiosmtpd counts only STARTTLS as TLS when it decides to offer AUTH: here all of it is TLS.
+    controller, handler, port = _relay(
+        ssl_context=context, authenticator=_authenticator, auth_require_tls=False
+    )
+    try:
+        check = _smtp_check(f"smtps://mailer:s3cret@127.0.0.1:{port}", tmp_path)
+    finally:
+        controller.stop()
+
+    assert check.status == "ok", check.detail
+    assert check.detail == f"127.0.0.1:{port} answered EHLO, TLS, AUTH; nothing sent"
+    assert handler.mail_commands == 0
+
+
+def test_heartbeats_are_listed_with_their_ages_and_old_ones_counted(tmp_path):
+    settings = load_settings(data_dir=tmp_path, secret_key=SECRET)
+    none = check_heartbeats(settings)
+    now = time.time()
+    write_heartbeat(heartbeat_path(tmp_path, "worker", "w1"), now - 3)
+    write_heartbeat(heartbeat_path(tmp_path, "beat", "b1"), now - 7)
+    write_heartbeat(heartbeat_path(tmp_path, "worker", "gone"), now - 3600)  # a removed container's
+
+    listed = check_heartbeats(settings)
+
+    assert none.status == "skip"
+    assert listed.status == "ok"
+    assert listed.detail == "beat on b1 7 s ago, worker on w1 3 s ago; 1 older than 60 s (stopped or stuck)"

@@ -74,14 +74,14 @@ def rig(pg_core, sink, own_redis, tmp_path):
         return process
 
     def worker(name: str, **overrides: str) -> Running:
-        process = start(name, "worker", "--concurrency=1", **overrides)
+        process = start(name, "worker", **overrides)
         ready = heartbeat_path(tmp_path / name, "worker")
         wait_for(lambda: ready.exists() or not process.alive, timeout=60, every=0.1)
         assert process.alive, process.output()
         return process
 
-    def beat(name: str) -> Running:
-        return start(name, "beat")
+    def beat(name: str, **overrides: str) -> Running:
+        return start(name, "beat", **overrides)
 
     def follow(count: int, page: str = PAGE) -> list[str]:
         people = [f"reader{i}@example.org" for i in range(count)]
@@ -133,26 +133,33 @@ def test_worker_and_beat_outlive_redis_restarted_empty_mid_fanout(rig, sink, own
     assert worker.alive, worker.output()
     assert beat.alive, beat.output()
     assert sink.recipients() == Counter(dict.fromkeys(people, 2))
+    for process in (worker, beat):  # and still stop cleanly, as at a deploy
+        process.terminate()
+        assert process.process.wait(10) == 0, process.output()
 
 
 def test_a_dead_workers_claims_are_taken_over_within_the_lease_plus_15_s(rig, sink):
-    lease = 3.0
+    lease = 8.0  # longer than a worker's start, so the claims are still live at the kill
+    settings = {"ENGAGEMENT_DELIVERY_LEASE_SECONDS": str(lease)}
     people = rig.follow(120)
-    rig.beat("beat")
-    first = rig.worker("first")
+    rig.beat("beat", **settings)
+    first = rig.worker("first", **settings)
+    sink.handler.hold_at_mail = 11  # the 11th mail waits on the wire: ten were answered 250
     rig.comment()
-    sink.wait_for(10, timeout=30)  # the first worker holds the batch's claims and is sending
-    rig.worker("second")
-    sent_before = len(sink.received)
+    assert sink.handler.held.wait(30)  # the first worker holds the whole batch's claims
+    claimed = time.monotonic()
+    rig.worker("second", **settings)
 
     killed = time.monotonic()
-    first.kill_group()  # mid-batch, a message possibly on the wire
-    wait_for(lambda: len(sink.received) > sent_before + 1, timeout=lease + TAKEOVER_SLACK_SECONDS, every=0.02)
-    takeover = time.monotonic() - killed
+    first.kill_group()
+    sink.handler.release.set()
+    wait_for(lambda: len(sink.received) > 10, timeout=lease + TAKEOVER_SLACK_SECONDS, every=0.02)
+    taken_over = time.monotonic()
     wait_for(lambda: set(sink.recipients()) == set(people), timeout=60, every=0.1)
     time.sleep(1)
 
-    figure("SIGKILL takeover (lease 3 s)", takeover)
+    figure("SIGKILL: first mail sent by the other worker, after the kill (lease 8 s)", taken_over - killed)
+    figure("SIGKILL: the same, after the claim's last renewal (lease 8 s)", taken_over - claimed)
     counts = sink.recipients()
     duplicates = sum(n - 1 for n in counts.values())
     # Each mail's outcome is recorded before the next leaves: only the one on the wire at the
@@ -166,12 +173,14 @@ def test_a_worker_stopped_with_sigterm_hands_its_batch_back_at_once(rig, sink):
     long_lease = {"ENGAGEMENT_DELIVERY_LEASE_SECONDS": "60"}  # a takeover by lease would show
     rig.start("beat", "beat", **long_lease)
     first = rig.worker("first", **long_lease)
+    sink.handler.hold_at_mail = 11
     rig.comment()
-    sink.wait_for(10, timeout=30)
+    assert sink.handler.held.wait(30)
     rig.worker("second", **long_lease)
 
     stopped = time.monotonic()
     first.terminate()
+    sink.handler.release.set()  # the mail on the wire goes on, and is the first worker's last
     assert first.process.wait(10) == 0, first.output()
     exited = time.monotonic() - stopped
     wait_for(lambda: set(sink.recipients()) == set(people), timeout=30, every=0.05)
@@ -179,6 +188,7 @@ def test_a_worker_stopped_with_sigterm_hands_its_batch_back_at_once(rig, sink):
     time.sleep(1)
 
     assert sink.recipients() == Counter(dict.fromkeys(people, 1))
+    assert "delivery.handed_back" in first.output()
     figure("SIGTERM: worker exit", exited)
     figure("SIGTERM: last mail after the signal", handed_over)
 
