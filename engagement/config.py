@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # are skipped as "rate_limited" (engagement/services/recipient_cap.py); 0: no cap.
     max_mails_per_recipient_per_day: int = Field(default=100, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # auto: JSON lines in production mode away from a terminal, key=value otherwise.
+    log_format: Literal["auto", "json", "console"] = "auto"
+    # Bearer token that /metrics (and a worker's --metrics-port) ask for; empty: open.
+    metrics_token: str = ""
     # A publisher's own mail templates: DIR/emails/<name>/… for every site, DIR/emails/<site>/<name>/…
     # for one; they win over the shipped ones (engagement/mail/templates.py).
     templates_dir: Path | None = None

@@ -14,12 +14,14 @@ import structlog
 from celery import Task
 
 from engagement.core import Core
+from engagement.logs import bind_request_id
 from engagement.mail.mailer import Mailer
 from engagement.services.deliveries import due_deliveries
 from engagement.services.digests import due_digests, run_lease_seconds, send_digest
 from engagement.services.relay import RelayResult, flush_notifications, relay_events, sweep_unrelayed
 from engagement.services.retention import prune_deliveries
 from engagement.services.sending import chunk_sender, send_deliveries
+from workers.observe import cause_headers
 
 if TYPE_CHECKING:
     from workers.app import EngagementCelery
@@ -57,8 +59,10 @@ def _resources(task: AnyTask) -> tuple[Core, Mailer]:
 
 def _dispatch(task: AnyTask, delivery_ids: Sequence[int]) -> None:
     ids = list(delivery_ids)
+    headers = cause_headers()
     for start in range(0, len(ids), SEND_BATCH):
-        task.app.send_task("engagement.send", args=[ids[start : start + SEND_BATCH]], queue="send")
+        batch = ids[start : start + SEND_BATCH]
+        task.app.send_task("engagement.send", args=[batch], queue="send", headers=headers)
 
 
 def _flush_due(task: AnyTask) -> None:
@@ -73,6 +77,11 @@ def _flush_due(task: AnyTask) -> None:
 
 
 def _after_relay(task: AnyTask, result: RelayResult) -> None:
+    # The requests that wrote these events: this task's line and the sends it causes name them.
+    if len(result.request_ids) == 1:
+        bind_request_id(result.request_ids[0])
+    elif result.request_ids:
+        structlog.contextvars.bind_contextvars(request_ids=result.request_ids)
     _dispatch(task, result.deliveries)
     if result.notify_due:
         _flush_due(task)
@@ -122,7 +131,9 @@ def send(task: AnyTask, delivery_ids: list[int]) -> None:
     if report.retry_at is not None:
         # The fast path back; should this message be lost, the resume sweep finds the rows.
         delay = max(0.0, (report.retry_at - core.clock()).total_seconds())
-        task.app.send_task("engagement.send", args=[report.retry_ids], countdown=delay, queue="send")
+        task.app.send_task(
+            "engagement.send", args=[report.retry_ids], countdown=delay, queue="send", headers=cause_headers()
+        )
 
 
 def resume(task: AnyTask, grace_seconds: float = RESUME_GRACE_SECONDS) -> None:
@@ -165,6 +176,16 @@ def prune(task: AnyTask) -> None:
         )
 
 
+def ping(task: AnyTask, reply_to: str, queue: str) -> None:
+    """Answer ``engagement doctor`` on its reply queue: this worker takes tasks from ``queue``."""
+    with task.app.connection_for_write() as connection:
+        replies = connection.SimpleQueue(reply_to)
+        try:
+            replies.put({"worker": task.request.hostname, "queue": queue})
+        finally:
+            replies.close()
+
+
 TASKS: tuple[tuple[Callable[..., None], str], ...] = (
     (relay, "relay"),
     (sweep, "relay"),
@@ -174,4 +195,5 @@ TASKS: tuple[tuple[Callable[..., None], str], ...] = (
     (digest_tick, "digest"),
     (digest, "digest"),
     (prune, "digest"),  # long batch work, like digests: never in the way of hand-offs or sends
+    (ping, "relay"),  # the doctor sends one to every queue
 )

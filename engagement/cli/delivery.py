@@ -12,6 +12,7 @@ from engagement.cli._app import CliState, pass_state
 from engagement.cli.health import health
 from engagement.config import MIN_RETENTION_DAYS
 from engagement.mail.mailer import build_mailer
+from engagement.metrics import enable_multiprocess
 from engagement.models.delivery import DELIVERY_STATUSES
 from engagement.services import bounces as bounce_service
 from engagement.services.deliveries import DeliveryView, list_deliveries, retry_failed, suppression_of
@@ -23,9 +24,13 @@ PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_
 
 
 @click.command(context_settings=PASS_THROUGH)
+@click.option("--metrics-port", type=click.IntRange(1, 65535), help="Serve /metrics on this port.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @pass_state
-def worker(state: CliState, /, celery_args: tuple[str, ...]) -> None:
+def worker(
+    state: CliState, /, metrics_port: int | None, metrics_host: str, celery_args: tuple[str, ...]
+) -> None:
     """Run a worker: Celery's own ``worker`` command, configured from the settings.
 
     It waits out a broker outage of any length; on SIGTERM it finishes the mail on the wire,
@@ -34,9 +39,15 @@ def worker(state: CliState, /, celery_args: tuple[str, ...]) -> None:
 
     Extra arguments go to Celery (``--concurrency 4``, ``--help``…). The embedded mode uses
     a threads pool and also runs beat inside the worker unless ``--no-beat`` is given.
+    ``--metrics-port`` serves the metrics of every pool process (ENGAGEMENT_METRICS_TOKEN applies).
     """
     from workers.run import run_worker
 
+    if metrics_port is not None:
+        from workers.metrics_server import serve_metrics
+
+        enable_multiprocess(state.settings.data_dir, "worker")
+        serve_metrics(metrics_host, metrics_port, state.settings.metrics_token)
     run_worker(state.settings, list(celery_args))
 
 

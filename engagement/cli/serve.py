@@ -11,6 +11,7 @@ import click
 import uvicorn
 
 from engagement.cli._app import CliState, pass_state
+from engagement.metrics import enable_multiprocess
 from engagement.web import create_app
 
 GRACEFUL_SHUTDOWN_SECONDS = 10
@@ -33,6 +34,7 @@ def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str) ->
     (`engagement db upgrade`), and a worker and beat must run for mail to leave.
     """
     settings = state.settings
+    enable_multiprocess(settings.data_dir, "web")
     config = uvicorn.Config(
         create_app(settings),
         host=host,
@@ -43,6 +45,7 @@ def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str) ->
         server_header=False,
         # On SIGTERM (a deploy), requests in flight get this long to finish before connections close.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        access_log=False,  # our own request line (engagement/web/observe.py): ids, routes, no paths
         **fast_io(),
     )
     run_server(uvicorn.Server(config))

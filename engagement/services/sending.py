@@ -21,6 +21,7 @@ import structlog
 from engagement.mail.mailer import Mailer, Outgoing, Skip
 from engagement.mail.transport import Connection as SMTPConnection
 from engagement.mail.transport import ConnectionLost, RecipientRefused, SendError
+from engagement.metrics import instruments
 from engagement.models import Delivery
 from engagement.services.compose import compose
 from engagement.services.deliveries import (
@@ -187,6 +188,7 @@ def _send_chunk(
             mark_skipped(uow.session, item.delivery_id, item.reason)
             uow.commit()
             report.skipped += 1
+            _count(rows[item.delivery_id].template, "skipped", skip_reason=item.reason)
             continue
         if lost_in_a_row >= CONNECTION_FAILURES_TO_GIVE_UP:
             _retry(uow, rows[item.delivery_id], "not tried: the SMTP server is unreachable", policy, report)
@@ -208,16 +210,19 @@ def _send_one(  # the outcome of each mail is committed before the next one leav
     """Send one mail and record the outcome; True when the connection was lost."""
     mailer.gate.wait()
     try:
-        connection.send(item.sender, item.envelope_recipient, item.data)
+        with instruments().smtp_send_duration.time():
+            connection.send(item.sender, item.envelope_recipient, item.data)
     except RecipientRefused as exc:
         log.info("delivery.refused", delivery_id=item.delivery_id, error=str(exc))
         suppress(uow.session, item.recipient, reason="bounced", detail=str(exc), now=uow.now())
         mark_failed(uow.session, item.delivery_id, reason="refused", error=str(exc))
         report.failed += 1
+        _count(item.template, "failed")
     except SendError as exc:
         if exc.permanent:
             mark_failed(uow.session, item.delivery_id, reason="rejected", error=str(exc))
             report.failed += 1
+            _count(item.template, "failed")
         else:
             _retry(uow, rows[item.delivery_id], str(exc), policy, report, commit=False)
         uow.commit()
@@ -225,6 +230,7 @@ def _send_one(  # the outcome of each mail is committed before the next one leav
     else:
         marks.mark(item, uow.now())
         report.sent += 1
+        _count(item.template, "sent")
         return False
     uow.commit()
     return False
@@ -244,5 +250,14 @@ def _retry(
         report.failed += 1
     else:
         report.retry(row.id, due)
+    _count(row.template, "failed" if due is None else "retry")
     if commit:
         uow.commit()
+
+
+def _count(template: str, status: str, *, skip_reason: str | None = None) -> None:
+    """One mail's outcome in the metrics (the template and status, never the recipient)."""
+    metrics = instruments()
+    metrics.deliveries.labels(template, status).inc()
+    if skip_reason is not None:
+        metrics.delivery_skips.labels(skip_reason).inc()
