@@ -18,8 +18,8 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 # Chromium drives the browser tests, docker-compose validates docker-compose.yml, promtool
-# (Debian's prometheus package) checks and tests the alert rules, the fault tests start (and
-# kill) redis-servers of their own.
+# (Debian's prometheus package) checks and tests the alert rules, the fault tests start
+# (and kill) redis-servers of their own.
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \

@@ -196,13 +196,12 @@ def test_prometheus_and_grafana_are_wired_to_the_metrics_and_the_dashboard(spec:
     assert (ROOT / "deploy/grafana/dashboards/engagement.json").is_file()
 
 
-def test_only_web_is_checked_over_http(spec: dict):
+def test_only_web_is_checked_over_http_worker_and_beat_by_their_heartbeat(spec: dict):
     services = spec["services"]
 
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
-    for name in ("worker", "beat"):  # they serve no HTTP: the image's check must not apply
-        check = services[name]["healthcheck"]
-        assert check.get("disable") is True or "/healthz" not in " ".join(check["test"]), name
+    for name in ("worker", "beat"):
+        assert services[name]["healthcheck"]["test"][:4] == ["CMD", "engagement", "health", name]
 
 
 def test_every_variable_is_a_real_setting(spec: dict):

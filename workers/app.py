@@ -117,9 +117,6 @@ def _config(settings: Settings, key_prefix: str) -> dict[str, Any]:
         # A task running when the broker goes away finishes: its mails are claimed in the
         # database, not by the broker's message.
         "worker_cancel_long_running_tasks_on_connection_loss": False,
-        # Broadcast commands stay on: `engagement doctor` pings the workers through them (the
-        # pidbox is re-declared with the other queues when Redis comes back empty).
-        "worker_enable_remote_control": True,
         "worker_prefetch_multiplier": 1,
         "task_default_queue": "relay",
         "task_queues": {name: {"routing_key": name} for name in QUEUES},

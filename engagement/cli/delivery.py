@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from engagement.cli._app import CliState, pass_state
-from engagement.cli.health import health
 from engagement.config import MIN_RETENTION_DAYS
 from engagement.mail.mailer import build_mailer
 from engagement.metrics import enable_multiprocess
@@ -198,9 +197,3 @@ def send(state: CliState, /, site_key: str, period: str) -> None:
         click.echo("another runner is sending this digest right now; try again when it is done", err=True)
         raise click.exceptions.Exit(5)
     click.echo(f"{period} digest of {site_key}: {report.sent} sent, {report.skipped} skipped, done")
-
-
-def register(main: click.Group) -> None:
-    """Add this module's commands to the ``engagement`` group."""
-    for command in (worker, beat, health, deliveries, bounces, digest):
-        main.add_command(command)

@@ -69,7 +69,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     app.state.settings = settings
     app.state.core = the_core
     app.state.origins = SiteOrigins(the_core)
-    app.state.scrape = metrics.web_registry(settings, the_core)
+    app.state.scrape = metrics.web_scrape(settings, the_core)
     app.state.assets = assets.Assets()
     errors.install(app)
     admin.install(app)
