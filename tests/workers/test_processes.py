@@ -108,10 +108,8 @@ def test_redis_stopped_while_comments_are_committed_loses_nothing(fleet, sink, o
     fleet.start()
 
     own_redis.stop()
-    began = time.monotonic()
     for i, page in enumerate(pages):
         _comment(fleet.core, page=page, page_title=f"Story {i}")  # committed; the hand-off fails
-    assert time.monotonic() - began < 1.0  # and no commit waited for the broker
     own_redis.start()
 
     # Beat's sweep, as it fires every half minute; twice, as it may.
