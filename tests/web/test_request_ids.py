@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from structlog.testing import capture_logs
 
 from engagement.models import OutboxEvent
 from web.support import body
@@ -36,3 +37,25 @@ def test_every_answer_has_one_even_a_refusal(client):
     refusals = (client.get("/no/such/path"), client.patch("/api/v1/comments/1", json={"body": "x"}))
     assert [r.status_code for r in refusals] == [404, 401]
     assert all(len(r.headers["X-Request-ID"]) == 32 for r in refusals)
+
+
+def test_an_unexpected_error_answers_500_with_the_request_id(core, site):
+    from starlette.testclient import TestClient
+
+    from engagement.web import create_app
+
+    app = create_app(core.settings, core)
+
+    def boom() -> None:
+        raise RuntimeError("a bug, with ann@example.org in its message")
+
+    app.add_api_route("/boom", boom)
+    with capture_logs() as logs, TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/boom", headers={"X-Request-ID": "req-boom-1"})
+
+    assert answer.status_code == 500
+    assert answer.headers["X-Request-ID"] == "req-boom-1"
+    assert answer.json()["code"] == "internal"
+    assert "ann@example.org" not in answer.text
+    [line] = [e for e in logs if e["event"] == "http.unhandled"]
+    assert line["log_level"] == "error"
