@@ -69,7 +69,7 @@ def record_report(uow: UnitOfWork, comment: Comment) -> None:
     )
     if comment.status == "approved" and threshold is not None and count >= threshold:
         withdraw(uow, comment, "pending")
-        comment.moderation_reason = f"reported by {count} readers"
+        comment.moderation_reason = f"reported by {count} reader{'s' if count != 1 else ''}"
         uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
 
 
