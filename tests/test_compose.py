@@ -76,7 +76,7 @@ def test_every_process_runs_from_one_image(spec: dict):
     assert processes["migrate"]["command"] == ["db", "upgrade"]
     assert processes["migrate"]["restart"] == "no"
     assert processes["web"]["command"] == ["serve", "--host", "0.0.0.0", "--port", "8000"]
-    assert processes["worker"]["command"] == ["worker"]
+    assert processes["worker"]["command"] == ["worker", "--metrics-port", "9100", "--metrics-host", "0.0.0.0"]
     assert processes["beat"]["command"] == ["beat"]
     for name in ("web", "worker", "beat"):
         assert processes[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
