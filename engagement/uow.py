@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.clock import Clock, utcnow
 from engagement.keys import Keys
+from engagement.logs import with_request_id
 from engagement.models import OutboxEvent
 from engagement.outbox import EVENT_KINDS
 from engagement.ratelimit import RateLimiter
@@ -86,7 +87,7 @@ class UnitOfWork:
         """Join an outbox event to this transaction (its id): it exists only if the change commits."""
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown outbox event kind {kind!r}")
-        params = {"kind": kind, "payload": payload, "created_at": self.now()}
+        params = {"kind": kind, "payload": with_request_id(payload), "created_at": self.now()}
         event_id = int(self.session.execute(_INSERT_EVENT, params).scalar_one())
         self._events.append(event_id)
         return event_id

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from engagement import validation as check
 from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, InvalidToken
 from engagement.keys import hash_token, new_edit_token, token_matches
+from engagement.metrics import instruments
 from engagement.models import Comment, Page, Site
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
 from engagement.rendering import render, render_markdown
@@ -101,6 +102,7 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
             uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
         confirmation_needed = _subscribe(uow, site, page_id, comment.id, draft, verdict)
         uow.commit()
+        instruments().comments_posted.labels(site.key, verdict.status).inc()
         # A honeypot catch reads exactly like a comment waiting for a moderator.
         status = "approved" if published else "pending"
         return PostedComment(
