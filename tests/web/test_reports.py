@@ -24,3 +24,21 @@ def test_report_once_and_refusals(client, core, site):
     reject_comment(core.uow(), comment.id)
     other = {**READER, "X-Engagement-Reader": "reader-report-2"}
     assert client.post(url, json={"reason": "spam"}, headers=other).status_code == 404
+
+
+def test_reports_are_rate_limited(core, site):
+    from engagement.core import build_core
+    from engagement.web import create_app
+    from web.support import RecordingClient
+
+    settings = core.settings.model_copy(update={"rate_limits_enabled": True, "report_rate_limit": "2/minute"})
+    limited = build_core(settings, clock=core.clock)
+    comments = [make_comment(core, site, body=f"Comment {n}") for n in range(3)]
+    with RecordingClient(create_app(settings, limited), base_url="http://testserver") as client:
+        answers = [
+            client.post(f"/api/v1/comments/{c.id}/report", json={"reason": "spam"}, headers=READER)
+            for c in comments
+        ]
+    limited.dispose()
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "Retry-After" in answers[2].headers
