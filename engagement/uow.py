@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.clock import Clock, utcnow
 from engagement.keys import Keys
+from engagement.logs import with_request_id
 from engagement.models import OutboxEvent
 from engagement.outbox import EVENT_KINDS
 from engagement.ratelimit import RateLimiter
@@ -73,7 +74,7 @@ class UnitOfWork:
         """Join an outbox event to this transaction: it exists only if the change commits."""
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown outbox event kind {kind!r}")
-        event = OutboxEvent(kind=kind, payload=payload, created_at=self.now())
+        event = OutboxEvent(kind=kind, payload=with_request_id(payload), created_at=self.now())
         self.session.add(event)
         self._events.append(event)
         return event

@@ -88,6 +88,14 @@ def test_the_imported_thread_reads_like_any_other(core, site, tmp_path):
     assert tops[1].replies[0].author.name == "Cy"
 
 
+def test_a_thread_read_before_the_import_is_not_served_stale(core, site, tmp_path):
+    assert core.settings.thread_cache_seconds > 0
+    query = ThreadQuery(site="daily", page=ARTICLE)
+    assert list_thread(core.uow(), query).page.comments == 0  # now in the micro-cache
+    import_file(core.uow(), options(sample_disqus(tmp_path / "d.xml")))
+    assert list_thread(core.uow(), query).page.comments == 5
+
+
 def test_a_second_run_adds_nothing_and_a_newer_export_only_what_is_new(core, site, tmp_path):
     path = sample_disqus(tmp_path / "d.xml")
     import_file(core.uow(), options(path))
@@ -111,6 +119,22 @@ def test_a_second_run_adds_nothing_and_a_newer_export_only_what_is_new(core, sit
     assert reply.thread_id == found["1"].id
     assert found["2"].reply_count == 2
     assert {p.key: p.comment_count for p in rows(core, Page, Page.id)}["/2021/03/article"] == 6
+    # A later export holding only the new reply still finds its parent from the first import.
+    alone = disqus_file(tmp_path / "alone.xml", [Thread("100", ARTICLE)], [Post("21", "100", parent="20")])
+    assert import_file(core.uow(), options(alone)).imported == {"pages": 0, "comments": 1}
+    found = by_source(core)
+    assert found["21"].parent_id == found["20"].id
+    assert found["21"].depth == 3
+    assert found["20"].reply_count == 1
+
+
+def test_a_comment_id_twice_is_refused(core, site, tmp_path):
+    twice = disqus_file(
+        tmp_path / "twice.xml", [Thread("100", ARTICLE)], [Post("1", "100"), Post("1", "100")]
+    )
+    with pytest.raises(BadImportFile, match="appears twice"):
+        import_file(core.uow(), options(twice))
+    assert rows(core, Comment, Comment.id) == []
 
 
 def test_a_dry_run_writes_nothing_and_says_the_same(core, site, tmp_path):

@@ -1,41 +1,35 @@
 """The ``engagement`` command line: a thin click adapter over the core services.
 
-Each module holds one command or group named after it; register it here with one line.
+Each module holds one command or group named after it; register it here with one line
+(imported when the command runs, so each command loads only what it uses).
 """
 
 from __future__ import annotations
 
-from engagement.cli import (
-    admins,
-    backup,
-    db,
-    delivery,
-    demo,
-    doctor,
-    export,
-    imports,
-    moderation,
-    privacy,
-    serve,
-    sites,
-    supporters,
-    templates,
-)
 from engagement.cli._app import EXIT_CODES, CliState, fail, main, pass_state
 
-main.add_command(db.db)
-main.add_command(sites.sites)
-main.add_command(moderation.moderation)
-main.add_command(privacy.privacy)
-main.add_command(serve.serve)
-main.add_command(demo.demo)
-main.add_command(backup.backup)
-main.add_command(export.export)
-main.add_command(imports.import_)
-main.add_command(supporters.supporters)
-main.add_command(admins.admins)
-main.add_command(templates.templates)
-main.add_command(doctor.doctor)
-delivery.register(main)
+main.lazy.update(
+    {
+        "db": "engagement.cli.db:db",
+        "sites": "engagement.cli.sites:sites",
+        "moderation": "engagement.cli.moderation:moderation",
+        "privacy": "engagement.cli.privacy:privacy",
+        "serve": "engagement.cli.serve:serve",
+        "demo": "engagement.cli.demo:demo",
+        "backup": "engagement.cli.backup:backup",
+        "export": "engagement.cli.export:export",
+        "import": "engagement.cli.imports:import_",
+        "supporters": "engagement.cli.supporters:supporters",
+        "admins": "engagement.cli.admins:admins",
+        "templates": "engagement.cli.templates:templates",
+        "doctor": "engagement.cli.doctor:doctor",
+        "worker": "engagement.cli.delivery:worker",
+        "beat": "engagement.cli.delivery:beat",
+        "deliveries": "engagement.cli.delivery:deliveries",
+        "bounces": "engagement.cli.delivery:bounces",
+        "digest": "engagement.cli.delivery:digest",
+        "health": "engagement.cli.health:health",
+    }
+)
 
 __all__ = ["EXIT_CODES", "CliState", "fail", "main", "pass_state"]

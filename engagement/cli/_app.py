@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from engagement import __version__, errors
 from engagement.config import ConfigError, Settings, load_settings
 from engagement.core import Core, build_core
+from engagement.logs import configure_logging
 from engagement.uow import OnCommit, UnitOfWork
 
 # The one table from domain error to exit code, most specific first (click uses 2 for usage).
@@ -60,6 +62,7 @@ class CliState:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = self._load()
+            configure_logging(self._settings)
         return self._settings
 
     @property
@@ -97,7 +100,23 @@ def relay_handoff(state: CliState) -> OnCommit:
 
 
 class EngagementGroup(click.Group):
-    """Turns what the core raises on purpose into a clear line and an exit code, never a trace."""
+    """Turns what the core raises on purpose into a clear line and an exit code, never a trace.
+
+    Commands are registered by name as ``module:attribute`` and imported when run or listed:
+    ``engagement import`` need not load the web app, Celery and every other command's
+    libraries (some 70 MB a process).
+    """
+
+    lazy: dict[str, str]
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, attribute = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -130,4 +149,5 @@ def main(ctx: click.Context) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
+main.lazy = {}
 pass_state = click.make_pass_decorator(CliState)

@@ -11,7 +11,10 @@ import click
 import uvicorn
 
 from engagement.cli._app import CliState, pass_state
+from engagement.metrics import enable_multiprocess
 from engagement.web import create_app
+
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 @click.command()
@@ -31,6 +34,7 @@ def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str) ->
     (`engagement db upgrade`), and a worker and beat must run for mail to leave.
     """
     settings = state.settings
+    enable_multiprocess(settings.data_dir, "web")
     config = uvicorn.Config(
         create_app(settings),
         host=host,
@@ -39,6 +43,9 @@ def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str) ->
         forwarded_allow_ips=forwarded_allow_ips,
         log_level=settings.log_level,
         server_header=False,
+        # On SIGTERM (a deploy), requests in flight get this long to finish before connections close.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        access_log=False,  # our own request line (engagement/web/observe.py): ids, routes, no paths
         **fast_io(),
     )
     run_server(uvicorn.Server(config))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from engagement import validation as check
 from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, InvalidToken
 from engagement.keys import hash_token, new_edit_token, token_matches
+from engagement.metrics import instruments
 from engagement.models import Comment, Page, Site
 from engagement.outbox import COMMENT_PENDING
 from engagement.rendering import render_markdown
@@ -81,6 +82,7 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
         comment = _insert(uow, site, page, parent, draft, reader, verdict, hash_token(token))
         confirmation_needed = _subscribe(uow, site, page, comment, draft, verdict)
         uow.commit()
+        instruments().comments_posted.labels(site.key, verdict.status).inc()
         # A honeypot catch reads exactly like a comment waiting for a moderator.
         status = "approved" if verdict.status == "approved" else "pending"
         return PostedComment(

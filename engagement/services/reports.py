@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engagement import metrics
 from engagement import validation as check
-from engagement.db import insert_ignoring_conflict
+from engagement.db import dialect_insert
 from engagement.errors import CommentNotFound, Forbidden
 from engagement.models import Comment, Page, Report, Site
 from engagement.models.reports import REASONS
@@ -54,21 +55,31 @@ def report_comment(
             "note": note,
             "created_at": uow.now(),
         }
-        insert_ignoring_conflict(uow.session, Report.__table__, values, ["comment_id", "reader_hash"])  # type: ignore[arg-type]
-        record_report(uow, comment)
+        added = uow.session.execute(
+            dialect_insert(uow.session, Report.__table__)  # type: ignore[arg-type]
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["comment_id", "reader_hash"])
+        )
+        if not added.rowcount:  # type: ignore[attr-defined]
+            return  # the same reader's report, a moment earlier, from another request
+        site_key = apply_threshold(uow, comment)
         uow.commit()
+    metrics.record_report(site_key, reason)
 
 
-def record_report(uow: UnitOfWork, comment: Comment) -> None:
-    """The one place a new report is counted: past the site's threshold, back to moderation."""
+def apply_threshold(uow: UnitOfWork, comment: Comment) -> str:
+    """Past the site's threshold of open reports, the comment goes back to moderation; its site's key."""
     count = open_report_count(uow.session, comment.id)
-    threshold = uow.session.scalar(
-        sa.select(Site.report_threshold).join(Page, Page.site_id == Site.id).where(Page.id == comment.page_id)
-    )
-    if comment.status == "approved" and threshold is not None and count >= threshold:
+    site_key, threshold = uow.session.execute(
+        sa.select(Site.key, Site.report_threshold)
+        .join(Page, Page.site_id == Site.id)
+        .where(Page.id == comment.page_id)
+    ).one()
+    if comment.status == "approved" and count >= threshold:
         withdraw(uow, comment, "pending")
         comment.moderation_reason = f"reported by {count} reader{'s' if count != 1 else ''}"
         uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
+    return str(site_key)
 
 
 def clear_reports(uow: UnitOfWork, comment_id: int) -> None:

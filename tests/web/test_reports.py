@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from prometheus_client import REGISTRY
+
 from engagement.services.moderation import reject_comment
 from web.support import ORIGIN, body, make_comment, table_rows
 
 READER = {"X-Engagement-Reader": "reader-report-1", "Origin": ORIGIN}
 
 
+def reports_counted(reason: str) -> float:
+    return REGISTRY.get_sample_value("engagement_reports_total", {"site": "daily", "reason": reason}) or 0.0
+
+
 def test_report_once_and_refusals(client, core, site):
     comment = make_comment(core, site)
     url = f"/api/v1/comments/{comment.id}/report"
+    counted = reports_counted("abuse")
     first = client.post(url, json={"reason": "abuse", "note": "Rude."}, headers=READER)
     assert (first.status_code, body(first)) == (200, {"reported": True})
     rows = table_rows(core)
-    again = client.post(url, json={"reason": "spam"}, headers=READER)
+    again = client.post(url, json={"reason": "abuse"}, headers=READER)
     assert (again.status_code, body(again)) == (200, {"reported": True})
     assert table_rows(core) == rows
+    assert reports_counted("abuse") == counted + 1  # the second report counts no more
     assert client.post(url, json={"reason": "boring"}, headers=READER).status_code == 422
     assert client.post(url, json={"reason": "spam"}).status_code == 422  # no reader header
     unknown = client.post("/api/v1/comments/999999/report", json={"reason": "spam"}, headers=READER)

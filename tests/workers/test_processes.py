@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,12 +11,9 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-import redis
 import sqlalchemy as sa
 from conftest import live_settings
 from drive import ARTICLE, subscribe
-from mailsink import free_port
-from required_services import missing_service
 
 from engagement import migrations
 from engagement.config import load_settings
@@ -60,52 +56,6 @@ def test_the_embedded_worker_sends_to_the_mail_folder_and_runs_beat(tmp_path):
         workers.stop()
         core.dispose()
     assert not workers.running
-
-
-class OwnRedis:
-    """A redis-server of the test's own, on a free port: the test may stop and start it."""
-
-    def __init__(self, folder) -> None:
-        self.port = free_port()
-        self.folder = folder
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> OwnRedis:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--dir", str(self.folder)]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port)
-        _wait(lambda: _pings(client), timeout=10)
-        client.close()
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-
-def _pings(client) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    if shutil.which("redis-server") is None:
-        missing_service("redis-server", "the binary is not installed")
-    server = OwnRedis(tmp_path).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -12,31 +12,44 @@ from datetime import UTC, datetime
 
 from engagement.rendering import ALLOWED_TAGS, render_markdown, sanitize_html
 
-# Text, character references, and bare allowed tags without attributes: nothing to remove.
-_PLAIN_TAGS = "|".join(sorted(ALLOWED_TAGS - {"a"}))
-_SIMPLE = re.compile(rf"(?:[^<&]|&(?:amp|lt|gt|quot|#39|#x27|#\d{{1,5}});|</?(?:{_PLAIN_TAGS})>|<br\s?/?>)*")
-_TAG = re.compile(r"<(/?)([a-z]+)")
-_VOID = "br"
+# Bare allowed tags without attributes, and character references: nothing for nh3 to remove.
+_PLAIN_TAGS = frozenset(
+    {f"<{tag}>" for tag in ALLOWED_TAGS - {"a"}}
+    | {f"</{tag}>" for tag in ALLOWED_TAGS - {"a"}}
+    | {"<br/>", "<br />"}
+)
+_MARKUP = re.compile(r"<[^<>]*>|&[^&;<>]*;")
+_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|#\d{1,6}|#x[0-9a-fA-F]{1,5});")
+_VOID = ("<br>", "<br/>", "<br />")
 
 
 def clean_html(html: str) -> str:
     """``html`` through the comment allow-list (unchanged when it has nothing to remove)."""
     html = html.strip()
-    if _SIMPLE.fullmatch(html) and _balanced(html):
+    if _plain(html):
         return html
     return sanitize_html(html)
 
 
-def _balanced(html: str) -> bool:
-    # Every tag closed in order, so no markup spills out of the comment on the page.
+def _plain(html: str) -> bool:
+    marks = _MARKUP.findall(html)
+    # Every "<" and "&" must belong to an allowed tag or a well-formed reference.
+    rest = _MARKUP.sub("", html) if marks else html
+    if "<" in rest or "&" in rest:
+        return False
     open_tags: list[str] = []
-    for closing, name in _TAG.findall(html):
-        if name == _VOID:
-            continue
-        if not closing:
-            open_tags.append(name)
-        elif not open_tags or open_tags.pop() != name:
+    for mark in marks:
+        if mark[0] == "&":
+            if not _ENTITY.fullmatch(mark):
+                return False
+        elif mark not in _PLAIN_TAGS:
             return False
+        elif mark in _VOID:
+            continue
+        elif mark[1] != "/":
+            open_tags.append(mark[1:])
+        elif not open_tags or open_tags.pop() != mark[2:]:
+            return False  # closed out of order: markup would spill out of the comment
     return not open_tags
 
 
@@ -55,7 +68,9 @@ def markdown(text: str) -> str:
 
 def utc(moment: datetime) -> datetime:
     """A source's time as an aware UTC datetime (naive ones are UTC already)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 _NANOSECONDS = re.compile(r"(\.\d{6})\d+")
@@ -63,5 +78,7 @@ _NANOSECONDS = re.compile(r"(\.\d{6})\d+")
 
 def iso_time(value: str) -> datetime:
     """An ISO 8601 time (with Z or an offset, or naive meaning UTC); ValueError otherwise."""
-    value = _NANOSECONDS.sub(r"\1", value.strip().replace("Z", "+00:00"))
-    return utc(datetime.fromisoformat(value))
+    try:
+        return utc(datetime.fromisoformat(value))
+    except ValueError:  # nanoseconds (Remark42), spaces around: the slower way
+        return utc(datetime.fromisoformat(_NANOSECONDS.sub(r"\1", value.strip().replace("Z", "+00:00"))))

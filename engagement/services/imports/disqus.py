@@ -57,43 +57,48 @@ def _id(source: Source, element: Element) -> str:
     return value
 
 
+_PARENT, _AUTHOR = NS + "parent", NS + "author"
+_MESSAGE, _CREATED, _DELETED, _SPAM = NS + "message", NS + "createdAt", NS + "isDeleted", NS + "isSpam"
+_NAME, _EMAIL = NS + "name", NS + "email"
+
+
 def _post(source: Source, element: Element) -> CommentRecord:
     post_id = _id(source, element)
-    fields: dict[str, str] = {}
+    fields: dict[str, str | None] = {}  # by full tag: a post's children, its author's too
     thread = parent = None
     for child in element:
         tag = child.tag
         if tag == _THREAD:
             thread = child.get(DSQ_ID)
-        elif tag == NS + "parent":
+        elif tag == _PARENT:
             parent = child.get(DSQ_ID)
-        elif tag == NS + "author":
+        elif tag == _AUTHOR:
             for part in child:
-                fields["author_" + _local(part.tag)] = text(part)
+                fields[part.tag] = part.text
         else:
-            fields[_local(tag)] = child.text or ""
+            fields[tag] = child.text
     if not thread:
         raise BadImportFile(source.path, f"post {post_id}", "has no thread dsq:id")
+    stamp = fields.get(_CREATED) or ""
     try:
-        created = iso_time(fields.get("createdAt", ""))
+        created = iso_time(stamp)
     except ValueError as exc:
-        where = f"post {post_id}, createdAt"
-        raise BadImportFile(source.path, where, f"not a time: {fields.get('createdAt')!r}") from exc
+        raise BadImportFile(source.path, f"post {post_id}, createdAt", f"not a time: {stamp!r}") from exc
     record = CommentRecord(
         source_id=post_id,
         page=thread,
         parent=parent or None,
         status=APPROVED,
         created_at=created,
-        author_name=fields.get("author_name", ""),
-        author_email=fields.get("author_email") or None,
+        author_name=(fields.get(_NAME) or "").strip(),
+        author_email=(fields.get(_EMAIL) or "").strip() or None,
     )
-    if _true(fields.get("isSpam")):
+    if _true(fields.get(_SPAM)):
         record.status, record.skip = DROPPED, "spam"
-    elif _true(fields.get("isDeleted")):
+    elif _true(fields.get(_DELETED)):
         record.status = DELETED
     else:
-        record.html = record.body = clean_html(fields.get("message", ""))
+        record.html = record.body = clean_html(fields.get(_MESSAGE) or "")
     return record
 
 

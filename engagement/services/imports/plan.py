@@ -1,15 +1,18 @@
 """The shape of an import, from a first pass that keeps ids only: which comments, where, under whom.
 
-Comments are numbered in the order their ids are first mentioned (as a comment or as a
-parent), and everything the writer needs is kept in flat arrays by that number, so a file
-of millions of comments plans in bounded memory and in any order (replies before their
-parents, posts before their threads).
+Comments are numbered in the order the file gives them, and everything the writer needs is
+kept in flat arrays by that number: 64-bit keys of the source ids, parents, pages, states.
+Parents are found once the pass is over, through a map of only the ids that are parents, so
+a file of millions of comments plans in bounded memory and in any order (replies before
+their parents, posts before their threads).
 """
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from hashlib import blake2b
 
 from engagement.services.imports.records import APPROVED, DELETED, DROPPED, PENDING, CommentRecord
 
@@ -18,41 +21,34 @@ _LIVE = (1, 2)
 MAX_DEPTH = 150  # deeper (or circular) chains are cut: the path column holds 2000 characters
 NO_PARENT = -1
 TOP_LEVEL = -2  # the parent is missing: made top-level, and counted
+MISSING = -3  # a parent neither the file nor the database holds
+_NONE = 0xFFFF_FFFF_FFFF_FFFF  # the key of "no parent"
+_HASHED = 1 << 63  # set on the key of an id that is not a plain number
 
 
-def source_key(source_id: str) -> int | str:
-    """The dictionary key of a source id: digits kept as an int, which takes half the memory."""
-    return (
-        int(source_id) if source_id.isdigit() and source_id[0] != "0" and len(source_id) < 19 else source_id
-    )
+def source_key(source_id: str) -> int:
+    """A source id as 64 bits: its digits when it is a number, else a hash with the top bit set."""
+    if source_id.isdigit() and len(source_id) < 19 and (source_id[0] != "0" or source_id == "0"):
+        return int(source_id)
+    return int.from_bytes(blake2b(source_id.encode(), digest_size=8).digest()) | _HASHED
 
 
 @dataclass
 class Plan:
-    """What the first pass learnt, by comment number."""
+    """What the first pass learnt, by comment number (the comment's place in the file)."""
 
-    numbers: dict[int | str, int] = field(default_factory=dict)
+    keys: array[int] = field(default_factory=lambda: array("Q"))
+    parent_keys: array[int] = field(default_factory=lambda: array("Q"))  # until resolve()
     parent: array[int] = field(default_factory=lambda: array("i"))
     page: array[int] = field(default_factory=lambda: array("i"))  # page number in the source
-    status: bytearray = field(default_factory=bytearray)  # 0 = only named as a parent
-    skips: dict[int, str] = field(default_factory=dict)
-    duplicates: list[str] = field(default_factory=list)
+    status: bytearray = field(default_factory=bytearray)  # 0: a parent the file does not hold
     page_numbers: dict[str, int] = field(default_factory=dict)
-    # Filled in by the writer, once the database has been asked.
+    # Filled in by resolve() and the writer, once the database has been asked.
     existing: bytearray = field(default_factory=bytearray)
     kept: bytearray = field(default_factory=bytearray)
     db_id: array[int] = field(default_factory=lambda: array("q"))
     replies: array[int] = field(default_factory=lambda: array("i"))
-
-    def number(self, source_id: str) -> int:
-        key = source_key(source_id)
-        found = self.numbers.get(key)
-        if found is None:
-            found = self.numbers[key] = len(self.status)
-            self.parent.append(NO_PARENT)
-            self.page.append(-1)
-            self.status.append(0)
-        return found
+    _known_pages: dict[int, int] = field(default_factory=dict)  # pages of parents not in the file
 
     def page_number(self, source_id: str) -> int:
         found = self.page_numbers.get(source_id)
@@ -61,19 +57,61 @@ class Plan:
         return found
 
     def add(self, record: CommentRecord) -> None:
-        number = self.number(record.source_id)
-        if self.status[number]:
-            self.duplicates.append(record.source_id)
-            return
-        self.status[number] = _STATUS_CODES[record.status]
-        self.page[number] = self.page_number(record.page)
-        if record.parent:
-            self.parent[number] = self.number(record.parent)
-        if record.skip:
-            self.skips[number] = record.skip
+        self.keys.append(source_key(record.source_id))
+        self.parent_keys.append(source_key(record.parent) if record.parent else _NONE)
+        self.page.append(self.page_number(record.page))
+        self.status.append(_STATUS_CODES[record.status])
 
     def __len__(self) -> int:
         return len(self.status)
+
+    def resolve(self, existing: Iterable[tuple[str, int, int]]) -> None:
+        """Find each comment's parent, and which comments an earlier import wrote.
+
+        ``existing`` gives (source id, comment id, page id) of the comments already imported
+        from this source. A parent only the database holds gets a number past the file's.
+        """
+        wanted = set(self.parent_keys)
+        wanted.discard(_NONE)
+        numbers: dict[int, int] = {}
+        for number, key in enumerate(self.keys):
+            if key in wanted and key not in numbers:
+                numbers[key] = number
+        count = len(self.keys)
+        self.existing = bytearray(count)
+        self.db_id = array("q", bytes(8 * count))
+        before: dict[int, tuple[int, int]] = {}
+        for source_id, comment_id, page_id in existing:
+            before[source_key(source_id)] = (comment_id, page_id)
+        for number, key in enumerate(self.keys):
+            found = before.get(key)
+            if found is not None:
+                self.existing[number] = 1
+                self.db_id[number] = found[0]
+        for key in wanted - numbers.keys():
+            found = before.get(key)
+            if found is not None:  # a parent from an earlier export, not in this one
+                numbers[key] = len(self.status)
+                self._add_known(*found)
+        del before
+        self.parent = array(
+            "i", (NO_PARENT if key == _NONE else numbers.get(key, MISSING) for key in self.parent_keys)
+        )
+        self.parent.extend([NO_PARENT] * (len(self.status) - count))
+        self.parent_keys = array("Q")
+
+    def _add_known(self, comment_id: int, page_id: int) -> None:
+        self.keys.append(0)
+        self.page.append(-1)
+        self.status.append(0)
+        self.existing.append(1)
+        self.db_id.append(comment_id)
+        self._known_pages[len(self.status) - 1] = page_id
+
+    def number_of(self, source_ids: Iterable[str]) -> dict[str, int]:
+        """The numbers of a few comments by source id (a scan: for a handful, not for each)."""
+        wanted = {source_key(source_id): source_id for source_id in source_ids}
+        return {wanted[key]: n for n, key in enumerate(self.keys) if key in wanted}
 
     def settle(self, page_ids: list[int | None]) -> int:
         """Decide what is written: live comments, placeholders that keep a reply; fix parents.
@@ -86,7 +124,10 @@ class Plan:
         self.kept = bytearray(count)
         for number in range(count):
             source_page = self.page[number]
-            self.page[number] = -1 if source_page < 0 else (page_ids[source_page] or -1)
+            if source_page < 0:  # a parent only the database holds
+                self.page[number] = self._known_pages.get(number, -1)
+            else:
+                self.page[number] = page_ids[source_page] or -1
         for number in range(count):
             if self.status[number] in _LIVE and self.page[number] >= 0 and not self.existing[number]:
                 self._keep_with_ancestors(number)
@@ -138,7 +179,7 @@ class Plan:
     def _parent_stays(self, number: int) -> bool:
         parent = self.parent[number]
         if parent < 0:
-            return True
+            return parent == NO_PARENT
         return bool(self.existing[parent] or self.kept[parent]) and self.page[parent] == self.page[number]
 
     def count_replies(self) -> set[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -10,12 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engagement import validation as check
-from engagement.errors import InvalidInput, SiteNotFound
+from engagement.errors import BadImportFile, InvalidInput, SiteNotFound
 from engagement.models import Site, Supporter
 from engagement.services.imports import disqus, isso, remark42, wordpress, wpdiscuz
 from engagement.services.imports.files import Source, opened
 from engagement.services.imports.pages import PageTarget, resolve, target
-from engagement.services.imports.plan import Plan, source_key
+from engagement.services.imports.plan import Plan
 from engagement.services.imports.records import (
     APPROVED,
     DELETED,
@@ -26,11 +27,12 @@ from engagement.services.imports.records import (
     Record,
     SubscriptionRecord,
 )
+from engagement.services.imports.spool import Spool
 from engagement.services.imports.subscriptions import checked_email, subscribe_all
 from engagement.services.imports.writer import (
     RowWriter,
     ancestry,
-    mark_existing,
+    imported_before,
     recount,
     reserve_ids,
     take_write_lock,
@@ -47,6 +49,7 @@ READERS: dict[str, Reader] = {
 }
 FORMATS = (*READERS, "wpdiscuz-subscriptions")
 _EVERY = 2000  # records between progress reports
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def import_file(uow: UnitOfWork, options: ImportOptions) -> ImportSummary:
@@ -56,7 +59,19 @@ def import_file(uow: UnitOfWork, options: ImportOptions) -> ImportSummary:
         return wpdiscuz.import_subscriptions(uow, options)
     if options.fmt not in READERS:
         raise InvalidInput("format", f"must be one of {', '.join(FORMATS)}")
-    plan, targets, wishes = _first_pass(options)
+    spool = Spool()
+    try:
+        return _import(uow, options, spool)
+    except sa.exc.IntegrityError as exc:
+        # The unique (site, source, source id) refused a row: nothing was committed.
+        reason = "a comment id appears twice in the file (or another import of it ran at once)"
+        raise BadImportFile(options.path, None, reason) from exc
+    finally:
+        spool.close()
+
+
+def _import(uow: UnitOfWork, options: ImportOptions, spool: Spool) -> ImportSummary:
+    plan, targets, wishes = _first_pass(options, spool)
     summary = ImportSummary(dry_run=options.dry_run)
     with uow:
         site = get_site(uow.session, options.site)
@@ -64,14 +79,14 @@ def import_file(uow: UnitOfWork, options: ImportOptions) -> ImportSummary:
         take_write_lock(conn)
         page_ids, created = resolve(conn, site.id, options.fmt, targets, uow.now())
         summary.add("pages", created)
-        mark_existing(conn, plan, site.id, options.fmt)
+        plan.resolve(imported_before(conn, site.id, options.fmt))
         orphans = plan.settle(page_ids)
         touched = plan.count_replies()
         reserve_ids(conn, plan)
-        _second_pass(conn, options, plan, site, summary)
+        added = _second_pass(conn, options, spool, plan, site, summary)
         if orphans:
             summary.add("replies made top-level (parent missing)", orphans)
-        recount(conn, [plan.db_id[n] for n in touched], (p for p in page_ids if p is not None))
+        recount(conn, [plan.db_id[n] for n in touched], added)
         if wishes:
             _subscribe(conn, site.id, plan, wishes, summary, uow.now())
         if not options.dry_run:
@@ -101,14 +116,17 @@ def records(options: ImportOptions, stage: str) -> Iterator[Record]:
             options.progress(stage, count, source.size, source.size)
 
 
-def _first_pass(options: ImportOptions) -> tuple[Plan, list[PageTarget | None], list[SubscriptionRecord]]:
-    """Ids, parents, pages and states only: no body is kept."""
+def _first_pass(
+    options: ImportOptions, spool: Spool
+) -> tuple[Plan, list[PageTarget | None], list[SubscriptionRecord]]:
+    """Ids, parents, pages and states in memory; the comments themselves go to the spool."""
     plan = Plan()
     targets: dict[int, PageTarget | None] = {}
     wishes: list[SubscriptionRecord] = []
     for record in records(options, "reading"):
         if isinstance(record, CommentRecord):
             plan.add(record)
+            spool.add(record)
         elif isinstance(record, PageRecord):
             number = plan.page_number(record.source_id)
             if targets.get(number) is None:
@@ -119,9 +137,18 @@ def _first_pass(options: ImportOptions) -> tuple[Plan, list[PageTarget | None], 
 
 
 def _second_pass(
-    conn: Connection, options: ImportOptions, plan: Plan, site: Site, summary: ImportSummary
-) -> None:
-    """Every comment the plan keeps, written once, in file order; every other one accounted for."""
+    conn: Connection,
+    options: ImportOptions,
+    spool: Spool,
+    plan: Plan,
+    site: Site,
+    summary: ImportSummary,
+) -> dict[int, tuple[int, datetime]]:
+    """Every comment the plan keeps, written once, in file order; every other one accounted for.
+
+    Returns, by page, the approved comments written and the latest one's time.
+    """
+    added: dict[int, tuple[int, datetime]] = {}
     writer = RowWriter(conn, site.id)
     supporters = _supporters(conn, site)
     parents = ancestry(
@@ -132,22 +159,23 @@ def _second_pass(
             if plan.kept[n] and (p := plan.parent[n]) >= 0 and plan.existing[p]
         ),
     )
-    duplicates = set(plan.duplicates)
-    for record in records(options, "writing"):
-        if not isinstance(record, CommentRecord):
-            continue
-        number = plan.numbers[source_key(record.source_id)]
+    total, progress = spool.size(), options.progress
+    for number, (record, done) in enumerate(spool.read()):
+        if progress is not None and ((number + 1) % _EVERY == 0 or number + 1 == spool.count):
+            progress("writing", number + 1, total if number + 1 == spool.count else done, total)
         if plan.existing[number]:
             summary.seen_before("comments")
         elif plan.kept[number]:
-            plan.kept[number] = 0  # written once, even if the file repeats it
             writer.add(_row(writer, plan, number, record, options.fmt, parents, supporters))
             summary.add(_kind(record))
-        elif record.source_id in duplicates and plan.status[number]:
-            summary.skip(record.source_id, "appears twice in the file")
+            if record.status == APPROVED:
+                page = plan.page[number]
+                count, latest = added.get(page, (0, record.created_at))
+                added[page] = (count + 1, max(latest, record.created_at))
         else:
             summary.skip(record.source_id, _why_skipped(plan, number, record))
     writer.flush()
+    return added
 
 
 def _subscribe(
@@ -160,9 +188,10 @@ def _subscribe(
 ) -> None:
     """Wishes to hear of replies to imported comments (Isso's notifications)."""
     resolved: list[tuple[str, str, int | None, int | None, bool]] = []
+    numbers = plan.number_of(wish.comment or "" for wish in wishes)
     for wish in wishes:
         email = checked_email(wish.email)
-        number = plan.numbers.get(source_key(wish.comment or ""))
+        number = numbers.get(wish.comment or "")
         if email is None:
             summary.skip(wish.source_id, "subscription: not a valid e-mail address")
         elif number is None or not plan.db_id[number]:
@@ -235,12 +264,9 @@ def _row(
 
 def _email(value: str | None) -> str | None:
     # A light check, not the full one every posted address passes: it runs a million times.
-    if not value:
+    if not value or len(value) > check.MAX_EMAIL or not _EMAIL.fullmatch(value):
         return None
-    value = value.strip().lower()
-    if not 3 <= len(value) <= 320 or "@" not in value or any(c.isspace() for c in value):
-        return None
-    return value
+    return value.lower()
 
 
 def _place(

@@ -7,8 +7,7 @@ ORM objects, and nothing is visible to anyone until the one commit.
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engagement.models import Comment, Page
-from engagement.services.imports.plan import Plan, source_key
+from engagement.services.imports.plan import Plan
 
 COLUMNS = (
     "id",
@@ -44,28 +43,22 @@ COLUMNS = (
 _SQLITE_INSERT = f"INSERT INTO comments ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
 _PG_COPY = f"COPY comments ({', '.join(COLUMNS)}) FROM STDIN"
 _CHUNK = 500
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy keeps a DateTime in SQLite
 
 
 def take_write_lock(conn: Connection) -> None:
     """On SQLite, hold the write lock from here on: ids are reserved by reading the highest one."""
     if conn.dialect.name == "sqlite":
         conn.execute(sa.text("UPDATE sites SET id = id WHERE 0"))
-        conn.exec_driver_sql("PRAGMA cache_size=-32000")  # 32 MB: a million rows' indexes
+        conn.exec_driver_sql("PRAGMA cache_size=-8000")  # 8 MB for the indexes a large import grows
 
 
-def mark_existing(conn: Connection, plan: Plan, site_id: int, source: str) -> None:
-    """Which comments an earlier import of this source already wrote, and their ids."""
-    plan.existing = bytearray(len(plan))
-    plan.db_id = array("q", bytes(8 * len(plan)))
-    stmt = sa.select(Comment.source_id, Comment.id).where(
+def imported_before(conn: Connection, site_id: int, source: str) -> Iterator[tuple[str, int, int]]:
+    """(source id, comment id, page id) of each comment an earlier import of this source wrote."""
+    stmt = sa.select(Comment.source_id, Comment.id, Comment.page_id).where(
         Comment.source_site_id == site_id, Comment.source == source
     )
-    for source_id, comment_id in conn.execute(stmt.execution_options(yield_per=5000)):
-        number = plan.numbers.get(source_key(source_id or ""))
-        if number is not None:
-            plan.existing[number] = 1
-            plan.db_id[number] = comment_id
+    for source_id, comment_id, page_id in conn.execute(stmt.execution_options(yield_per=5000)):
+        yield source_id or "", comment_id, page_id
 
 
 def reserve_ids(conn: Connection, plan: Plan) -> int:
@@ -118,7 +111,8 @@ class RowWriter:
     def time(self, moment: datetime | None) -> Any:
         if moment is None or not self.sqlite:
             return moment
-        return moment.strftime(_SQLITE_TIME)  # already UTC: the readers made it so
+        # Already UTC (the readers made it so): the text SQLAlchemy writes, without its offset.
+        return moment.isoformat(" ", "microseconds")[:26]
 
     def add(self, row: tuple[Any, ...]) -> None:
         self.rows.append(row)
@@ -136,27 +130,39 @@ class RowWriter:
                 with cursor.copy(_PG_COPY) as pipe:
                     for row in self.rows:
                         pipe.write_row(row)
+        except self.conn.dialect.loaded_dbapi.IntegrityError as exc:
+            # The driver's own error, as SQLAlchemy would have wrapped it.
+            raise sa.exc.IntegrityError(_SQLITE_INSERT if self.sqlite else _PG_COPY, None, exc) from exc
         finally:
             cursor.close()
         self.written += len(self.rows)
         self.rows = []
 
 
-def recount(conn: Connection, touched: Sequence[int], page_ids: Iterable[int]) -> None:
-    """Set counts the import changed: reply counts above it, then each page's comment count."""
+def recount(conn: Connection, touched: Sequence[int], pages: dict[int, tuple[int, datetime]]) -> None:
+    """Set the counts the import changed: reply counts above it, then each page's comments.
+
+    ``pages`` gives each page's approved comments added and the latest one's time: an import
+    only adds comments, so a page's count grows by exactly that many.
+    """
     if touched:
         _recount_replies(conn, touched)
-    pages = sorted(set(page_ids))
-    approved = sa.select(sa.func.count()).where(Comment.page_id == Page.id, Comment.status == "approved")
-    latest = sa.select(sa.func.max(Comment.published_at)).where(
-        Comment.page_id == Page.id, Comment.status == "approved"
+    if not pages:
+        return
+    table: sa.Table = Page.__table__  # type: ignore[assignment]
+    latest = sa.bindparam("latest", type_=Page.last_comment_at.type)
+    conn.execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("pid"))
+        .values(
+            comment_count=table.c.comment_count + sa.bindparam("added"),
+            last_comment_at=sa.case(
+                (sa.or_(table.c.last_comment_at.is_(None), table.c.last_comment_at < latest), latest),
+                else_=table.c.last_comment_at,
+            ),
+        ),
+        [{"pid": pid, "added": added, "latest": at} for pid, (added, at) in sorted(pages.items())],
     )
-    for start in range(0, len(pages), _CHUNK):
-        conn.execute(
-            sa.update(Page)
-            .where(Page.id.in_(pages[start : start + _CHUNK]))
-            .values(comment_count=approved.scalar_subquery(), last_comment_at=latest.scalar_subquery())
-        )
 
 
 def _recount_replies(conn: Connection, comment_ids: Sequence[int]) -> None:
