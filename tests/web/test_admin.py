@@ -226,6 +226,10 @@ def test_every_screen_answers(admin_client, core):
         answer = admin_client.get(path)
         assert answer.status_code == 200, (path, answer.text[:500])
         assert answer.headers["referrer-policy"] == "same-origin"
+    unknown = admin_client.get("/admin/no-such-screen")
+    assert unknown.status_code == 404
+    assert "There is no such admin page." in unknown.text
+    assert admin_client.get("/api/v1/no-such-route").json()["code"] == "not_found"
     missing = admin_client.get("/admin/queue/999999")
     assert missing.status_code == 404
     assert "no comment 999999" in missing.text.lower()
