@@ -9,6 +9,7 @@ process, by an owner who sees every site. Prints p50 and p95 in milliseconds per
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import statistics
 import sys
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 
 from engagement.config import load_settings
 from engagement.core import build_core
+from engagement.logs import configure_logging
 from engagement.models import Base, Comment, Page, Site
 from engagement.services.admins import add_admin
 from engagement.web import create_app
@@ -105,8 +107,13 @@ def measure(database: str, comments: int) -> dict[str, tuple[float, float]]:
     else:
         url = f"sqlite:///{tmp / 'bench.db'}"
     settings = load_settings(
-        data_dir=tmp, database_url=url, secret_key="bench-" + "x" * 40, rate_limits_enabled=False
+        data_dir=tmp,
+        database_url=url,
+        secret_key="bench-" + "x" * 40,
+        rate_limits_enabled=False,
+        log_level="warning",  # as in production, where request lines go to a collector
     )
+    configure_logging(settings)
     core = build_core(settings)
     try:
         Base.metadata.create_all(core.engine)
@@ -158,12 +165,14 @@ def main() -> None:
     args = parser.parse_args()
     databases = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
     print(f"admin queue, {args.comments} pending comments across {SITES} sites, 50 per page, ms")
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("| page | " + " | ".join(f"{d} p50 · p95" for d in databases) + " |")
     print("| --- |" + " --- |" * len(databases))
     figures = {d: measure(d, args.comments) for d in databases}
     for kind in next(iter(figures.values())):
         cells = " | ".join(f"{figures[d][kind][0]:.1f} · {figures[d][kind][1]:.1f}" for d in databases)
         print(f"| {kind} | {cells} |")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
