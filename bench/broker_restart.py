@@ -1,6 +1,7 @@
 """Broker restarts: does a worker outlive Redis killed and restarted empty, and still stop on SIGTERM?
 
-    .venv/bin/python bench/broker_restart.py [--trials 5] [--pool threads|prefork] [--legacy] [--tasks 300]
+    .venv/bin/python bench/broker_restart.py [--trials 5] [--pool threads|prefork] [--legacy]
+        [--tasks 300] [--failing]
 
 Each trial starts its own redis-server and an `engagement worker` (production settings, the
 test PostgreSQL), queues a few hundred tasks (``--tasks``), kills Redis (SIGKILL, nothing saved), starts it
@@ -42,8 +43,12 @@ import sys
 from engagement.config import load_settings
 from workers.app import make_celery
 app = make_celery(load_settings())
+failing = sys.argv[2] == "failing"  # a digest of a site that does not exist raises, with a traceback
 for _ in range(int(sys.argv[1])):
-    app.send_task("engagement.resume", queue="send")
+    if failing:
+        app.send_task("engagement.digest", args=["no-such-site", "daily"], queue="digest")
+    else:
+        app.send_task("engagement.resume", queue="send")
 """
 
 
@@ -54,7 +59,7 @@ def start_redis(port: int) -> subprocess.Popen[bytes]:
     return process
 
 
-def trial(pool: str, legacy: bool, folder: Path, database: str, tasks: int) -> str:
+def trial(pool: str, legacy: bool, folder: Path, database: str, tasks: int, failing: bool) -> str:
     port = free_port()
     inherited = os.environ  # noqa: TID251 -- a child process's environment, not settings
     env = {
@@ -75,7 +80,7 @@ def trial(pool: str, legacy: bool, folder: Path, database: str, tasks: int) -> s
         )
     try:
         time.sleep(6)
-        queue = [sys.executable, "-c", QUEUE_TASKS, str(tasks)]
+        queue = [sys.executable, "-c", QUEUE_TASKS, str(tasks), "failing" if failing else "succeeding"]
         subprocess.run(queue, env=env, check=False, capture_output=True)  # Redis dies under this backlog
         redis_server.kill()  # SIGKILL: nothing saved, it comes back empty
         redis_server.wait()
@@ -105,15 +110,17 @@ def main() -> None:
     parser.add_argument("--pool", choices=["threads", "prefork"], default="threads")
     parser.add_argument("--legacy", action="store_true")
     parser.add_argument("--tasks", type=int, default=300, help="tasks queued just before Redis dies")
+    parser.add_argument("--failing", action="store_true", help="tasks that raise, instead of quick ones")
     args = parser.parse_args()
     label = "legacy settings, prefork" if args.legacy else f"{args.pool} pool"
+    label += ", failing tasks" if args.failing else ""
     with tempfile.TemporaryDirectory() as scratch, scratch_database("postgresql", Path(scratch)) as url:
         engine = sa.create_engine(url)
         Base.metadata.create_all(engine)
         engine.dispose()
         for number in range(1, args.trials + 1):
             with tempfile.TemporaryDirectory() as folder:
-                outcome = trial(args.pool, args.legacy, Path(folder), url, args.tasks)
+                outcome = trial(args.pool, args.legacy, Path(folder), url, args.tasks, args.failing)
                 print(f"{label}, trial {number}: {outcome}", flush=True)
 
 

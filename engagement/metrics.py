@@ -54,7 +54,7 @@ def instruments() -> Instruments:
         comments_posted=Counter(
             "engagement_comments_posted", "Comments posted, by the status they got", ["site", "status"]
         ),
-        reports=Counter("engagement_reports", "Comments reported by readers", ["site", "reason"]),
+        reports=Counter("engagement_reports", "Comments reported by readers", ["reason"]),
         deliveries=Counter(
             "engagement_deliveries",
             "Mails by what became of them: sent, failed, retry, skipped",
@@ -71,11 +71,6 @@ def instruments() -> Instruments:
             "engagement_task_duration_seconds", "Time a worker task ran", ["task"], buckets=LATENCY_BUCKETS
         ),
     )
-
-
-def record_report(site: str, reason: str) -> None:
-    """Count a reader's report (the reports service calls this once per new report)."""
-    instruments().reports.labels(site, reason).inc()
 
 
 def multiprocess_folder() -> Path | None:

@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 
 from engagement import __version__
 from engagement.metrics import instruments, multiprocess_folder
+from engagement.metrics_text import FolderText
 from engagement.services.gauges import Gauges
 
 GAUGE_CACHE_SECONDS = 5.0
@@ -54,23 +55,30 @@ class Cached:
         yield from metrics
 
 
-def scrape_registry(*collectors: Collector) -> CollectorRegistry:
-    """The registry one ``/metrics`` answers from: every process of this server, then ``collectors``."""
-    registry = CollectorRegistry(auto_describe=False)
-    folder = multiprocess_folder()
-    if folder is not None:
-        multiprocess.MultiProcessCollector(registry, path=str(folder))  # type: ignore[no-untyped-call]
-    else:
-        registry.register(_This())
-    registry.register(_BuildInfo())
-    for collector in collectors:
-        registry.register(collector)
-    return registry
+class Scrape:
+    """What one ``/metrics`` answers: every process of this server, build info, then ``collectors``."""
 
+    def __init__(self, *collectors: Collector) -> None:
+        folder = multiprocess_folder()
+        self.collectors = collectors
+        self.library = CollectorRegistry(auto_describe=False)
+        self.folder = FolderText(folder) if folder is not None else None
+        if folder is not None:
+            multiprocess.MultiProcessCollector(self.library, path=str(folder))  # type: ignore[no-untyped-call]
+        else:
+            self.library.register(_This())
+        self.others = CollectorRegistry(auto_describe=False)
+        self.others.register(_BuildInfo())
+        for collector in collectors:
+            self.others.register(collector)
 
-def render(registry: CollectorRegistry) -> bytes:
-    """The text exposition format (prometheus-client's own writer)."""
-    return generate_latest(registry)
+    def render(self) -> bytes:
+        """The text exposition format: the processes' series, then build info and the gauges."""
+        if self.folder is not None and self.folder.handles_everything():
+            counted = self.folder.render().encode()
+        else:
+            counted = generate_latest(self.library)
+        return counted + generate_latest(self.others)
 
 
 def gauge_metrics(gauges: Gauges, queue_lengths: dict[str, int]) -> list[Metric]:

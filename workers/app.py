@@ -24,6 +24,10 @@ from workers.lifecycle import StopFlag, add_steps
 log = structlog.get_logger(__name__)
 QUEUES = ("relay", "send", "digest")
 HANDOFF_BATCH = 500
+# How long the background hand-off lets commits gather before one message carries them all:
+# a busy web process sends a few messages a second instead of one per comment (each costs
+# more CPU than the comment's own statements); mail waits for its coalescing window anyway.
+HANDOFF_LINGER_SECONDS = 0.05
 # After a failed hand-off, commits skip it for this long (the sweep relays their events).
 PAUSE_AFTER_FAILURE_SECONDS = 10.0
 # Beat's rhythm. Windows fall due every few seconds; a lost hand-off waits for the sweep.
@@ -237,6 +241,7 @@ class Handoff:
             ids = self._queue.get()
             if ids is None:
                 return
+            time.sleep(HANDOFF_LINGER_SECONDS)
             while len(ids) < HANDOFF_BATCH:  # commits that came meanwhile travel together
                 try:
                     more = self._queue.get_nowait()

@@ -10,7 +10,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.exposition import ThreadingWSGIServer
 
-from engagement.metrics_scrape import authorized, render, scrape_registry
+from engagement.metrics_scrape import Scrape, authorized
 
 StartResponse = Any  # wsgiref's start_response callable
 
@@ -24,7 +24,7 @@ class _Quiet(WSGIRequestHandler):
 
 def serve_metrics(host: str, port: int, token: str) -> WSGIServer:
     """Answer ``GET /metrics`` on ``host:port`` from a thread (Bearer ``token`` when set)."""
-    registry = scrape_registry()
+    scrape = Scrape()
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != "/metrics":
@@ -36,7 +36,7 @@ def serve_metrics(host: str, port: int, token: str) -> WSGIServer:
             )
             return [b"Authorization must be 'Bearer <metrics token>'\n"]
         start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
-        return [render(registry)]
+        return [scrape.render()]
 
     server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_Quiet)
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()

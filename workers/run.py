@@ -25,7 +25,7 @@ def worker_argv(settings: Settings, extra: list[str]) -> list[str]:
     database, and a prefork pool that lived through a broker reconnect can hang at its warm
     shutdown (its result pipes out of step), which would stall every deploy. Workers neither
     gossip nor ask each other for state at start: they share nothing but the queues and the
-    database, and each broadcast channel is one more thing a Redis restart breaks.
+    database.
     """
     extra = list(extra)
     argv = ["worker", f"--loglevel={settings.log_level}", "--without-gossip", "--without-mingle"]

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engagement import metrics
 from engagement import validation as check
 from engagement.db import dialect_insert
 from engagement.errors import CommentNotFound, Forbidden
+from engagement.metrics import instruments
 from engagement.models import Comment, Page, Report, Site
 from engagement.models.reports import REASONS
 from engagement.outbox import COMMENT_PENDING
@@ -62,24 +62,21 @@ def report_comment(
         )
         if not added.rowcount:  # type: ignore[attr-defined]
             return  # the same reader's report, a moment earlier, from another request
-        site_key = apply_threshold(uow, comment)
+        apply_threshold(uow, comment)
         uow.commit()
-    metrics.record_report(site_key, reason)
+    instruments().reports.labels(reason).inc()
 
 
-def apply_threshold(uow: UnitOfWork, comment: Comment) -> str:
-    """Past the site's threshold of open reports, the comment goes back to moderation; its site's key."""
+def apply_threshold(uow: UnitOfWork, comment: Comment) -> None:
+    """Past the site's threshold of open reports, the comment goes back to moderation."""
     count = open_report_count(uow.session, comment.id)
-    site_key, threshold = uow.session.execute(
-        sa.select(Site.key, Site.report_threshold)
-        .join(Page, Page.site_id == Site.id)
-        .where(Page.id == comment.page_id)
-    ).one()
-    if comment.status == "approved" and count >= threshold:
+    threshold = uow.session.scalar(
+        sa.select(Site.report_threshold).join(Page, Page.site_id == Site.id).where(Page.id == comment.page_id)
+    )
+    if comment.status == "approved" and threshold is not None and count >= threshold:
         withdraw(uow, comment, "pending")
         comment.moderation_reason = f"reported by {count} reader{'s' if count != 1 else ''}"
         uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
-    return str(site_key)
 
 
 def clear_reports(uow: UnitOfWork, comment_id: int) -> None:

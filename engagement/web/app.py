@@ -32,6 +32,7 @@ from engagement.web import demo as demo_pages
 from engagement.web.cors import SiteCORS, SiteOrigins
 from engagement.web.middleware import BodyLimit, SecurityHeaders
 from engagement.web.observe import ObserveRequests
+from engagement.web.responses import FastJSON
 from engagement.web.templating import make_templates
 from workers import make_celery
 from workers.app import Handoff
@@ -65,11 +66,12 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        default_response_class=FastJSON,
     )
     app.state.settings = settings
     app.state.core = the_core
     app.state.origins = SiteOrigins(the_core)
-    app.state.scrape = metrics.web_registry(settings, the_core)
+    app.state.scrape = metrics.web_scrape(settings, the_core)
     app.state.assets = assets.Assets()
     errors.install(app)
     admin.install(app)

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import CollectorRegistry
 from starlette.exceptions import HTTPException
 
 from engagement.config import Settings
 from engagement.core import Core
-from engagement.metrics_scrape import Cached, authorized, gauge_metrics, render, scrape_registry
+from engagement.metrics_scrape import Cached, Scrape, authorized, gauge_metrics
 from engagement.services.gauges import Gauges, read_gauges
 from engagement.web.bearer import CHALLENGE
 from workers import make_celery
@@ -23,7 +22,7 @@ log = structlog.get_logger(__name__)
 router = APIRouter(tags=["operations"])
 
 
-def web_registry(settings: Settings, core: Core) -> CollectorRegistry:
+def web_scrape(settings: Settings, core: Core) -> Scrape:
     """What the web's ``/metrics`` shows: every web process's counters and the system's gauges."""
     broker = make_celery(settings)
 
@@ -36,7 +35,7 @@ def web_registry(settings: Settings, core: Core) -> CollectorRegistry:
         metrics = gauge_metrics(state or Gauges(), queue_lengths(broker))
         return metrics if state is not None else metrics[-1:]
 
-    return scrape_registry(Cached(gauges))
+    return Scrape(Cached(gauges))
 
 
 @router.get(
@@ -52,4 +51,5 @@ def metrics(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     if not authorized(request.headers.get("authorization"), settings.metrics_token):
         raise HTTPException(401, detail="Authorization must be 'Bearer <metrics token>'", headers=CHALLENGE)
-    return Response(render(request.app.state.scrape), media_type=CONTENT_TYPE_LATEST)
+    scrape: Scrape = request.app.state.scrape
+    return Response(scrape.render(), media_type=CONTENT_TYPE_LATEST)

@@ -38,7 +38,13 @@ def value(found, name: str, **labels: str) -> float:
 
 
 def json_lines(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    lines = []
+    for line in text.splitlines():
+        try:
+            lines.append(json.loads(line))
+        except ValueError:  # a line still being written, or a library's own print
+            continue
+    return lines
 
 
 @pytest.fixture
@@ -91,11 +97,17 @@ def test_metrics_after_real_traffic_through_web_and_a_worker(services):
         httpx.get(f"{base}/api/v1/comments", params={"site": "daily", "page": ARTICLE})
     httpx.get(f"{base}/no/such/path/{AUTHOR}")
 
-    # The moderators' mail leaves through the worker's pool processes.
+    # The moderators' mail leaves through the worker's pool processes; wait for its task's end.
     deadline = time.monotonic() + 60
-    while value(samples(scrape(worker_metrics).text), "engagement_deliveries_total", status="sent") < 1:
+    while not value(samples(scrape(worker_metrics).text), "engagement_tasks_total", task="engagement.send"):
         assert time.monotonic() < deadline, logs["worker"].read_text()
         time.sleep(0.3)
+    while not any(
+        e["event"] == "task.done" and e.get("task") == "engagement.send"
+        for e in json_lines(logs["worker"].read_text())
+    ):
+        assert time.monotonic() < deadline, logs["worker"].read_text()
+        time.sleep(0.1)
 
     web_text = scrape(f"{base}/metrics").text
     worker_text = scrape(worker_metrics).text
@@ -150,3 +162,46 @@ def test_metrics_need_the_token_when_one_is_set(services):
             assert refused.status_code == 401, url
             assert refused.headers["WWW-Authenticate"] == "Bearer"
         assert scrape(url).status_code == 200
+
+
+@pytest.mark.slow
+def test_every_web_process_counts(tmp_path):
+    env = environment(tmp_path / "data") | {"ENGAGEMENT_LOG_FORMAT": "json"}
+    subprocess.run([ENGAGEMENT, "db", "upgrade"], env=env, check=True, capture_output=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    web = subprocess.Popen(
+        [ENGAGEMENT, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(f"{base}/healthz", web)
+        answered_by = set()
+        for _ in range(40):  # a connection each: the kernel hands them to either process
+            with httpx.Client() as client:
+                answered_by.add(client.get(f"{base}/readyz").json()["status"])
+        healthz = value(
+            samples(scrape(f"{base}/metrics", None).text), "engagement_http_requests_total", route="/healthz"
+        )
+        # Whichever process answers the scrape, it adds up both processes' files.
+        totals = {
+            value(
+                samples(scrape(f"{base}/metrics", None).text),
+                "engagement_http_requests_total",
+                route="/readyz",
+            )
+            for _ in range(10)
+        }
+        [folder] = (tmp_path / "data" / "metrics").iterdir()
+        writers = {path.name.rsplit("_", 1)[-1] for path in folder.glob("*.db")}  # a file set per process
+    finally:
+        output = stop(web, 15)
+    assert web.returncode == 0, output
+    assert answered_by == {"ok"}
+    assert totals == {40.0}
+    assert healthz >= 1
+    assert len(writers) == 2, output
+    assert not folder.exists()  # removed when the server stopped

@@ -11,7 +11,7 @@ READER = {"X-Engagement-Reader": "reader-report-1", "Origin": ORIGIN}
 
 
 def reports_counted(reason: str) -> float:
-    return REGISTRY.get_sample_value("engagement_reports_total", {"site": "daily", "reason": reason}) or 0.0
+    return REGISTRY.get_sample_value("engagement_reports_total", {"reason": reason}) or 0.0
 
 
 def test_report_once_and_refusals(client, core, site):
