@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Written after a complete install; re-installs only when the lock or the project changes.
 STAMP := $(VENV)/.bootstrapped
-SYSTEM_PACKAGES := chromium docker-compose prometheus
+SYSTEM_PACKAGES := chromium docker-compose prometheus redis-server
 
 .PHONY: bootstrap system-packages services demo test lint lock
 
@@ -18,12 +18,14 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 # Chromium drives the browser tests, docker-compose validates docker-compose.yml, promtool
-# (Debian's prometheus package) checks and tests the alert rules.
+# (Debian's prometheus package) checks and tests the alert rules, the fault tests start
+# (and kill) redis-servers of their own.
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \

@@ -74,8 +74,9 @@ class Settings(BaseSettings):
     # each attempt (with jitter), until the attempts run out and it stays failed.
     delivery_retry_seconds: float = Field(default=60.0, gt=0, le=86_400)
     delivery_max_attempts: int = Field(default=8, ge=1, le=50)
-    # A mail claimed for sending longer ago than this is presumed abandoned by a dead worker.
-    delivery_lease_seconds: float = Field(default=300.0, ge=1, le=86_400)
+    # A mail claimed for sending longer ago than this is presumed abandoned by a dead worker
+    # (a batch of 200 at the default rate takes 4 s, and a batch still sending renews it).
+    delivery_lease_seconds: float = Field(default=60.0, ge=1, le=86_400)
     # Finished deliveries (and the notification items they sent) older than this are pruned
     # daily; 0 keeps them forever.
     delivery_retention_days: int = Field(default=90, ge=0, le=MAX_RETENTION_DAYS)
@@ -83,6 +84,10 @@ class Settings(BaseSettings):
     # are skipped as "rate_limited" (engagement/services/recipient_cap.py); 0: no cap.
     max_mails_per_recipient_per_day: int = Field(default=100, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # auto: JSON lines in production mode away from a terminal, key=value otherwise.
+    log_format: Literal["auto", "json", "console"] = "auto"
+    # Bearer token that /metrics (and a worker's --metrics-port) ask for; empty: open.
+    metrics_token: str = ""
     # A publisher's own mail templates: DIR/emails/<name>/… for every site, DIR/emails/<site>/<name>/…
     # for one; they win over the shipped ones (engagement/mail/templates.py).
     templates_dir: Path | None = None

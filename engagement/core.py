@@ -12,7 +12,8 @@ from engagement.config import Settings
 from engagement.db import make_engine, make_session_factory
 from engagement.keys import Keys
 from engagement.ratelimit import RateLimiter
-from engagement.thread_cache import ThreadCache
+from engagement.services.site_cache import SiteRules
+from engagement.thread_cache import ThreadCache, TimedCache
 from engagement.uow import OnCommit, UnitOfWork
 
 
@@ -28,6 +29,7 @@ class Core:
     clock: Clock = utcnow
     on_commit: OnCommit | None = field(default=None)
     thread_cache: ThreadCache = field(default_factory=lambda: ThreadCache(0))
+    site_cache: TimedCache[SiteRules] = field(default_factory=lambda: TimedCache(0))
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(
@@ -37,6 +39,7 @@ class Core:
             clock=self.clock,
             on_commit=self.on_commit,
             thread_cache=self.thread_cache,
+            site_cache=self.site_cache,
         )
 
     def dispose(self) -> None:
@@ -68,4 +71,5 @@ def build_core(settings: Settings, *, on_commit: OnCommit | None = None, clock: 
         clock=clock,
         on_commit=on_commit,
         thread_cache=ThreadCache(settings.thread_cache_seconds),
+        site_cache=TimedCache(settings.thread_cache_seconds),
     )

@@ -21,6 +21,7 @@ from engagement import migrations
 from engagement.clock import Clock, utcnow
 from engagement.config import ConfigError, Settings
 from engagement.db import make_engine
+from engagement.heartbeat import FOLDER, KINDS, heartbeat_age
 from engagement.mail.transport import SendError, SMTPTransport, transport_for
 from engagement.outbox import unrelayed_backlog
 
@@ -28,6 +29,8 @@ DEFAULT_TIMEOUT_SECONDS = 5.0
 # The sweep relays what a lost hand-off left behind every 30 s: five minutes means nothing relays.
 DEFAULT_MAX_OUTBOX_LAG_SECONDS = 300.0
 UPGRADE_HINT = "run `engagement db upgrade`"
+# Workers write theirs every 5 s and beat at each tick: a minute without one is a process gone.
+HEARTBEAT_MAX_AGE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,31 @@ def check_outbox(
         hint = "are a worker and beat running? Beat's sweep relays what waits every 30 s"
         return Check("outbox", "fail", f"{seen} (more than {max_lag:.0f} s)", hint)
     return Check("outbox", "ok", seen)
+
+
+def check_heartbeats(settings: Settings, max_age: float = HEARTBEAT_MAX_AGE_SECONDS) -> Check:
+    """The heartbeats workers and beat write under the data folder, each with its age.
+
+    Informative only: a stopped container's file stays behind (a new one has a new host
+    name), so an old heartbeat is counted, not failed; the ping and the lock say whether
+    the processes work.
+    """
+    folder = settings.data_dir / FOLDER
+    files = sorted(folder.glob("*-*")) if folder.is_dir() else []
+    fresh, old = [], 0
+    for path in files:
+        kind, _, host = path.name.partition("-")
+        age = heartbeat_age(path)
+        if kind not in KINDS or age is None:
+            continue
+        if age <= max_age:
+            fresh.append(f"{kind} on {host} {age:.0f} s ago")
+        else:
+            old += 1
+    if not fresh and not old:
+        return Check("heartbeats", "skip", f"none in {folder} (the processes keep theirs on their host)")
+    stale = f"{old} older than {max_age:.0f} s (stopped or stuck)" if old else ""
+    return Check("heartbeats", "ok", "; ".join(part for part in (", ".join(fresh), stale) if part))
 
 
 def _engine(url: str, timeout: float) -> sa.Engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -57,10 +58,25 @@ def _cleaner() -> nh3.Cleaner:
     )
 
 
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    links: int
+
+
+def render(body: str) -> Rendered:
+    """A comment body's sanitised HTML and its number of links (:func:`count_links`), from
+    one parse: posting needs both."""
+    markdown = _markdown()
+    tokens = markdown.parse(body)
+    links = sum(_count_inline(block.children or []) for block in tokens)
+    html = markdown.renderer.render(tokens, markdown.options, {})
+    return Rendered(str(_cleaner().clean(html)).strip(), links)
+
+
 def render_markdown(body: str) -> str:
     """Sanitised HTML for a comment body; the markdown step escapes raw HTML, nh3 is the backstop."""
-    html = _markdown().render(body)
-    return str(_cleaner().clean(html)).strip()
+    return render(body).html
 
 
 def sanitize_html(html: str) -> str:

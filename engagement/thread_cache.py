@@ -1,11 +1,13 @@
-"""A micro-cache of thread pages and counts: a hot article read many times a second costs about one read.
+"""Per-process micro-caches: a hot article read many times a second costs about one read.
 
-What it keeps is what every reader sees alike (the page, its tallies, the comments' rows,
-the counts a listing page asks for); each reader's own vote and reaction are read fresh.
-An entry lives ``seconds`` (the ``ENGAGEMENT_THREAD_CACHE_SECONDS`` setting, 1 by default),
-and every commit in this process empties the cache, so this process's own writes show at
-once; a write by another process (a second web process, the CLI) shows within ``seconds``,
-well inside the ``max-age`` the API already gives thread answers.
+The thread cache keeps what every reader sees alike (the page, its tallies, the comments'
+rows, the counts a listing page asks for); each reader's own vote and reaction are read
+fresh. An entry lives ``seconds`` (the ``ENGAGEMENT_THREAD_CACHE_SECONDS`` setting, 1 by
+default), and every commit in this process empties the cache, so this process's own writes
+show at once; a write by another process (a second web process, the CLI) shows within
+``seconds``, well inside the ``max-age`` the API already gives thread answers. The site cache
+(``services/site_cache.py``) is the same kind of cache, emptied only by commits that change
+a site or its bans.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 MAX_ENTRIES = 512
 MAX_ROWS = 500  # larger answers (walks of 100 comments with their replies) are read each time
@@ -33,6 +35,7 @@ class CachedPage:
     tops: list[Any]
     replies: list[Any]
     more: bool
+    views: tuple[Any, ...] = ()  # the comments assembled for a reader without votes on them
 
     @property
     def rows(self) -> int:
@@ -53,13 +56,21 @@ class CachedCounts:
 Cached = CachedPage | CachedCounts
 
 
-class ThreadCache:
-    """Entries by query, each kept ``seconds``; safe to use from several threads."""
+class Sized(Protocol):
+    @property
+    def rows(self) -> int: ...
+
+
+V = TypeVar("V", bound=Sized)
+
+
+class TimedCache(Generic[V]):
+    """Entries by key, each kept ``seconds``; safe to use from several threads."""
 
     def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
         self._clock = clock
-        self._entries: OrderedDict[Hashable, tuple[float, Cached]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = 0  # one more at each clear
 
@@ -67,7 +78,7 @@ class ThreadCache:
         """Taken before reading the rows to :meth:`put`: a clear meanwhile makes them stale."""
         return self._generation
 
-    def get(self, key: Hashable) -> Cached | None:
+    def get(self, key: Hashable) -> V | None:
         if self.seconds <= 0:
             return None
         with self._lock:
@@ -80,14 +91,14 @@ class ThreadCache:
             self._entries.move_to_end(key)
             return found[1]
 
-    def put(self, key: Hashable, page: Cached, generation: int) -> None:
-        """Keep ``page``, read after :meth:`generation` gave ``generation``, unless a commit came since."""
-        if self.seconds <= 0 or page.rows > MAX_ROWS:
+    def put(self, key: Hashable, value: V, generation: int) -> None:
+        """Keep ``value``, read after :meth:`generation` gave ``generation``, unless a clear came since."""
+        if self.seconds <= 0 or value.rows > MAX_ROWS:
             return
         with self._lock:
             if generation != self._generation:
                 return
-            self._entries[key] = (self._clock() + self.seconds, page)
+            self._entries[key] = (self._clock() + self.seconds, value)
             self._entries.move_to_end(key)
             while len(self._entries) > MAX_ENTRIES:
                 self._entries.popitem(last=False)
@@ -96,3 +107,6 @@ class ThreadCache:
         with self._lock:
             self._entries.clear()
             self._generation += 1
+
+
+ThreadCache = TimedCache[Cached]

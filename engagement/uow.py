@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
+import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.clock import Clock, utcnow
 from engagement.keys import Keys
+from engagement.logs import with_request_id
 from engagement.models import OutboxEvent
 from engagement.outbox import EVENT_KINDS
 from engagement.ratelimit import RateLimiter
-from engagement.thread_cache import ThreadCache
+from engagement.thread_cache import ThreadCache, TimedCache
+
+if TYPE_CHECKING:
+    from engagement.services.site_cache import SiteRules
 
 log = structlog.get_logger(__name__)
 
 OnCommit = Callable[[Sequence[int]], None]
+
+# Built once: nearly every write adds an event, and its id comes back in the same round trip.
+_events_table = cast(sa.Table, OutboxEvent.__table__)
+_INSERT_EVENT = sa.insert(_events_table).returning(_events_table.c.id)
 
 
 class UnitOfWork:
@@ -40,6 +49,7 @@ class UnitOfWork:
         clock: Clock = utcnow,
         on_commit: OnCommit | None = None,
         thread_cache: ThreadCache | None = None,
+        site_cache: TimedCache[SiteRules] | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.keys = keys
@@ -48,42 +58,54 @@ class UnitOfWork:
         self.on_commit = on_commit
         # Emptied by every commit: this process's own writes show in the next thread read.
         self.thread_cache = thread_cache if thread_cache is not None else ThreadCache(0)
-        self._events: list[OutboxEvent] = []
+        # Emptied only by commits that change a site or its bans (see sites_changed).
+        self.site_cache: TimedCache[SiteRules] = site_cache if site_cache is not None else TimedCache(0)
+        self._events: list[int] = []
+        self._sites_changed = False
 
     def __enter__(self) -> Self:
         self.session = self.session_factory()
         self._events = []
+        self._sites_changed = False
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            # Detach first: objects a service returns stay readable (rollback would expire them).
-            self.session.expunge_all()
-            self.session.rollback()
-        finally:
+            # Detaches every object first (those a service returns stay readable), then rolls
+            # back whatever was not committed and gives the connection back.
             self.session.close()
+        finally:
             self._events = []
+            self._sites_changed = False
 
     def now(self) -> Any:
         return self.clock()
 
-    def add_event(self, kind: str, payload: dict[str, Any]) -> OutboxEvent:
-        """Join an outbox event to this transaction: it exists only if the change commits."""
+    def add_event(self, kind: str, payload: dict[str, Any]) -> int:
+        """Join an outbox event to this transaction (its id): it exists only if the change commits."""
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown outbox event kind {kind!r}")
-        event = OutboxEvent(kind=kind, payload=payload, created_at=self.now())
-        self.session.add(event)
-        self._events.append(event)
-        return event
+        params = {"kind": kind, "payload": with_request_id(payload), "created_at": self.now()}
+        event_id = int(self.session.execute(_INSERT_EVENT, params).scalar_one())
+        self._events.append(event_id)
+        return event_id
+
+    def sites_changed(self) -> None:
+        """Say that this transaction changes a site's settings or its bans: the commit empties
+        the site cache, so this process applies the change from the next request on."""
+        self._sites_changed = True
 
     def commit(self) -> None:
         self.session.flush()
-        ids = [event.id for event in self._events]
+        ids = self._events
         self.session.commit()
         self._events = []
         self.thread_cache.clear()
+        if self._sites_changed:
+            self.site_cache.clear()
+            self._sites_changed = False
         if ids and self.on_commit is not None:
             try:
                 self.on_commit(ids)

@@ -147,3 +147,14 @@ def test_preview_refuses_what_it_cannot_show(tmp_path, overrides, args, code, me
     assert result.exit_code == code
     assert message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_preview_of_a_known_site_uses_its_name(tmp_path, overrides):
+    assert _cli(tmp_path, "db", "upgrade").exit_code == 0
+    assert _cli(tmp_path, "sites", "add", "daily", "--name", "The Real Daily").exit_code == 0
+
+    args = ("templates", "preview", "confirm_subscription", "--site", "daily", "-o", str(tmp_path))
+    result = _cli(tmp_path, *args, overrides=overrides)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Subject: The Daily's own: The Real Daily")

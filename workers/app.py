@@ -19,16 +19,27 @@ from engagement.config import Settings
 from engagement.core import Core, build_core
 from engagement.mail.mailer import Mailer, build_mailer
 from engagement.uow import OnCommit
+from workers.lifecycle import StopFlag, add_steps
 
 log = structlog.get_logger(__name__)
 QUEUES = ("relay", "send", "digest")
 HANDOFF_BATCH = 500
+# How long the background hand-off lets commits gather before one message carries them all:
+# a busy web process sends a few messages a second instead of one per comment (each costs
+# more CPU than the comment's own statements); mail waits for its coalescing window anyway.
+HANDOFF_LINGER_SECONDS = 0.05
 # After a failed hand-off, commits skip it for this long (the sweep relays their events).
 PAUSE_AFTER_FAILURE_SECONDS = 10.0
 # Beat's rhythm. Windows fall due every few seconds; a lost hand-off waits for the sweep.
 FLUSH_EVERY = timedelta(seconds=5)
-SWEEP_EVERY = timedelta(seconds=30)
-RESUME_EVERY = timedelta(seconds=60)
+SWEEP_EVERY = timedelta(seconds=10)
+# The resume sweep takes over a dead worker's claims once their lease ran out: it runs every
+# half lease, at most every 10 s and at least every second, so a claim is taken over within
+# the lease plus 10 s (plus the time to hand it to a worker).
+RESUME_EVERY_MAX = timedelta(seconds=10)
+RESUME_EVERY_MIN = timedelta(seconds=1)
+# A beat that dies hands over to a waiting one within this long (RedBeat's lock in Redis).
+BEAT_LOCK_TIMEOUT_SECONDS = 15
 DIGEST_TICK_EVERY = timedelta(minutes=5)
 PRUNE_EVERY = timedelta(days=1)
 
@@ -48,6 +59,7 @@ class Resources:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self.stopping = StopFlag()  # made before a worker's pool starts, so its processes share it
         if self.core is not None:
             self.pid = os.getpid()
 
@@ -78,11 +90,14 @@ def make_celery(settings: Settings, *, core: Core | None = None, key_prefix: str
     ``key_prefix`` keeps the Redis keys of several deployments (or test runs) apart.
     """
     from workers import tasks
+    from workers.observe import observe_tasks
 
     app = EngagementCelery("engagement", set_as_current=False)
     app.conf.update(_config(settings, key_prefix))
     app.resources = Resources(settings, core=core)
     tasks.register(app)
+    add_steps(app)
+    observe_tasks(settings)
     return app
 
 
@@ -90,8 +105,10 @@ def _config(settings: Settings, key_prefix: str) -> dict[str, Any]:
     broker = settings.resolved_broker_url
     config: dict[str, Any] = {
         "broker_url": broker,
+        # A worker waits out a broker outage of any length, at start as later: it retries for ever.
+        "broker_connection_retry": True,
         "broker_connection_retry_on_startup": True,
-        "broker_connection_max_retries": None,  # a worker waits out a broker outage
+        "broker_connection_max_retries": None,
         "task_serializer": "json",
         "accept_content": ["json"],
         "event_serializer": "json",
@@ -101,7 +118,9 @@ def _config(settings: Settings, key_prefix: str) -> dict[str, Any]:
         # task is idempotent (delivery keys, conditional claims), so running twice is safe.
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # A task running when the broker goes away finishes: its mails are claimed in the
+        # database, not by the broker's message.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "worker_prefetch_multiplier": 1,
         "task_default_queue": "relay",
         "task_queues": {name: {"routing_key": name} for name in QUEUES},
@@ -109,7 +128,8 @@ def _config(settings: Settings, key_prefix: str) -> dict[str, Any]:
         "timezone": "UTC",
         "enable_utc": True,
         "worker_hijack_root_logger": False,
-        "beat_schedule": _schedule(),
+        "beat_schedule": _schedule(settings),
+        "beat_max_loop_interval": 5,
         # Where the default scheduler keeps its state (embedded mode, or --scheduler given).
         "beat_schedule_filename": str((settings.data_dir / "celerybeat-schedule").resolve()),
     }
@@ -127,13 +147,19 @@ def _broker_config(settings: Settings, key_prefix: str) -> dict[str, Any]:
             "socket_connect_timeout": 3,
             "socket_timeout": 30,
             "health_check_interval": 30,
+            # No "unacked" bookkeeping in Redis: restoring it as the connection drops is what
+            # ended workers (AttributeError on a detached transport, kombu #582, celery #10205).
+            # At-least-once comes from the database: claimed deliveries with a lease, unrelayed
+            # events, digest runs; the sweeps hand out again whatever a lost message carried.
+            "ack_emulation": False,
             **({"global_keyprefix": key_prefix} if key_prefix else {}),
         }
         # RedBeat keeps the schedule and a lock in Redis: a second beat cannot double-fire.
-        config["beat_scheduler"] = "redbeat.RedBeatScheduler"
+        config["beat_scheduler"] = "workers.beat:Scheduler"
         config["redbeat_redis_url"] = broker
+        config["redbeat_redis_options"] = {"socket_connect_timeout": 3, "socket_timeout": 10}
         config["redbeat_key_prefix"] = f"{key_prefix}redbeat"
-        config["redbeat_lock_timeout"] = int(SWEEP_EVERY.total_seconds() * 5)
+        config["redbeat_lock_timeout"] = BEAT_LOCK_TIMEOUT_SECONDS
     elif broker.startswith("filesystem://"):
         folder = (settings.data_dir / "broker").resolve()
         for sub in ("queue", "processed", "control"):
@@ -149,11 +175,17 @@ def _broker_config(settings: Settings, key_prefix: str) -> dict[str, Any]:
     return config
 
 
-def _schedule() -> dict[str, Any]:
+def resume_every(settings: Settings) -> timedelta:
+    """How often the resume sweep runs: half a lease, within 1–10 s."""
+    half_lease = timedelta(seconds=settings.delivery_lease_seconds / 2)
+    return max(RESUME_EVERY_MIN, min(RESUME_EVERY_MAX, half_lease))
+
+
+def _schedule(settings: Settings) -> dict[str, Any]:
     return {
         "flush-notifications": {"task": "engagement.flush", "schedule": FLUSH_EVERY},
         "sweep-outbox": {"task": "engagement.sweep", "schedule": SWEEP_EVERY},
-        "resume-deliveries": {"task": "engagement.resume", "schedule": RESUME_EVERY},
+        "resume-deliveries": {"task": "engagement.resume", "schedule": resume_every(settings)},
         "digest-tick": {"task": "engagement.digest_tick", "schedule": DIGEST_TICK_EVERY},
         "prune-deliveries": {"task": "engagement.prune", "schedule": PRUNE_EVERY},
     }
@@ -209,6 +241,7 @@ class Handoff:
             ids = self._queue.get()
             if ids is None:
                 return
+            time.sleep(HANDOFF_LINGER_SECONDS)
             while len(ids) < HANDOFF_BATCH:  # commits that came meanwhile travel together
                 try:
                     more = self._queue.get_nowait()

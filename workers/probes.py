@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import math
 import os
+import secrets
+import time
+from typing import Any
 
 import redis
 from celery import Celery
 
 from engagement.config import Settings
 from engagement.diagnostics import DEFAULT_TIMEOUT_SECONDS, Check
-from workers.app import is_redis
+from workers.app import QUEUES, is_redis
 
-START_WORKER = "start one with `engagement worker`, on the same ENGAGEMENT_BROKER_URL"
+START_WORKER = (
+    "start one with `engagement worker` on the same ENGAGEMENT_BROKER_URL, for every queue; "
+    "a long queue delays the answer too"
+)
 
 
 def broker_problem(settings: Settings, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> str | None:
@@ -52,12 +58,46 @@ def check_broker(settings: Settings, timeout: float = DEFAULT_TIMEOUT_SECONDS) -
 
 
 def check_workers(app: Celery, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> Check:
-    """At least one worker answers a ping on the broker within ``timeout`` seconds."""
-    replies = app.control.ping(timeout=timeout) or []
-    names = sorted(name for reply in replies for name in reply)
-    if not names:
-        return Check("worker", "fail", f"no worker answered a ping within {timeout:g} s", START_WORKER)
-    return Check("worker", "ok", f"{len(names)} answered a ping: {', '.join(names)}")
+    """A worker takes a ping task from every queue and answers within ``timeout`` seconds.
+
+    The ping travels as a task (workers take no broadcast commands), so an answer proves a
+    worker consumes that queue and runs its tasks. It answers on a reply queue of our own,
+    removed afterwards; a ping nobody took in time expires unanswered.
+    """
+    reply_to = f"engagement.doctor.{secrets.token_hex(8)}"
+    try:
+        with app.connection_for_write() as connection:
+            replies = connection.SimpleQueue(reply_to)
+            try:
+                for queue in QUEUES:
+                    args = [reply_to, queue]
+                    app.send_task("engagement.ping", args=args, queue=queue, expires=timeout, retry=False)
+                answers = _answers(replies, timeout)
+            finally:
+                replies.queue.delete()
+                replies.close()
+    except Exception as exc:  # the broker went away since its own check: say so, never a trace
+        return Check("worker", "fail", f"cannot ping the workers: {exc}", "is the broker reachable?")
+    missing = [queue for queue in QUEUES if queue not in answers]
+    if missing:
+        detail = f"no worker took the ping from {', '.join(missing)} within {timeout:g} s"
+        return Check("worker", "fail", detail, START_WORKER)
+    workers = sorted(set(answers.values()))
+    return Check("worker", "ok", f"{', '.join(workers)} answered the ping from {', '.join(QUEUES)}")
+
+
+def _answers(replies: Any, timeout: float) -> dict[str, str]:
+    """Queue → the worker that answered from it, as the answers come, until all did or time is up."""
+    answers: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    while len(answers) < len(QUEUES) and (left := deadline - time.monotonic()) > 0:
+        try:
+            message = replies.get(block=True, timeout=left)
+        except replies.Empty:
+            break
+        message.ack()
+        answers[str(message.payload["queue"])] = str(message.payload["worker"])
+    return answers
 
 
 def check_beat(app: Celery, settings: Settings, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> Check:

@@ -14,12 +14,14 @@ import structlog
 from celery import Task
 
 from engagement.core import Core
+from engagement.logs import bind_request_id
 from engagement.mail.mailer import Mailer
 from engagement.services.deliveries import due_deliveries
 from engagement.services.digests import due_digests, run_lease_seconds, send_digest
 from engagement.services.relay import RelayResult, flush_notifications, relay_events, sweep_unrelayed
 from engagement.services.retention import prune_deliveries
 from engagement.services.sending import chunk_sender, send_deliveries
+from workers.observe import cause_headers
 
 if TYPE_CHECKING:
     from workers.app import EngagementCelery
@@ -30,7 +32,8 @@ SEND_BATCH = 200  # deliveries per send task: one SMTP connection each
 FLUSH_CHUNK = 1000
 SWEEP_CHUNK = 200
 SWEEP_AGE_SECONDS = 10.0  # younger events are still on their way from the hand-off
-RESUME_GRACE_SECONDS = 60.0  # a due delivery untouched this long lost its task
+# A pending delivery due this long lost its task (claims past their lease need no grace).
+RESUME_GRACE_SECONDS = 60.0
 # A database that is briefly away (restart, lock timeout) is waited for, a few times.
 TRANSIENT_DATABASE_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
@@ -56,8 +59,10 @@ def _resources(task: AnyTask) -> tuple[Core, Mailer]:
 
 def _dispatch(task: AnyTask, delivery_ids: Sequence[int]) -> None:
     ids = list(delivery_ids)
+    headers = cause_headers()
     for start in range(0, len(ids), SEND_BATCH):
-        task.app.send_task("engagement.send", args=[ids[start : start + SEND_BATCH]], queue="send")
+        batch = ids[start : start + SEND_BATCH]
+        task.app.send_task("engagement.send", args=[batch], queue="send", headers=headers)
 
 
 def _flush_due(task: AnyTask) -> None:
@@ -72,6 +77,11 @@ def _flush_due(task: AnyTask) -> None:
 
 
 def _after_relay(task: AnyTask, result: RelayResult) -> None:
+    # The requests that wrote these events: this task's line and the sends it causes name them.
+    if len(result.request_ids) == 1:
+        bind_request_id(result.request_ids[0])
+    elif result.request_ids:
+        structlog.contextvars.bind_contextvars(request_ids=result.request_ids)
     _dispatch(task, result.deliveries)
     if result.notify_due:
         _flush_due(task)
@@ -113,12 +123,17 @@ def flush(task: AnyTask) -> None:
 
 def send(task: AnyTask, delivery_ids: list[int]) -> None:
     """Send a batch of deliveries over one connection; schedule the retries it asks for."""
-    core, mailer = _resources(task)
-    report = send_deliveries(core.uow(), mailer, delivery_ids)
+    app: EngagementCelery = task.app  # type: ignore[assignment]
+    core, mailer = app.resources.get()
+    report = send_deliveries(core.uow(), mailer, delivery_ids, stopping=app.resources.stopping)
+    if report.handed_back:  # this worker is stopping: another one sends them now
+        _dispatch(task, report.handed_back)
     if report.retry_at is not None:
         # The fast path back; should this message be lost, the resume sweep finds the rows.
         delay = max(0.0, (report.retry_at - core.clock()).total_seconds())
-        task.app.send_task("engagement.send", args=[report.retry_ids], countdown=delay, queue="send")
+        task.app.send_task(
+            "engagement.send", args=[report.retry_ids], countdown=delay, queue="send", headers=cause_headers()
+        )
 
 
 def resume(task: AnyTask, grace_seconds: float = RESUME_GRACE_SECONDS) -> None:
@@ -136,10 +151,15 @@ def digest_tick(task: AnyTask) -> None:
 
 def digest(task: AnyTask, site_key: str, period: str) -> None:
     """Run (or resume) one site's digest for its latest period."""
-    core, mailer = _resources(task)
+    app: EngagementCelery = task.app  # type: ignore[assignment]
+    core, mailer = app.resources.get()
+    stopping = app.resources.stopping
+    sender = chunk_sender(core.uow, mailer, stopping=stopping, hand_back=lambda ids: _dispatch(task, ids))
     lease = run_lease_seconds(core.settings)
-    report = send_digest(core.uow(), site_key, period, chunk_sender(core.uow, mailer), lease_seconds=lease)
+    report = send_digest(core.uow(), site_key, period, sender, lease_seconds=lease, stopping=stopping)
     log.info("digest.run", site=site_key, period=period, sent=report.sent, busy=report.busy)
+    if report.stopped:  # this worker is stopping: another one goes on from where it stopped
+        task.app.send_task("engagement.digest", args=[site_key, period], queue="digest")
 
 
 def prune(task: AnyTask) -> None:
@@ -156,6 +176,16 @@ def prune(task: AnyTask) -> None:
         )
 
 
+def ping(task: AnyTask, reply_to: str, queue: str) -> None:
+    """Answer ``engagement doctor`` on its reply queue: this worker takes tasks from ``queue``."""
+    with task.app.connection_for_write() as connection:
+        replies = connection.SimpleQueue(reply_to)
+        try:
+            replies.put({"worker": task.request.hostname, "queue": queue})
+        finally:
+            replies.close()
+
+
 TASKS: tuple[tuple[Callable[..., None], str], ...] = (
     (relay, "relay"),
     (sweep, "relay"),
@@ -165,4 +195,5 @@ TASKS: tuple[tuple[Callable[..., None], str], ...] = (
     (digest_tick, "digest"),
     (digest, "digest"),
     (prune, "digest"),  # long batch work, like digests: never in the way of hand-offs or sends
+    (ping, "relay"),  # the doctor sends one to every queue
 )

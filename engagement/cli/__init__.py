@@ -28,6 +28,7 @@ main.lazy.update(
         "deliveries": "engagement.cli.delivery:deliveries",
         "bounces": "engagement.cli.delivery:bounces",
         "digest": "engagement.cli.delivery:digest",
+        "health": "engagement.cli.health:health",
     }
 )
 

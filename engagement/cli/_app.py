@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from engagement import __version__, errors
 from engagement.config import ConfigError, Settings, load_settings
 from engagement.core import Core, build_core
+from engagement.logs import configure_logging
 from engagement.uow import OnCommit, UnitOfWork
 
 # The one table from domain error to exit code, most specific first (click uses 2 for usage).
@@ -61,6 +62,7 @@ class CliState:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = self._load()
+            configure_logging(self._settings)
         return self._settings
 
     @property

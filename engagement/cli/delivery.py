@@ -11,6 +11,7 @@ from rich.table import Table
 from engagement.cli._app import CliState, pass_state
 from engagement.config import MIN_RETENTION_DAYS
 from engagement.mail.mailer import build_mailer
+from engagement.metrics import enable_multiprocess
 from engagement.models.delivery import DELIVERY_STATUSES
 from engagement.services import bounces as bounce_service
 from engagement.services.deliveries import DeliveryView, list_deliveries, retry_failed, suppression_of
@@ -22,18 +23,31 @@ PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_
 
 
 @click.command(context_settings=PASS_THROUGH)
+@click.option("--metrics-port", type=click.IntRange(1, 65535), help="Serve /metrics on this port.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port.")
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @pass_state
-def worker(state: CliState, /, celery_args: tuple[str, ...]) -> None:
+def worker(
+    state: CliState, /, metrics_port: int | None, metrics_host: str, celery_args: tuple[str, ...]
+) -> None:
     """Run a worker: Celery's own ``worker`` command, configured from the settings.
+
+    It waits out a broker outage of any length; on SIGTERM it finishes the mail on the wire,
+    hands the rest of its batch back to the other workers and exits 0 (non-zero, with the
+    reason, should it ever stop by itself).
 
     Extra arguments go to Celery (``--concurrency 4``, ``--help``…). The embedded mode uses
     a threads pool and also runs beat inside the worker unless ``--no-beat`` is given.
+    ``--metrics-port`` serves the metrics of every pool process (ENGAGEMENT_METRICS_TOKEN applies).
     """
-    from workers import make_celery
-    from workers.run import worker_argv
+    from workers.run import run_worker
 
-    make_celery(state.settings).worker_main(worker_argv(state.settings, list(celery_args)))
+    if metrics_port is not None:
+        from workers.metrics_server import serve_metrics
+
+        enable_multiprocess(state.settings.data_dir, "worker")
+        serve_metrics(metrics_host, metrics_port, state.settings.metrics_token)
+    run_worker(state.settings, list(celery_args))
 
 
 @click.command(context_settings=PASS_THROUGH)
@@ -183,9 +197,3 @@ def send(state: CliState, /, site_key: str, period: str) -> None:
         click.echo("another runner is sending this digest right now; try again when it is done", err=True)
         raise click.exceptions.Exit(5)
     click.echo(f"{period} digest of {site_key}: {report.sent} sent, {report.skipped} skipped, done")
-
-
-def register(main: click.Group) -> None:
-    """Add this module's commands to the ``engagement`` group."""
-    for command in (worker, beat, deliveries, bounces, digest):
-        main.add_command(command)

@@ -32,6 +32,7 @@ STYLES = {"ok": ("ok", "green"), "fail": ("FAIL", "red"), "skip": ("skip", "yell
 def doctor(state: CliState, /, timeout: float, max_outbox_lag: float) -> None:
     """Check settings, database and schema, broker, SMTP relay, workers, beat and outbox.
 
+    Also lists the heartbeats workers and beat left in the data folder, with their ages.
     Nothing is changed and no mail is sent. Exit status 1 when any check fails.
     """
     failed = total = 0
@@ -66,6 +67,7 @@ def _checks(state: CliState, timeout: float, max_outbox_lag: float) -> Iterator[
         app = make_celery(settings)
         yield check_workers(app, timeout)
         yield check_beat(app, settings, timeout)
+    yield diagnostics.check_heartbeats(settings)
     if database[0].failed:
         yield Check("outbox", "skip", "the database is unreachable")
     else:

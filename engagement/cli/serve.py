@@ -9,9 +9,13 @@ from typing import Any
 
 import click
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from engagement.cli._app import CliState, pass_state
+from engagement.metrics import enable_multiprocess
 from engagement.web import create_app
+
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 @click.command()
@@ -23,25 +27,47 @@ from engagement.web import create_app
     show_default=True,
     help="Proxies whose X-Forwarded-For/-Proto are trusted (the client address feeds rate limits).",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes sharing the port; /metrics in any of them counts them all.",
+)
 @pass_state
-def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str) -> None:
+def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str, workers: int) -> None:
     """Serve the HTTP API, widget.js, count.js and the subscriber and moderation pages.
 
-    One process; run several behind a proxy to scale. The database must be migrated
-    (`engagement db upgrade`), and a worker and beat must run for mail to leave.
+    One process, or ``--workers N``; run several behind a proxy to scale. The database must be
+    migrated (`engagement db upgrade`), and a worker and beat must run for mail to leave.
     """
     settings = state.settings
-    config = uvicorn.Config(
-        create_app(settings),
+    enable_multiprocess(settings.data_dir, "web")
+    options: dict[str, Any] = dict(
         host=host,
         port=port,
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
         log_level=settings.log_level,
         server_header=False,
+        # On SIGTERM (a deploy), requests in flight get this long to finish before connections close.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        access_log=False,  # our own request line (engagement/web/observe.py): ids, routes, no paths
         **fast_io(),
     )
-    run_server(uvicorn.Server(config))
+    if workers > 1:
+        # uvicorn's supervisor spawns the processes; each builds its app from the environment,
+        # which carries the metrics folder they share.
+        config = uvicorn.Config(
+            "engagement.web.asgi:app_from_environment",
+            factory=True,
+            workers=workers,
+            log_config=None,
+            **options,
+        )
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
+    run_server(uvicorn.Server(uvicorn.Config(create_app(settings), **options)))
 
 
 def fast_io() -> dict[str, Any]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+import sqlalchemy as sa
 
 from engagement.cli._app import EXIT_CONFIG, EXIT_FAILURE, CliState, fail, pass_state
+from engagement.errors import SiteNotFound
+from engagement.mail.mailer import site_context
 from engagement.mail.render import MailRenderer
 from engagement.mail.template_check import check_templates, preview_template
 from engagement.mail.templates import TEMPLATES, describe_error
-from engagement.services.sites import is_site_key, list_sites
+from engagement.services.sites import is_site_key, list_sites, read_site
 
 
 @click.group()
@@ -53,8 +57,9 @@ def preview(state: CliState, /, name: str, site: str | None, output: Path) -> No
     """Write template NAME rendered with sample data as HTML and text, to look at."""
     if site is not None and not is_site_key(site):
         fail(f"{site!r} is not a site key", EXIT_CONFIG)
+    site_values = _site_values(state, site) if site is not None else None
     try:
-        rendered = preview_template(MailRenderer(state.settings.templates_dir), name, site)
+        rendered = preview_template(MailRenderer(state.settings.templates_dir), name, site, site_values)
     except Exception as exc:  # a template's own error, shown as the operator needs to fix it
         fail(describe_error(exc), EXIT_FAILURE)
     output.mkdir(parents=True, exist_ok=True)
@@ -63,3 +68,11 @@ def preview(state: CliState, /, name: str, site: str | None, output: Path) -> No
     text.write_text(f"Subject: {rendered.subject}\n\n{rendered.text}")
     click.echo(f"Subject: {rendered.subject}")
     click.echo(f"Wrote {html} and {text}")
+
+
+def _site_values(state: CliState, key: str) -> dict[str, Any] | None:
+    """The site's own name and support call when the database knows it; sample ones otherwise."""
+    try:
+        return site_context(read_site(state.uow(), key))
+    except (SiteNotFound, sa.exc.SQLAlchemyError):
+        return None

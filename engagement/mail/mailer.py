@@ -77,13 +77,7 @@ class Mailer:
         return urlsplit(self.settings.base_url).hostname or "localhost"
 
     def site_context(self, site: Site) -> dict[str, Any]:
-        return {
-            "key": site.key,
-            "name": site.name,
-            "support_call": site.support_call,
-            "support_url": site.support_url,
-            "supporter_thanks": site.supporter_thanks_text,
-        }
+        return site_context(site)
 
     def subscriber_links(self, subscriber_id: int, subscription_id: int | None) -> dict[str, str]:
         """The one-click unsubscribe link (of one subscription, or everything) and preferences."""
@@ -163,6 +157,17 @@ class Mailer:
         return (
             f"{BOUNCE_PREFIX}{delivery_id}-{bounce_signature(self.settings.secret_key, delivery_id)}@{domain}"
         )
+
+
+def site_context(site: Site) -> dict[str, Any]:
+    """What every mail template knows of its site (``engagement templates preview`` too)."""
+    return {
+        "key": site.key,
+        "name": site.name,
+        "support_call": site.support_call,
+        "support_url": site.support_url,
+        "supporter_thanks": site.supporter_thanks_text,
+    }
 
 
 def bounce_signature(secret: str, delivery_id: int) -> str:

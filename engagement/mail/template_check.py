@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engagement.mail.render import MailRenderer, RenderedMail
 from engagement.mail.samples import sample_context
@@ -46,9 +47,15 @@ def check_templates(overrides: Path | None, known_sites: Iterable[str] = ()) -> 
     return results
 
 
-def preview_template(renderer: MailRenderer, name: str, site: str | None) -> RenderedMail:
-    """``name`` rendered as ``site``'s mail with sample data, errors raised rather than fallen back."""
+def preview_template(
+    renderer: MailRenderer, name: str, site: str | None, site_values: Mapping[str, Any] | None = None
+) -> RenderedMail:
+    """``name`` rendered as ``site``'s mail with sample data, errors raised rather than fallen back.
+
+    ``site_values`` (the site's name, support call…) replace the sample site's when given.
+    """
     if name not in TEMPLATES:
         raise ValueError(f"unknown e-mail template {name!r} (known: {', '.join(TEMPLATES)})")
     context = sample_context(site or "example")
+    context["site"] = {**context["site"], **(site_values or {})}
     return renderer.render_with(renderer.templates_for(site), name, context)

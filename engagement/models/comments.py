@@ -27,6 +27,8 @@ class Comment(Base):
         sa.Index("ix_comments_page_passage", "page_id", "anchor_passage"),
         sa.Index("ix_comments_author_email", "author_email"),
         sa.Index("ix_comments_status_created", "status", "created_at"),
+        # The admin queue of one site (or a moderator's few): its pages' comments of a status.
+        sa.Index("ix_comments_page_status_created", "page_id", "status", "created_at", "id"),
         # An imported comment keeps where it came from: the same export imported twice adds
         # nothing the second time. NULL for comments posted here (NULLs never collide).
         sa.Index("uq_comments_source", "source_site_id", "source", "source_id", unique=True),

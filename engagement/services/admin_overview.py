@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engagement.models import Comment, Delivery, DigestRun, OutboxEvent, Page, Report, Site
+from engagement.models import Comment, Delivery, DigestRun, Page, Report, Site
+from engagement.outbox import unrelayed_backlog
 from engagement.services.admins import AdminView
 from engagement.uow import UnitOfWork
 
@@ -103,11 +104,5 @@ def _digest_runs(
 
 
 def _lag(session: Session, now: datetime) -> float | None:
-    oldest = session.scalar(
-        sa.select(sa.func.min(OutboxEvent.created_at)).where(OutboxEvent.relayed_at.is_(None))
-    )
-    if oldest is None:
-        return None
-    if isinstance(oldest, str):  # a bare aggregate skips the column type on SQLite
-        oldest = datetime.fromisoformat(oldest)
-    return max(0.0, (now - oldest).total_seconds())
+    backlog = unrelayed_backlog(session)
+    return backlog.lag_seconds(now) if backlog.pending else None

@@ -19,6 +19,8 @@ from engagement.uow import UnitOfWork
 QUEUE_STATUSES = ("pending", "reported", "spam")
 PAGE_SIZE = 50
 OTHER_RECENT = 5
+REPLIES_SHOWN = 3
+SCAN_WINDOW = 5000  # comments a text search looks at per page
 Listing = Any  # a select of (Comment, Page, Site) rows
 
 
@@ -28,6 +30,7 @@ class AdminComment:
 
     id: int
     parent_id: int | None
+    thread_id: int | None
     status: str
     author_name: str
     author_email: str | None
@@ -43,6 +46,8 @@ class AdminComment:
     page_url: str | None
     reports: ReportSummary | None = None
     parent: AdminComment | None = None
+    replies: tuple[AdminComment, ...] = ()
+    author_others: int = 0  # the author's other comments on this site (by address)
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class QueueFilter:
 class QueuePage:
     items: list[AdminComment]
     next_cursor: str | None
+    # A text search looked no further back than this (the next cursor goes on from there).
+    searched_to: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,9 @@ class CommentContext:
     others: list[AdminComment]
 
 
-def queue_page(uow: UnitOfWork, admin: AdminView, wanted: QueueFilter, limit: int = PAGE_SIZE) -> QueuePage:
+def queue_page(
+    uow: UnitOfWork, admin: AdminView, wanted: QueueFilter, limit: int = PAGE_SIZE, scan: int = SCAN_WINDOW
+) -> QueuePage:
     """One page of the queue, newest first; ``next_cursor`` continues it."""
     check.one_of("status", wanted.status, QUEUE_STATUSES)
     text = check.single_line("text", wanted.text, max_length=200, required=False)
@@ -84,13 +93,45 @@ def queue_page(uow: UnitOfWork, admin: AdminView, wanted: QueueFilter, limit: in
             stmt = stmt.where(Comment.status == wanted.status)
         if wanted.page_id is not None:
             stmt = stmt.where(Comment.page_id == wanted.page_id)
-        if text:
-            stmt = stmt.where(contains(Comment.body, text))
-        stmt = after_cursor(stmt, wanted.before).limit(limit + 1)
-        rows = uow.session.execute(stmt).all()
-        items = with_parents(uow.session, [admin_comment(*row) for row in rows[:limit]])
-        more = len(rows) > limit
-        return QueuePage(items, cursor_of(items[-1]) if more and items else None)
+        matches = [contains(Comment.body, text)] if text else []
+        return read_page(uow.session, stmt, matches, wanted.before, limit, scan)
+
+
+def read_page(
+    session: Session,
+    stmt: Listing,
+    matches: list[sa.ColumnElement[bool]],
+    before: str | None,
+    limit: int,
+    scan: int = SCAN_WINDOW,
+) -> QueuePage:
+    """One page, newest first, after the ``before`` cursor.
+
+    Text matches cannot use an index, so they are tested on the next ``scan`` comments
+    only: a rare word costs a bounded scan, and the page's cursor goes on from where it
+    stopped (``searched_to``) instead of reading the whole table in one request.
+    """
+    stmt = after_cursor(stmt, before)
+    edge = None
+    if matches:
+        # The window's last comment bounds the text scan by (created_at, id), an indexed range.
+        bounds = stmt.with_only_columns(Comment.created_at, Comment.id).offset(scan - 1).limit(1)
+        edge = session.execute(bounds).first()
+        if edge is not None:
+            stmt = stmt.where(
+                sa.or_(
+                    Comment.created_at > edge.created_at,
+                    sa.and_(Comment.created_at == edge.created_at, Comment.id >= edge.id),
+                )
+            )
+        stmt = stmt.where(*matches)
+    rows = session.execute(stmt.limit(limit + 1)).all()
+    items = with_parents(session, [admin_comment(*row) for row in rows[:limit]])
+    if len(rows) > limit and items:
+        return QueuePage(items, cursor_of(items[-1]))
+    if edge is not None:
+        return QueuePage(items, f"{edge.created_at.isoformat()}~{edge.id}", searched_to=edge.created_at)
+    return QueuePage(items, None)
 
 
 def comment_context(uow: UnitOfWork, admin: AdminView, comment_id: int) -> CommentContext:
@@ -102,7 +143,10 @@ def comment_context(uow: UnitOfWork, admin: AdminView, comment_id: int) -> Comme
             raise CommentNotFound(f"no comment {comment_id}")
         require_site(admin, found[2].id)
         comment = with_parents(session, [admin_comment(*found)])[0]
-        replies_stmt = listing().where(Comment.parent_id == comment_id).order_by(None)
+        thread = found[0].thread_id or comment_id
+        replies_stmt = (
+            listing().where(Comment.thread_id == thread, Comment.parent_id == comment_id).order_by(None)
+        )
         replies = [
             admin_comment(*r) for r in session.execute(replies_stmt.order_by(Comment.created_at).limit(50))
         ]
@@ -129,9 +173,11 @@ def admin_comments_select(session: Session, admin: AdminView, site_key: str | No
         if site_id is None:
             raise InvalidInput("site", f"no site {site_key!r}")
         require_site(admin, site_id)
-        stmt = stmt.where(Page.site_id == site_id)
+        stmt = stmt.where(Comment.page_id.in_(sa.select(Page.id).where(Page.site_id == site_id)))
     elif admin.site_ids is not None:
-        stmt = stmt.where(Page.site_id.in_(sorted(admin.site_ids)))
+        # By page id: the (page, status, created) index reads a few sites' comments directly.
+        their_pages = sa.select(Page.id).where(Page.site_id.in_(sorted(admin.site_ids)))
+        stmt = stmt.where(Comment.page_id.in_(their_pages))
     return stmt
 
 
@@ -178,6 +224,7 @@ def admin_comment(
     return AdminComment(
         id=comment.id,
         parent_id=comment.parent_id,
+        thread_id=comment.thread_id,
         status=comment.status,
         author_name=comment.author_name,
         author_email=comment.author_email,
@@ -196,16 +243,61 @@ def admin_comment(
 
 
 def with_parents(session: Session, items: list[AdminComment]) -> list[AdminComment]:
-    """The items with their open reports and their parent comment, read in two statements."""
+    """The items with their open reports, parent, first replies and the count of their author's
+    other comments on the site: four statements for a whole page, whatever its length."""
     reports = report_summaries(session, [item.id for item in items])
     parent_ids = {item.parent_id for item in items if item.parent_id is not None}
     parents: dict[int, AdminComment] = {}
     if parent_ids:
         stmt = listing().where(Comment.id.in_(parent_ids))
         parents = {row[0].id: admin_comment(*row) for row in session.execute(stmt)}
+    replies, others = _first_replies(session, items), _author_counts(session, items)
     return [
-        replace(item, reports=reports.get(item.id), parent=parents.get(item.parent_id or 0)) for item in items
+        replace(
+            item,
+            reports=reports.get(item.id),
+            parent=parents.get(item.parent_id or 0),
+            replies=tuple(replies.get(item.id, ())),
+            author_others=max(0, others.get((item.author_email, item.site_key), 0) - 1),
+        )
+        for item in items
     ]
+
+
+def _first_replies(session: Session, items: list[AdminComment]) -> dict[int, list[AdminComment]]:
+    if not items:
+        return {}
+    stmt = (
+        listing()
+        # Through the thread index: replies share their parent's thread.
+        .where(
+            Comment.thread_id.in_({item.thread_id or item.id for item in items}),
+            Comment.parent_id.in_([item.id for item in items]),
+        )
+        .order_by(None)
+        .order_by(Comment.created_at, Comment.id)
+        .limit(REPLIES_SHOWN * len(items))
+    )
+    found: dict[int, list[AdminComment]] = {}
+    for row in session.execute(stmt):
+        shown = found.setdefault(row[0].parent_id, [])
+        if len(shown) < REPLIES_SHOWN:
+            shown.append(admin_comment(*row))
+    return found
+
+
+def _author_counts(session: Session, items: list[AdminComment]) -> dict[tuple[str | None, str], int]:
+    emails = {item.author_email for item in items if item.author_email}
+    if not emails:
+        return {}
+    stmt = (
+        sa.select(Comment.author_email, Site.key, sa.func.count())
+        .join(Page, Page.id == Comment.page_id)
+        .join(Site, Site.id == Page.site_id)
+        .where(Comment.author_email.in_(sorted(emails)))
+        .group_by(Comment.author_email, Site.key)
+    )
+    return {(email, key): int(n) for email, key, n in session.execute(stmt)}
 
 
 def search_comments(
@@ -225,14 +317,9 @@ def search_comments(
     page = check.single_line("page", page, max_length=2000, required=False)
     with uow:
         stmt = admin_comments_select(uow.session, admin, check.required_text("site", site_key, max_length=64))
-        if text:
-            stmt = stmt.where(contains(Comment.body, text))
+        matches = [contains(Comment.body, text)] if text else []
         if author:
-            stmt = stmt.where(contains(Comment.author_name, author))
+            matches.append(contains(Comment.author_name, author))
         if page:
-            stmt = stmt.where(
-                sa.or_(contains(Page.key, page), contains(sa.func.coalesce(Page.title, ""), page))
-            )
-        rows = uow.session.execute(after_cursor(stmt, before).limit(limit + 1)).all()
-        items = with_parents(uow.session, [admin_comment(*row) for row in rows[:limit]])
-        return QueuePage(items, cursor_of(items[-1]) if len(rows) > limit and items else None)
+            matches.append(sa.or_(contains(Page.key, page), contains(sa.func.coalesce(Page.title, ""), page)))
+        return read_page(uow.session, stmt, matches, before, limit)

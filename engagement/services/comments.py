@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -12,18 +12,23 @@ from sqlalchemy.orm import Session
 from engagement import validation as check
 from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, InvalidToken
 from engagement.keys import hash_token, new_edit_token, token_matches
+from engagement.metrics import instruments
 from engagement.models import Comment, Page, Site
-from engagement.outbox import COMMENT_PENDING
-from engagement.rendering import render_markdown
-from engagement.services.moderation import Verdict, assess, content_reason, refuse_banned
-from engagement.services.pages import ensure_page, page_key
+from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
+from engagement.rendering import render, render_markdown
+from engagement.services.moderation import Verdict, assess, content_reason
+from engagement.services.pages import claim_page, page_key
 from engagement.services.public import Anchor, CommentView, comment_view
-from engagement.services.publication import is_visible, load_comment, publish, withdraw
+from engagement.services.publication import load_comment, visible, withdraw
+from engagement.services.site_cache import SiteRules, site_rules
 from engagement.services.sites import get_site
 from engagement.services.subscriptions import add_subscription
 from engagement.services.supporter_flags import is_supporter
+from engagement.services.thread_sql import VIEW_COLUMNS
 from engagement.uow import UnitOfWork
 
+_table = cast(sa.Table, Comment.__table__)
+_comments = _table.c
 NOTIFY_CHOICES = ("none", "replies", "all")
 MAX_READER_ID = 200
 MAX_PATH = 2000
@@ -58,17 +63,24 @@ class PostedComment:
 
 
 def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
-    """Store a comment, publish it or queue it for moderation, and subscribe its author if asked."""
+    """Store a comment, publish it or queue it for moderation, and subscribe its author if asked.
+
+    Bans, rate limits and the site's rules are applied before anything is written; then the
+    page (counting a comment published at once), the comment and its outbox event are written
+    with Core statements: four in all for a comment or a reply on a known page, with the
+    site's rules in the site cache.
+    """
     draft = _checked(request)
+    # Rendered before the transaction: no lock is held while markdown is turned into HTML.
+    rendered = render(draft.body)
+    token = new_edit_token()
     with uow:
-        site = get_site(uow.session, draft.site)
+        site = site_rules(uow, draft.site)
         reader = uow.keys.reader_hash(draft.reader_id) if draft.reader_id else None
-        refuse_banned(uow.session, site, draft.author_email, reader)
+        site.refuse_banned(draft.author_email, reader)
         if uow.limiter is not None:
             identities = {"reader": reader, "ip": draft.client_ip, "email": draft.author_email}
             uow.limiter.check("comment", identities)
-        page = ensure_page(uow, site, draft.page, draft.page_title)
-        parent = _parent(uow.session, page, draft.parent)
         verdict = assess(
             uow.session,
             site,
@@ -76,13 +88,23 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
             email=draft.author_email,
             reader=reader,
             honeypot=draft.honeypot,
+            links=rendered.links,
         )
-        token = new_edit_token()
-        comment = _insert(uow, site, page, parent, draft, reader, verdict, hash_token(token))
-        confirmation_needed = _subscribe(uow, site, page, comment, draft, verdict)
+        published = verdict.status == "approved"
+        page_id = claim_page(uow, site.id, draft.page, draft.page_title, published=published)
+        parent = _parent(uow.session, page_id, draft.parent, published=published)
+        comment = _insert(
+            uow, site, page_id, parent, draft, reader, verdict, rendered.html, hash_token(token)
+        )
+        if published:  # counted on its page and under its parent already
+            uow.add_event(COMMENT_PUBLISHED, {"comment_id": comment.id})
+        elif verdict.status == "pending":
+            uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
+        confirmation_needed = _subscribe(uow, site, page_id, comment.id, draft, verdict)
         uow.commit()
+        instruments().comments_posted.labels(site.key, verdict.status).inc()
         # A honeypot catch reads exactly like a comment waiting for a moderator.
-        status = "approved" if verdict.status == "approved" else "pending"
+        status = "approved" if published else "pending"
         return PostedComment(
             comment=comment_view(comment, public=False, status=status),
             edit_token=token,
@@ -183,16 +205,39 @@ def _name(value: str) -> str:
     return name
 
 
-def _parent(session: Session, page: Page, parent_id: int | None) -> Comment | None:
+# A reply's parent, read and (when the reply is published at once) its reply count raised, in
+# one statement: the write locks its row until commit, so a concurrent delete counts this reply.
+# A new reply changes no count further up: its parent is visible already.
+_PARENT = (
+    sa.update(_table)
+    .where(_comments.id == sa.bindparam("cid"))
+    .values(reply_count=_comments.reply_count + sa.bindparam("added", type_=sa.Integer()))
+    .returning(
+        _comments.id,
+        _comments.page_id,
+        _comments.thread_id,
+        _comments.path,
+        _comments.depth,
+        _comments.status,
+        _comments.reply_count,
+    )
+)
+_INSERT = sa.insert(_table).returning(*VIEW_COLUMNS)
+_ROOT_OF_ITS_THREAD = (
+    sa.update(_table).where(_comments.id == sa.bindparam("cid")).values(thread_id=_comments.id)
+)
+
+
+def _parent(session: Session, page_id: int, parent_id: int | None, *, published: bool) -> Any:
+    """The parent's row (None for a top-level comment), counting the reply when ``published``;
+    an invalid parent rolls the transaction back with the count."""
     if parent_id is None:
         return None
-    # Locked, so a concurrent delete sees this reply in the parent's count (PostgreSQL).
-    parent = session.scalars(
-        sa.select(Comment).where(Comment.id == parent_id).with_for_update()
-    ).one_or_none()
-    if parent is None or parent.page_id != page.id:
+    added = int(published)
+    parent = session.execute(_PARENT, {"cid": parent_id, "added": added}).first()
+    if parent is None or parent.page_id != page_id:
         raise InvalidInput("parent", "is not a comment on this page")
-    if not is_visible(parent):
+    if not visible(parent.status, parent.reply_count - added):
         raise InvalidInput("parent", "cannot be replied to")
     if len(parent.path) + len(str(parent.id)) + 2 > MAX_PATH:
         raise InvalidInput("parent", "this thread is too deep to reply to")
@@ -201,56 +246,55 @@ def _parent(session: Session, page: Page, parent_id: int | None) -> Comment | No
 
 def _insert(
     uow: UnitOfWork,
-    site: Site,
-    page: Page,
-    parent: Comment | None,
+    site: SiteRules,
+    page_id: int,
+    parent: sa.Row[Any] | None,
     draft: _Draft,
     reader: str | None,
     verdict: Verdict,
+    html: str,
     token_hash: str,
-) -> Comment:
+) -> sa.Row[Any]:
+    """The new comment's row (one INSERT … RETURNING, and for a top-level one its thread id)."""
     anchor = draft.anchor or Anchor()
-    comment = Comment(
-        page_id=page.id,
+    now = uow.now()
+    values = {
+        "page_id": page_id,
         **_placement(parent),
-        author_name=draft.author_name,
-        author_email=draft.author_email,
-        author_reader=reader,
-        author_supporter=_badge(uow.session, site, draft.author_email),
-        body=draft.body,
-        html=render_markdown(draft.body),
-        # Published by publish() below, so counts and the event follow one path.
-        status="pending" if verdict.status == "approved" else verdict.status,
-        moderation_reason=verdict.reason,
-        created_at=uow.now(),
-        score=0,
-        reply_count=0,
-        edit_token_hash=token_hash,
-        anchor_passage=anchor.passage,
-        anchor_exact=anchor.exact,
-        anchor_prefix=anchor.prefix,
-        anchor_suffix=anchor.suffix,
-    )
-    uow.session.add(comment)
-    uow.session.flush()
+        "author_name": draft.author_name,
+        "author_email": draft.author_email,
+        "author_reader": reader,
+        "author_supporter": _badge(uow.session, site, draft.author_email),
+        "body": draft.body,
+        "html": html,
+        "status": verdict.status,
+        "moderation_reason": verdict.reason,
+        "created_at": now,
+        "published_at": now if verdict.status == "approved" else None,
+        "edited_at": None,
+        "score": 0,
+        "reply_count": 0,
+        "edit_token_hash": token_hash,
+        "anchor_passage": anchor.passage,
+        "anchor_exact": anchor.exact,
+        "anchor_prefix": anchor.prefix,
+        "anchor_suffix": anchor.suffix,
+    }
+    comment = uow.session.execute(_INSERT, values).one()
     if parent is None:
-        comment.thread_id = comment.id
-    if verdict.status == "approved":
-        publish(uow, comment)
-    elif verdict.status == "pending":
-        uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
+        uow.session.execute(_ROOT_OF_ITS_THREAD, {"cid": comment.id})
     return comment
 
 
-def _badge(session: Session, site: Site, email: str | None) -> bool:
+def _badge(session: Session, site: SiteRules, email: str | None) -> bool:
     """Whether the new comment shows the supporter badge (asked only of sites that show it)."""
     if not site.supporter_badges or email is None:
         return False
     return bool(session.scalar(sa.select(is_supporter(site.id, email))))
 
 
-def _placement(parent: Comment | None) -> dict[str, Any]:
-    """Where a new comment sits in its thread: under its parent, or a root (thread id set later)."""
+def _placement(parent: Any) -> dict[str, Any]:
+    """Where a new comment sits in its thread: under its parent, or a root (thread id set after)."""
     if parent is None:
         return {"parent_id": None, "thread_id": None, "path": "", "depth": 0}
     path = f"{parent.path or '/'}{parent.id}/"
@@ -258,16 +302,19 @@ def _placement(parent: Comment | None) -> dict[str, Any]:
 
 
 def _subscribe(
-    uow: UnitOfWork, site: Site, page: Page, comment: Comment, draft: _Draft, verdict: Verdict
+    uow: UnitOfWork, rules: SiteRules, page_id: int, comment_id: int, draft: _Draft, verdict: Verdict
 ) -> bool:
     """Record the author's "Notify of" wish; True when a confirmation mail is on its way."""
     if draft.notify == "none" or draft.author_email is None:
         return False
     if verdict.status == "spam":
         return True  # what a real request would most likely say, without mailing anyone
+    site = get_site(uow.session, rules.key)
     if draft.notify == "replies":
+        comment = uow.session.get_one(Comment, comment_id)
         request = add_subscription(uow, site, draft.author_email, "replies", comment=comment)
     else:
+        page = uow.session.get_one(Page, page_id)
         request = add_subscription(uow, site, draft.author_email, "thread", page=page)
     return request.confirmation_needed
 

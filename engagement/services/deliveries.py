@@ -234,18 +234,40 @@ def _finish(session: Session | Connection, delivery_id: int, **values: Any) -> N
     )
 
 
-def due_deliveries(uow: UnitOfWork, *, grace_seconds: float, limit: int = 1000) -> list[int]:
-    """Rows due for longer than ``grace_seconds`` that no task seems to be carrying.
+def release_deliveries(session: Session, ids: Sequence[int], now: datetime) -> None:
+    """Give back rows this worker claimed but will not send (it is stopping): due again at once.
 
-    Their task was lost (broker restarted, worker killed) or their retry is due: the sweep
-    hands them out again. A row whose task is merely queued is claimed once; the other copy
-    finds nothing to do.
+    The attempt did not happen, so it is not counted; a row finished meanwhile is left alone.
+    """
+    if ids:
+        session.execute(
+            sa.update(Delivery)
+            .where(Delivery.id.in_(list(ids)), Delivery.status == SENDING)
+            .values(status=PENDING, attempts=Delivery.attempts - 1, next_attempt_at=now),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def due_deliveries(uow: UnitOfWork, *, grace_seconds: float, limit: int = 1000) -> list[int]:
+    """Rows no task seems to be carrying: claims whose lease ran out, and pending rows due for
+    longer than ``grace_seconds``.
+
+    A claim past its lease belongs to a dead worker: it is taken over at once, the lease was
+    its grace. A pending row's task was lost (broker restarted, worker killed) or its retry is
+    due. The sweep hands them out again; a row whose task is merely queued is claimed once,
+    and the other copy finds nothing to do.
     """
     with uow:
-        cutoff = uow.now() - timedelta(seconds=grace_seconds)
+        now = uow.now()
+        cutoff = now - timedelta(seconds=grace_seconds)
         stmt = (
             sa.select(Delivery.id)
-            .where(Delivery.status.in_((PENDING, SENDING)), Delivery.next_attempt_at <= cutoff)
+            .where(
+                sa.or_(
+                    sa.and_(Delivery.status == SENDING, Delivery.next_attempt_at <= now),
+                    sa.and_(Delivery.status == PENDING, Delivery.next_attempt_at <= cutoff),
+                )
+            )
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         )

@@ -47,6 +47,7 @@ class DigestReport:
     skipped: int = 0
     done: bool = False
     busy: bool = False
+    stopped: bool = False  # the runner was told to stop: the run's lease is given back
 
 
 def period_bounds(site: Site, period: str, now: datetime) -> tuple[datetime, datetime]:
@@ -99,14 +100,22 @@ def send_digest(
     *,
     lease_seconds: float = 300.0,
     chunk_size: int = CHUNK_SIZE,
+    stopping: Callable[[], bool] | None = None,
 ) -> DigestReport:
-    """Run (or resume) the site's digest for the latest period; ``send_chunk`` sends the mails."""
+    """Run (or resume) the site's digest for the latest period; ``send_chunk`` sends the mails.
+
+    Once ``stopping()`` turns true (the worker is shutting down) the run stops between two
+    chunks and gives its lease back, so that another runner resumes it at once.
+    """
     check.one_of("period", period, PERIODS)
     run_id = _start(uow, site_key, period, lease_seconds)
     if run_id is None:
         return DigestReport(run_id=None, busy=True)
     sent = skipped = 0
     while True:
+        if stopping is not None and stopping():
+            _release(uow, run_id)
+            return DigestReport(run_id, sent, skipped, stopped=True)
         with uow:
             run = uow.session.get_one(DigestRun, run_id)
             if run.status == "done":
@@ -139,6 +148,17 @@ def _record_chunk(
                 (DigestRun.last_subscriber_id < last, last), else_=DigestRun.last_subscriber_id
             )
         uow.session.execute(sa.update(DigestRun).where(DigestRun.id == run_id).values(**values))
+        uow.commit()
+
+
+def _release(uow: UnitOfWork, run_id: int) -> None:
+    """Give the run's lease back: the next runner need not wait for it to run out."""
+    with uow:
+        uow.session.execute(
+            sa.update(DigestRun)
+            .where(DigestRun.id == run_id, DigestRun.status != "done")
+            .values(lease_until=None)
+        )
         uow.commit()
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 from engagement import validation as check
 from engagement.clock import utcnow
 from engagement.db import insert_ignoring_conflict
-from engagement.errors import Banned, Conflict, InvalidToken
+from engagement.errors import Conflict, InvalidToken
 from engagement.keys import Keys
 from engagement.models import Ban, Comment, Page, Site
 from engagement.rendering import count_links
@@ -30,6 +32,19 @@ DONE = {
     "spam": "already marked as spam",
     "deleted": "deleted by its author",
 }
+
+
+class Rules(Protocol):
+    """What the rules need of a site: its row, or the rules the site cache keeps of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def moderation(self) -> str: ...
+    @property
+    def banned_words(self) -> Sequence[str]: ...
+    @property
+    def link_limit(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -53,13 +68,21 @@ class QueueItem:
 
 
 def assess(
-    session: Session, site: Site, *, body: str, email: str | None, reader: str | None, honeypot: str | None
+    session: Session,
+    site: Rules,
+    *,
+    body: str,
+    email: str | None,
+    reader: str | None,
+    honeypot: str | None,
+    links: int | None = None,
 ) -> Verdict:
-    """Apply the site's rules to a comment about to be stored."""
+    """Apply the site's rules to a comment about to be stored (``links``: its number of links,
+    when rendering counted them already)."""
     if honeypot and honeypot.strip():
         # Stored as spam but answered like any pending comment, so a bot learns nothing.
         return Verdict("spam", "honeypot field filled in")
-    reason = content_reason(site, body)
+    reason = content_reason(site, body, links)
     if reason is not None:
         return Verdict("pending", reason)
     if site.moderation == "all":
@@ -69,18 +92,18 @@ def assess(
     return Verdict("approved")
 
 
-def content_reason(site: Site, body: str) -> str | None:
+def content_reason(site: Rules, body: str, links: int | None = None) -> str | None:
     """Why a body needs a moderator's look (banned word, too many links), or None."""
     word = banned_word(site.banned_words, body)
     if word is not None:
         return f"contains the banned word {word!r}"
-    links = count_links(body)
+    links = count_links(body) if links is None else links
     if links > site.link_limit:
         return f"{links} links (the limit is {site.link_limit})"
     return None
 
 
-def banned_word(words: list[str], body: str) -> str | None:
+def banned_word(words: Sequence[str], body: str) -> str | None:
     """The first banned word or phrase found as a whole word, ignoring case."""
     if not words:
         return None
@@ -93,18 +116,6 @@ def banned_word(words: list[str], body: str) -> str | None:
         return None
     found = re.search(rf"(?<!\w)(?:{alternatives})(?!\w)", body, re.IGNORECASE)
     return found.group(0).lower() if found else None
-
-
-def refuse_banned(session: Session, site: Site, email: str | None, reader: str | None) -> None:
-    """Raise Banned when the address or the reader is banned on the site."""
-    matches = [Ban.email == email] if email else []
-    if reader:
-        matches.append(Ban.reader_hash == reader)
-    if not matches:
-        return
-    stmt = sa.select(Ban.id).where(Ban.site_id == site.id, sa.or_(*matches)).limit(1)
-    if session.scalars(stmt).first() is not None:
-        raise Banned("you may not comment on this site")
 
 
 def approve_comment(uow: UnitOfWork, comment_id: int) -> CommentView:
@@ -236,7 +247,7 @@ def decide(uow: UnitOfWork, comment: Comment, action: str) -> None:
     clear_reports(uow, comment.id)
 
 
-def _has_approved(session: Session, site: Site, email: str | None, reader: str | None) -> bool:
+def _has_approved(session: Session, site: Rules, email: str | None, reader: str | None) -> bool:
     # Either identity with an approved comment vouches for the author ("first comment" policy).
     known = [Comment.author_email == email] if email else []
     if reader:
@@ -254,6 +265,7 @@ def _has_approved(session: Session, site: Site, email: str | None, reader: str |
 
 def add_ban(uow: UnitOfWork, site: Site, email: str | None, reader: str | None, reason: str | None) -> None:
     """Ban an address and/or a reader id on the site; twice changes nothing."""
+    uow.sites_changed()  # posting reads bans from the site cache
     if email is not None:
         insert_ignoring_conflict(
             uow.session,

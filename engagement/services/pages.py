@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement import validation as check
-from engagement.db import insert_ignoring_conflict
+from engagement.db import UTCDateTime, insert_ignoring_conflict
 from engagement.errors import InvalidInput
 from engagement.models import Page, Site
 from engagement.pagekeys import clean_url, normalise_page_key
@@ -14,6 +16,28 @@ from engagement.uow import UnitOfWork
 
 # Built once (every comment, reaction and count looks a page up): binding is all a call pays.
 _PAGE_BY_KEY = sa.select(Page).where(Page.site_id == sa.bindparam("site_id"), Page.key == sa.bindparam("key"))
+
+_table = cast(sa.Table, Page.__table__)
+_pages = _table.c
+
+# A new comment's page in one statement: found by key, its title and URL filled in as
+# ensure_page does, and a comment published at once counted (``added`` 1, else 0).
+_CLAIM = (
+    sa.update(_table)
+    .where(_pages.site_id == sa.bindparam("b_site"), _pages.key == sa.bindparam("b_key"))
+    .values(
+        comment_count=_pages.comment_count + sa.bindparam("added", type_=sa.Integer()),
+        last_comment_at=sa.case(
+            (sa.bindparam("added", type_=sa.Integer()) > 0, sa.bindparam("now", type_=UTCDateTime())),
+            else_=_pages.last_comment_at,
+        ),
+        title=sa.func.coalesce(sa.func.nullif(sa.bindparam("b_title", type_=sa.String()), ""), _pages.title),
+        url=sa.func.coalesce(
+            sa.func.nullif(_pages.url, ""), sa.bindparam("b_url", type_=sa.String()), _pages.url
+        ),
+    )
+    .returning(_pages.id)
+)
 
 
 def page_key(ref: str) -> str:
@@ -41,22 +65,53 @@ def ensure_page(uow: UnitOfWork, site: Site, ref: str, title: str | None = None)
     found = {"site_id": site.id, "key": key}
     page = uow.session.scalars(_PAGE_BY_KEY, found).one_or_none()
     if page is None:
-        insert_ignoring_conflict(
-            uow.session,
-            Page.__table__,  # type: ignore[arg-type]
-            {
-                "site_id": site.id,
-                "key": key,
-                "url": url,
-                "title": title,
-                "created_at": uow.now(),
-                "comment_count": 0,
-            },
-            ["site_id", "key"],
-        )
+        _create(uow, site.id, key, url, title)
         page = uow.session.scalars(_PAGE_BY_KEY, found).one()
     if title and page.title != title:
         page.title = title
     if url and not page.url:
         page.url = url
     return page
+
+
+def claim_page(uow: UnitOfWork, site_id: int, ref: str, title: str | None, *, published: bool) -> int:
+    """The id of a new comment's page, created if new, as :func:`ensure_page` would leave it;
+    counts the comment when ``published`` (a write, so the page's row is locked until commit).
+
+    One statement for a page that exists; a new one is created as ensure_page does.
+    """
+    key = page_key(ref)
+    title = check.single_line("page_title", title, max_length=check.MAX_TITLE, required=False)
+    url = clean_url(ref)
+    params = {
+        "b_site": site_id,
+        "b_key": key,
+        "added": int(published),
+        "now": uow.now(),
+        "b_title": title,
+        "b_url": url,
+    }
+    page_id = uow.session.execute(_CLAIM, params, execution_options={"synchronize_session": False}).scalar()
+    if page_id is None:
+        _create(uow, site_id, key, url, title)
+        page_id = uow.session.execute(
+            _CLAIM, params, execution_options={"synchronize_session": False}
+        ).scalar_one()
+    return int(page_id)
+
+
+def _create(uow: UnitOfWork, site_id: int, key: str, url: str | None, title: str | None) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: two first comments on a new page both succeed."""
+    insert_ignoring_conflict(
+        uow.session,
+        Page.__table__,  # type: ignore[arg-type]
+        {
+            "site_id": site_id,
+            "key": key,
+            "url": url,
+            "title": title,
+            "created_at": uow.now(),
+            "comment_count": 0,
+        },
+        ["site_id", "key"],
+    )

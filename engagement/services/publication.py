@@ -21,7 +21,12 @@ APPROVED = "approved"
 
 
 def is_visible(comment: Comment) -> bool:
-    return comment.status == APPROVED or comment.reply_count > 0
+    return visible(comment.status, comment.reply_count)
+
+
+def visible(status: str, reply_count: int) -> bool:
+    """:func:`is_visible` for a comment known by these two columns."""
+    return status == APPROVED or reply_count > 0
 
 
 def visible_clause() -> sa.ColumnElement[bool]:
@@ -61,7 +66,7 @@ def publish(uow: UnitOfWork, comment: Comment, *, after_moderation: bool = False
     comment.published_at = uow.now()
     _count_on_page(uow, comment.page_id, +1)
     if not was_visible:
-        _count_in_ancestors(uow.session, comment, +1)
+        count_in_ancestors(uow.session, comment.ancestor_ids, +1)
     payload: dict[str, object] = {"comment_id": comment.id}
     if after_moderation:
         payload["after_moderation"] = True
@@ -77,7 +82,7 @@ def withdraw(uow: UnitOfWork, comment: Comment, status: str) -> None:
         _count_on_page(uow, comment.page_id, -1)
     if was_visible and not is_visible(comment):
         # Without replies it leaves the thread; with replies it stays as a placeholder.
-        _count_in_ancestors(uow.session, comment, -1)
+        count_in_ancestors(uow.session, comment.ancestor_ids, -1)
 
 
 def _count_on_page(uow: UnitOfWork, page_id: int, delta: int) -> None:
@@ -106,14 +111,21 @@ _PAGE_COUNT_DOWN = (
 )
 
 
-def _count_in_ancestors(session: Session, comment: Comment, delta: int) -> None:
-    """Add ``delta`` to the parent's reply count, and further up while visibility changes."""
-    for ancestor_id in reversed(comment.ancestor_ids):
+_REPLY_COUNT = (
+    sa.update(Comment)
+    .where(Comment.id == sa.bindparam("cid"))
+    .values(reply_count=Comment.reply_count + sa.bindparam("delta", type_=sa.Integer()))
+    .returning(Comment.reply_count, Comment.status)
+)
+
+
+def count_in_ancestors(session: Session, ancestor_ids: list[int], delta: int) -> None:
+    """Add ``delta`` to the parent's reply count (the last of ``ancestor_ids``, root first), and
+    further up while visibility changes: a comment that becomes or stops being visible."""
+    for ancestor_id in reversed(ancestor_ids):
         row = session.execute(
-            sa.update(Comment)
-            .where(Comment.id == ancestor_id)
-            .values(reply_count=Comment.reply_count + delta)
-            .returning(Comment.reply_count, Comment.status),
+            _REPLY_COUNT,
+            {"cid": ancestor_id, "delta": delta},
             execution_options={"synchronize_session": False},
         ).one()
         _sync(session, Comment, ancestor_id, reply_count=row.reply_count)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.orm import Session
 
+from engagement.logs import REQUEST_ID
 from engagement.models import Comment, OutboxEvent, Page, Site, Subscriber
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED, CONFIRMATION_REQUESTED, claim_unrelayed
 from engagement.services.compose import APPROVED_TEMPLATE, CONFIRM_TEMPLATE, MODERATION_TEMPLATE
@@ -39,6 +40,8 @@ class RelayResult:
     deliveries: list[int] = field(default_factory=list)
     notify_due: bool = False
     seen: int = 0  # events the sweep looked at (relayed or not)
+    # The requests whose events these were: the tasks they cause log them (engagement/logs.py).
+    request_ids: list[str] = field(default_factory=list)
 
 
 def relay_events(
@@ -114,6 +117,7 @@ def _relay_one(
             uow.commit()
             return
         found = RelayResult()
+        request_id = event.payload.get(REQUEST_ID)
         try:
             _handle(uow.session, event, now, window_seconds, found, after)
             event.relayed_at = now
@@ -131,6 +135,8 @@ def _relay_one(
             return
     result.relayed += 1
     result.deliveries += found.deliveries
+    if isinstance(request_id, str) and request_id not in result.request_ids:
+        result.request_ids.append(request_id)
     result.notify_due = result.notify_due or found.notify_due
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engagement import validation as check
 from engagement.db import insert_ignoring_conflict
 from engagement.errors import CommentNotFound, Forbidden
+from engagement.metrics import instruments
 from engagement.models import Comment, Page, Report, Site
 from engagement.models.reports import REASONS
 from engagement.outbox import COMMENT_PENDING
@@ -57,6 +58,7 @@ def report_comment(
         insert_ignoring_conflict(uow.session, Report.__table__, values, ["comment_id", "reader_hash"])  # type: ignore[arg-type]
         record_report(uow, comment)
         uow.commit()
+    instruments().reports.labels(reason).inc()
 
 
 def record_report(uow: UnitOfWork, comment: Comment) -> None:
@@ -67,7 +69,7 @@ def record_report(uow: UnitOfWork, comment: Comment) -> None:
     )
     if comment.status == "approved" and threshold is not None and count >= threshold:
         withdraw(uow, comment, "pending")
-        comment.moderation_reason = f"reported by {count} readers"
+        comment.moderation_reason = f"reported by {count} reader{'s' if count != 1 else ''}"
         uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
 
 

@@ -21,6 +21,7 @@ import structlog
 from engagement.mail.mailer import Mailer, Outgoing, Skip
 from engagement.mail.transport import Connection as SMTPConnection
 from engagement.mail.transport import ConnectionLost, RecipientRefused, SendError
+from engagement.metrics import instruments
 from engagement.models import Delivery
 from engagement.services.compose import compose
 from engagement.services.deliveries import (
@@ -31,6 +32,7 @@ from engagement.services.deliveries import (
     mark_failed,
     mark_for_retry,
     mark_skipped,
+    release_deliveries,
     suppress,
 )
 from engagement.uow import UnitOfWork
@@ -48,20 +50,35 @@ class SendReport:
     failed: int = 0
     retry_at: datetime | None = None  # the earliest retry this batch scheduled
     retry_ids: list[int] = field(default_factory=list)
+    handed_back: list[int] = field(default_factory=list)  # not sent because the sender is stopping
 
     def retry(self, delivery_id: int, due: datetime) -> None:
         self.retry_ids.append(delivery_id)
         self.retry_at = due if self.retry_at is None else min(self.retry_at, due)
 
 
-def send_deliveries(uow: UnitOfWork, mailer: Mailer, ids: Sequence[int]) -> SendReport:
-    """Send those of ``ids`` that are due; sent, claimed or finished rows are left alone."""
+def _never() -> bool:
+    return False
+
+
+def send_deliveries(
+    uow: UnitOfWork, mailer: Mailer, ids: Sequence[int], *, stopping: Callable[[], bool] = _never
+) -> SendReport:
+    """Send those of ``ids`` that are due; sent, claimed or finished rows are left alone.
+
+    Once ``stopping()`` turns true (the worker is shutting down), the mail on the wire is
+    finished and the rest given back at once, due again: ``report.handed_back`` lists them
+    for another worker, which need not wait for a lease to run out.
+    """
     policy = RetryPolicy.from_settings(mailer.settings)
     report = SendReport()
     with mailer.transport.connect() as connection, uow, _sent_marks(uow) as marks:
         for start in range(0, len(ids), CLAIM_CHUNK):
             chunk = list(ids[start : start + CLAIM_CHUNK])
-            _send_chunk(uow, mailer, connection, marks, chunk, policy, report)
+            if stopping():
+                report.handed_back += list(ids[start:])  # not claimed: nothing to release
+                break
+            _send_chunk(uow, mailer, connection, marks, chunk, policy, report, stopping)
     return report
 
 
@@ -114,11 +131,22 @@ def _sent_marks(uow: UnitOfWork) -> Iterator[_SentMarks]:
         marks.close()
 
 
-def chunk_sender(new_uow: Callable[[], UnitOfWork], mailer: Mailer) -> Callable[[list[int]], tuple[int, int]]:
-    """Sends a digest run's chunk over one connection; (sent, skipped) for the run's record."""
+def chunk_sender(
+    new_uow: Callable[[], UnitOfWork],
+    mailer: Mailer,
+    *,
+    stopping: Callable[[], bool] = _never,
+    hand_back: Callable[[list[int]], None] | None = None,
+) -> Callable[[list[int]], tuple[int, int]]:
+    """Sends a digest run's chunk over one connection; (sent, skipped) for the run's record.
+
+    What a stopping sender hands back goes to ``hand_back`` (another worker sends it).
+    """
 
     def send(ids: list[int]) -> tuple[int, int]:
-        report = send_deliveries(new_uow(), mailer, ids)
+        report = send_deliveries(new_uow(), mailer, ids, stopping=stopping)
+        if report.handed_back and hand_back is not None:
+            hand_back(report.handed_back)
         return report.sent, report.skipped
 
     return send
@@ -132,6 +160,7 @@ def _send_chunk(
     ids: list[int],
     policy: RetryPolicy,
     report: SendReport,
+    stopping: Callable[[], bool],
 ) -> None:
     now = uow.now()
     claimed = claim_deliveries(uow.session, ids, now, policy.lease_seconds)
@@ -143,6 +172,13 @@ def _send_chunk(
     lease_until = now + timedelta(seconds=policy.lease_seconds)
     lost_in_a_row = 0
     for index, item in enumerate(composed):
+        if stopping():
+            rest = [c.delivery_id for c in composed[index:]]
+            release_deliveries(uow.session, rest, uow.now())
+            uow.commit()
+            report.handed_back += rest
+            log.info("delivery.handed_back", count=len(rest))
+            return
         if uow.now() > lease_until - timedelta(seconds=policy.lease_seconds / 2):
             # A slow server or a low rate: keep the rest of the chunk ours.
             lease_until = uow.now() + timedelta(seconds=policy.lease_seconds)
@@ -152,6 +188,7 @@ def _send_chunk(
             mark_skipped(uow.session, item.delivery_id, item.reason)
             uow.commit()
             report.skipped += 1
+            _count(rows[item.delivery_id].template, "skipped", skip_reason=item.reason)
             continue
         if lost_in_a_row >= CONNECTION_FAILURES_TO_GIVE_UP:
             _retry(uow, rows[item.delivery_id], "not tried: the SMTP server is unreachable", policy, report)
@@ -173,16 +210,19 @@ def _send_one(  # the outcome of each mail is committed before the next one leav
     """Send one mail and record the outcome; True when the connection was lost."""
     mailer.gate.wait()
     try:
-        connection.send(item.sender, item.envelope_recipient, item.data)
+        with instruments().smtp_send_duration.time():
+            connection.send(item.sender, item.envelope_recipient, item.data)
     except RecipientRefused as exc:
         log.info("delivery.refused", delivery_id=item.delivery_id, error=str(exc))
         suppress(uow.session, item.recipient, reason="bounced", detail=str(exc), now=uow.now())
         mark_failed(uow.session, item.delivery_id, reason="refused", error=str(exc))
         report.failed += 1
+        _count(item.template, "failed")
     except SendError as exc:
         if exc.permanent:
             mark_failed(uow.session, item.delivery_id, reason="rejected", error=str(exc))
             report.failed += 1
+            _count(item.template, "failed")
         else:
             _retry(uow, rows[item.delivery_id], str(exc), policy, report, commit=False)
         uow.commit()
@@ -190,6 +230,7 @@ def _send_one(  # the outcome of each mail is committed before the next one leav
     else:
         marks.mark(item, uow.now())
         report.sent += 1
+        _count(item.template, "sent")
         return False
     uow.commit()
     return False
@@ -209,5 +250,14 @@ def _retry(
         report.failed += 1
     else:
         report.retry(row.id, due)
+    _count(row.template, "failed" if due is None else "retry")
     if commit:
         uow.commit()
+
+
+def _count(template: str, status: str, *, skip_reason: str | None = None) -> None:
+    """One mail's outcome in the metrics (the template and status, never the recipient)."""
+    metrics = instruments()
+    metrics.deliveries.labels(template, status).inc()
+    if skip_reason is not None:
+        metrics.delivery_skips.labels(skip_reason).inc()

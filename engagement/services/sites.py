@@ -92,6 +92,7 @@ def update_site(uow: UnitOfWork, key: str, changes: SiteChanges) -> Site:
         if site.supporter_badges != badges:  # every comment's badge follows the setting
             uow.session.flush()
             refresh_flags(uow.session, site)
+        uow.sites_changed()
         uow.commit()
         return site
 

@@ -44,18 +44,21 @@ VIEW_COLUMNS = (
     _comments.anchor_suffix,
 )
 
-# The site (absent: no such site) and the page (absent: nobody engaged yet), in one row.
-SITE_AND_PAGE = (
+# The page (absent: nobody engaged yet) and its reactions' tallies, one row per reaction given
+# (one with a NULL reaction when none was): the site comes from the site cache.
+PAGE_AND_TALLIES = (
     sa.select(
-        _sites.reactions,
         _pages.id.label("page_id"),
         _pages.url,
         _pages.title,
         _pages.comment_count,
+        _reactions.reaction,
+        sa.func.count(_reactions.page_id).label("tally"),
     )
-    .select_from(Site.__table__)
-    .outerjoin(Page.__table__, sa.and_(_pages.site_id == _sites.id, _pages.key == sa.bindparam("key")))
-    .where(_sites.key == sa.bindparam("site"))
+    .select_from(Page.__table__)
+    .outerjoin(Reaction.__table__, _reactions.page_id == _pages.id)
+    .where(_pages.site_id == sa.bindparam("site_id"), _pages.key == sa.bindparam("key"))
+    .group_by(_pages.id, _pages.url, _pages.title, _pages.comment_count, _reactions.reaction)
 )
 
 # How many replies of each top-level comment a page of the thread carries, oldest first; the
@@ -69,24 +72,26 @@ REPLIES_PER_THREAD = 50
 # chain (`REPLY_CHAIN`), so its size is bounded by this and the nesting MAX_PATH allows.
 CONTEXT_MAX_REPLIES = 200
 
-# Replies of the listed top-level comments, oldest first; placeholders only where replies hang;
-# each with its place in its thread and the thread's number of visible replies.
-_RANKED_REPLIES = (
-    sa.select(
-        *VIEW_COLUMNS,
-        _comments.thread_id,
-        sa.func.row_number()
-        .over(partition_by=_comments.thread_id, order_by=(_comments.created_at, _comments.id))
-        .label("place"),
-        sa.func.count().over(partition_by=_comments.thread_id).label("in_thread"),
+
+def _ranked_replies(threads: Any) -> sa.Subquery:
+    """Replies of the top-level comments ``threads`` selects, oldest first; placeholders only
+    where replies hang; each with its place in its thread and the thread's number of visible
+    replies."""
+    return (
+        sa.select(
+            *VIEW_COLUMNS,
+            _comments.thread_id,
+            sa.func.row_number()
+            .over(partition_by=_comments.thread_id, order_by=(_comments.created_at, _comments.id))
+            .label("place"),
+            sa.func.count().over(partition_by=_comments.thread_id).label("in_thread"),
+        )
+        .where(_comments.thread_id.in_(threads), _comments.parent_id.is_not(None), visible_clause())
+        .subquery("ranked_replies")
     )
-    .where(
-        _comments.thread_id.in_(sa.bindparam("tops", expanding=True)),
-        _comments.parent_id.is_not(None),
-        visible_clause(),
-    )
-    .subquery("ranked_replies")
-)
+
+
+_RANKED_REPLIES = _ranked_replies(sa.bindparam("tops", expanding=True))
 REPLIES = (
     sa.select(_RANKED_REPLIES)
     .where(_RANKED_REPLIES.c.place <= sa.bindparam("per_thread"))
@@ -169,10 +174,6 @@ def replies_statement(after: bool) -> sa.Select[Any]:
     return stmt.order_by(*order("oldest", columns)).limit(sa.bindparam("size"))
 
 
-MY_REACTION = sa.select(_reactions.reaction).where(
-    _reactions.page_id == sa.bindparam("page_id"), _reactions.reader_hash == sa.bindparam("reader")
-)
-
 MY_VOTES = (
     sa.select(_votes.comment_id, _votes.value)
     .join(Comment.__table__, _comments.id == _votes.comment_id)
@@ -183,19 +184,14 @@ MY_VOTES = (
 )
 
 
-@cache
-def reactions_statement(with_reader: bool) -> sa.Select[Any]:
-    """Tallies of a page's reactions by key and, given a reader, whether one is theirs."""
-    mine = (
-        sa.func.max(sa.case((_reactions.reader_hash == sa.bindparam("reader"), 1), else_=0))
-        if with_reader
-        else sa.literal(0)
-    )
-    return (
-        sa.select(_reactions.reaction, sa.func.count(), mine)
-        .where(_reactions.page_id == sa.bindparam("page_id"))
-        .group_by(_reactions.reaction)
-    )
+# A reader's own part of a thread page in one statement: their votes on the threads of
+# ``tops`` (``comment_id``, ``value``) and their reaction to the page (``reaction``).
+MINE = sa.union_all(
+    MY_VOTES.add_columns(sa.cast(sa.null(), sa.String(32)).label("reaction")),
+    sa.select(sa.cast(sa.null(), sa.Integer()), sa.cast(sa.null(), sa.Integer()), _reactions.reaction).where(
+        _reactions.page_id == sa.bindparam("page_id"), _reactions.reader_hash == sa.bindparam("reader")
+    ),
+)
 
 
 # Per requested page key: its comments and reactions; one row with NULLs when none match,
@@ -267,6 +263,35 @@ def top_level_statement(sort: str, passage: str | None, after: bool) -> sa.Selec
         .join(merged, merged.c.id == _comments.id)
         .order_by(*order(sort, columns))
         .limit(sa.bindparam("size"))
+    )
+
+
+@cache
+def page_statement(sort: str, passage: str | None, after: bool) -> sa.CompoundSelect[Any]:
+    """A page of a thread in one statement: the rows of :func:`top_level_statement` (``rank``
+    1, 2, … in their order), then the oldest replies of the first ``shown`` of them as
+    ``REPLIES`` gives them (``rank`` 0, oldest first)."""
+    columns = sort_columns(sort)
+    tops = (
+        top_level_statement(sort, passage, after)
+        .add_columns(sa.func.row_number().over(order_by=order(sort, columns)).label("rank"))
+        .cte("tops")
+    )
+    ranked = _ranked_replies(sa.select(tops.c.id).where(tops.c.rank <= sa.bindparam("shown")))
+    no_place = sa.cast(sa.null(), sa.Integer())
+    top_rows = sa.select(
+        *(tops.c[c.name] for c in VIEW_COLUMNS),
+        tops.c.id.label("thread_id"),
+        no_place.label("place"),
+        no_place.label("in_thread"),
+        tops.c.rank,
+    )
+    reply_rows = sa.select(ranked, sa.literal(0).label("rank")).where(
+        ranked.c.place <= sa.bindparam("per_thread")
+    )
+    both = sa.union_all(top_rows, reply_rows)
+    return both.order_by(
+        both.selected_columns.rank, both.selected_columns.created_at, both.selected_columns.id
     )
 
 

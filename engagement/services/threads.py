@@ -22,6 +22,7 @@ from engagement.services import thread_sql as sql
 from engagement.services.pages import page_key
 from engagement.services.public import CommentView, comment_view
 from engagement.services.publication import APPROVED
+from engagement.services.site_cache import site_rules
 from engagement.services.sites import get_site, is_site_key
 from engagement.services.thread_sql import ANY_PASSAGE
 from engagement.thread_cache import CachedCounts, CachedPage
@@ -86,7 +87,8 @@ def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
 
     What every reader sees alike comes from the thread cache when a read of the same query
     filled it lately (no statement at all without a reader id); the reader's own votes and
-    reaction are always read.
+    reaction are always read, in one statement. Otherwise the page and its tallies take one
+    statement and the comments another; the site's rules come from the site cache.
     """
     key, position = _checked(query)
     cache = uow.thread_cache
@@ -96,62 +98,65 @@ def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
     if cached is not None and not query.reader_id:
         return _thread_view(cached, query, {}, None)
     with uow:
-        reader = uow.keys.reader_hash(query.reader_id) if query.reader_id else None
         if cached is None:
             generation = cache.generation()
-            cached, mine = _read_page(uow.session, query, key, position, reader)
+            cached = _read_page(uow, query, key, position)
             if cached.page_id is not None:
                 cache.put(cache_key, cached, generation)
-        else:
-            mine = _my_reaction(uow.session, cached, reader)
-        votes = my_votes(uow.session, reader, [c.id for c in cached.tops])
+        reader = uow.keys.reader_hash(query.reader_id) if query.reader_id else None
+        votes, mine = _mine(uow.session, cached, reader)
         return _thread_view(cached, query, votes, mine)
 
 
-def _read_page(
-    session: Session, query: ThreadQuery, key: str, position: tuple[Any, ...] | None, reader: str | None
-) -> tuple[CachedPage, str | None]:
-    """The rows every reader sees alike, and the reader's own reaction (read with the tallies)."""
-    # A key no site could have never reaches SQL (PostgreSQL errs on a NUL byte).
-    found = None
-    if is_site_key(query.site):
-        found = session.execute(sql.SITE_AND_PAGE, {"site": query.site, "key": key}).first()
-    if found is None:
-        raise SiteNotFound(f"no site with key {query.site!r}")
-    reaction_keys = [str(r["key"]) for r in found.reactions]
-    if found.page_id is None:  # nobody engaged with it yet: an empty thread, not an error
-        zero = dict.fromkeys(reaction_keys, 0)
-        return CachedPage(clean_url(query.page), None, 0, None, zero, [], [], more=False), None
-    tops = _top_level(session, found.page_id, query, position)
+def _read_page(uow: UnitOfWork, query: ThreadQuery, key: str, position: tuple[Any, ...] | None) -> CachedPage:
+    """The rows every reader sees alike: the page, its tallies, its comments."""
+    site = site_rules(uow, query.site)
+    found = uow.session.execute(sql.PAGE_AND_TALLIES, {"site_id": site.id, "key": key}).all()
+    tallies = dict.fromkeys(site.reaction_keys, 0)
+    if not found:  # nobody engaged with it yet: an empty thread, not an error
+        return CachedPage(clean_url(query.page), None, 0, None, tallies, [], [], more=False)
+    for row in found:
+        if row.reaction in tallies:
+            tallies[row.reaction] = int(row.tally)
+    page = found[0]
+    tops, replies = _comments(uow.session, page.page_id, query, position)
     more = len(tops) > query.limit
     tops = tops[: query.limit]
-    top_ids = [c.id for c in tops]
-    replies: list[sa.Row[Any]] = (
-        list(session.execute(sql.REPLIES, {"tops": top_ids, "per_thread": sql.REPLIES_PER_THREAD}))
-        if top_ids
-        else []
+    return CachedPage(
+        page.url,
+        page.title,
+        page.comment_count,
+        page.page_id,
+        tallies,
+        tops,
+        replies,
+        more,
+        views=assemble(tops, replies, {}),
     )
-    reactions, mine = _reactions(session, reaction_keys, found.page_id, reader)
-    page = CachedPage(
-        found.url, found.title, found.comment_count, found.page_id, reactions, tops, replies, more
-    )
-    return page, mine
+
+
+def _mine(session: Session, page: CachedPage, reader: str | None) -> tuple[dict[int, int], str | None]:
+    """The reader's votes on the page's comments and their reaction (if the site still offers it)."""
+    if reader is None or page.page_id is None:
+        return {}, None
+    params = {"reader": reader, "tops": [c.id for c in page.tops], "page_id": page.page_id}
+    votes: dict[int, int] = {}
+    mine = None
+    for comment_id, value, reaction in session.execute(sql.MINE, params):
+        if reaction is None:
+            votes[int(comment_id)] = int(value)
+        elif reaction in page.reactions:
+            mine = str(reaction)
+    return votes, mine
 
 
 def _thread_view(page: CachedPage, query: ThreadQuery, votes: dict[int, int], mine: str | None) -> ThreadView:
     return ThreadView(
         page=PageInfo(page.url, page.title, page.comments, dict(page.reactions), mine),
-        comments=assemble(page.tops, page.replies, votes),
+        # Most readers have voted on nothing shown: they get the comments assembled once.
+        comments=assemble(page.tops, page.replies, votes) if votes or not page.views else page.views,
         next_cursor=_cursor(query.sort, page.tops[-1]) if page.more else None,
     )
-
-
-def _my_reaction(session: Session, page: CachedPage, reader: str | None) -> str | None:
-    """The reader's reaction to the page, if it is one the site still offers."""
-    if reader is None or page.page_id is None:
-        return None
-    found = session.execute(sql.MY_REACTION, {"page_id": page.page_id, "reader": reader}).scalar()
-    return str(found) if found in page.reactions else None
 
 
 def list_replies(uow: UnitOfWork, query: RepliesQuery) -> RepliesView:
@@ -246,16 +251,27 @@ def _checked(query: ThreadQuery) -> tuple[str, tuple[Any, ...] | None]:
     return key, position
 
 
-def _top_level(
+def _comments(
     session: Session, page_id: int, query: ThreadQuery, position: tuple[Any, ...] | None
-) -> list[sa.Row[Any]]:
-    """Keyset page of top-level comments, one more than asked (to tell whether more follow)."""
+) -> tuple[list[sa.Row[Any]], list[sa.Row[Any]]]:
+    """Keyset page of top-level comments, one more than asked (to tell whether more follow),
+    and the oldest replies of those shown, in one statement."""
     passage = query.passage if query.passage in (None, ANY_PASSAGE) else "one"
-    stmt = sql.top_level_statement(query.sort, passage, position is not None)
-    params: dict[str, Any] = {"page_id": page_id, "size": query.limit + 1, "passage": query.passage}
+    stmt = sql.page_statement(query.sort, passage, position is not None)
+    params: dict[str, Any] = {
+        "page_id": page_id,
+        "size": query.limit + 1,
+        "shown": query.limit,
+        "per_thread": sql.REPLIES_PER_THREAD,
+        "passage": query.passage,
+    }
     if position is not None:
         params |= sql.after_params(query.sort, position)
-    return list(session.execute(stmt, params))
+    tops: list[sa.Row[Any]] = []
+    replies: list[sa.Row[Any]] = []
+    for row in session.execute(stmt, params):
+        (tops if row.rank else replies).append(row)
+    return tops, replies
 
 
 def my_votes(session: Session, reader: str | None, top_ids: list[int]) -> dict[int, int]:
@@ -264,22 +280,6 @@ def my_votes(session: Session, reader: str | None, top_ids: list[int]) -> dict[i
         return {}
     rows = session.execute(sql.MY_VOTES, {"reader": reader, "tops": top_ids})
     return {int(cid): int(value) for cid, value in rows}
-
-
-def _reactions(
-    session: Session, reaction_keys: list[str], page_id: int, reader: str | None
-) -> tuple[dict[str, int], str | None]:
-    """Tallies for every reaction of the site and the reader's own, in one statement."""
-    stmt = sql.reactions_statement(reader is not None)
-    rows = session.execute(stmt, {"page_id": page_id, "reader": reader})
-    tallies = dict.fromkeys(reaction_keys, 0)
-    my_reaction = None
-    for reaction, count, is_mine in rows:
-        if reaction in tallies:
-            tallies[reaction] = int(count)
-            if is_mine:
-                my_reaction = str(reaction)
-    return tallies, my_reaction
 
 
 def assemble(

@@ -18,6 +18,7 @@ from engagement.web import (
     errors,
     health,
     hooks,
+    metrics,
     moderation,
     previews,
     reactions,
@@ -29,8 +30,9 @@ from engagement.web import (
 )
 from engagement.web import demo as demo_pages
 from engagement.web.cors import SiteCORS, SiteOrigins
-from engagement.web.metrics import MetricsMiddleware, WebMetrics
 from engagement.web.middleware import BodyLimit, SecurityHeaders
+from engagement.web.observe import ObserveRequests
+from engagement.web.responses import FastJSON
 from engagement.web.templating import make_templates
 from workers import make_celery
 from workers.app import Handoff
@@ -64,17 +66,19 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        default_response_class=FastJSON,
     )
     app.state.settings = settings
     app.state.core = the_core
     app.state.origins = SiteOrigins(the_core)
-    app.state.metrics = WebMetrics()
+    app.state.scrape = metrics.web_scrape(settings, the_core)
     app.state.assets = assets.Assets()
     errors.install(app)
     admin.install(app)
     app.state.templates = make_templates()
     routers = (
         health,
+        metrics,
         assets,
         sites,
         comments,
@@ -93,9 +97,9 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         app.include_router(module.router)
     if demo:
         app.include_router(demo_pages.router)
-    # Outermost last: metrics see every answer, the size limit runs before anything reads.
+    # Outermost last: every answer is observed, the size limit runs before anything reads.
     app.add_middleware(SiteCORS, origins=app.state.origins)
     app.add_middleware(SecurityHeaders, hsts=settings.base_url.startswith("https://"))
     app.add_middleware(BodyLimit)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(ObserveRequests)
     return app

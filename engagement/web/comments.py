@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from engagement.services.comments import PostComment, delete_comment, edit_comment, post_comment
 from engagement.services.permalinks import ContextQuery, comment_context
@@ -17,6 +16,7 @@ from engagement.web.bearer import bearer_token
 from engagement.web.cors import bind_site
 from engagement.web.deps import ClientIp, ReaderId, SiteQuery, Uow
 from engagement.web.errors import responses
+from engagement.web.responses import FastJSON, dumps
 from engagement.web.schemas import (
     CommentEdit,
     CommentIn,
@@ -56,10 +56,6 @@ EditToken = Annotated[str, Depends(_edit_token)]
 PageQuery = Annotated[str, Query(max_length=2000, description="The page's URL, path or explicit id")]
 
 
-def dumps(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 @router.post(
     "/comments",
     status_code=201,
@@ -71,7 +67,7 @@ def dumps(data: Any) -> bytes:
 )
 def post_a_comment(
     payload: CommentIn, request: Request, uow: Uow, ip: ClientIp, reader: ReaderId = None
-) -> JSONResponse:
+) -> FastJSON:
     """Post a comment or a reply: 201 when published, 202 when it waits for moderation."""
     bind_site(request, payload.site)
     posted = post_comment(
@@ -97,7 +93,7 @@ def post_a_comment(
         "status": posted.status,
         "confirmation_needed": posted.confirmation_needed,
     }
-    return JSONResponse(content, status_code=201 if posted.status == "approved" else 202)
+    return FastJSON(content, status_code=201 if posted.status == "approved" else 202)
 
 
 @router.get(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from engagement.services.threads import MAX_COUNT_PAGES, page_counts, passage_counts
 from engagement.web.cors import bind_site
 from engagement.web.deps import SiteKey, SiteQuery, Uow
 from engagement.web.errors import responses
+from engagement.web.responses import FastJSON
 from engagement.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["counts"], responses=responses(503))
@@ -47,18 +47,18 @@ async def get_counts(
     uow: Uow,
     site: SiteQuery,
     page: Annotated[list[PageRef], Query(max_length=MAX_COUNT_PAGES, description="Repeat for each page")],
-) -> JSONResponse:
+) -> FastJSON:
     """Comments and reactions of up to 500 pages, keyed by the references given."""
     bind_site(request, site)
     counts = page_counts(uow, site, page)
-    return JSONResponse({"counts": counts}, headers={"Cache-Control": COUNTS_CACHE})
+    return FastJSON({"counts": counts}, headers={"Cache-Control": COUNTS_CACHE})
 
 
 @router.post("/counts", response_model=CountsOut, responses=responses(400, 403, 404, 413, 422))
-async def post_counts(payload: CountsIn, request: Request, uow: Uow) -> JSONResponse:
+async def post_counts(payload: CountsIn, request: Request, uow: Uow) -> FastJSON:
     """The same as the GET, for lists of pages too long for a URL."""
     bind_site(request, payload.site)
-    return JSONResponse({"counts": page_counts(uow, payload.site, payload.pages)})
+    return FastJSON({"counts": page_counts(uow, payload.site, payload.pages)})
 
 
 @router.get("/passages", response_model=PassagesOut, responses=responses(400, 403, 404, 422))
@@ -67,8 +67,8 @@ async def get_passages(
     uow: Uow,
     site: SiteQuery,
     page: Annotated[str, Query(max_length=2000)],
-) -> JSONResponse:
+) -> FastJSON:
     """How many comments point at each marked passage of a page (the inline feedback badges)."""
     bind_site(request, site)
     counts = passage_counts(uow, site, page)
-    return JSONResponse({"passages": counts}, headers={"Cache-Control": "public, max-age=5"})
+    return FastJSON({"passages": counts}, headers={"Cache-Control": "public, max-age=5"})

@@ -1,4 +1,4 @@
-"""Liveness, readiness (database and broker reachable) and Prometheus metrics."""
+"""Liveness, and readiness: the database and the broker are reachable."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Literal
 import sqlalchemy as sa
 import structlog
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from engagement.config import Settings
@@ -48,17 +47,6 @@ def readyz(request: Request) -> JSONResponse:
     ok = database and broker
     body = {"status": "ok" if ok else "unavailable", "database": database, "broker": broker}
     return JSONResponse(body, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
-
-
-@router.get(
-    "/metrics",
-    summary="Prometheus metrics",
-    response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
-)
-def metrics(request: Request) -> Response:
-    data = generate_latest(request.app.state.metrics.registry)
-    return Response(data, media_type=CONTENT_TYPE_LATEST)
 
 
 def database_reachable(core: Core) -> bool:

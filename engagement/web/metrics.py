@@ -1,57 +1,55 @@
-"""Prometheus metrics of the web process: requests by route and status, and their latency."""
+"""``GET /metrics``: Prometheus's text format, behind ``ENGAGEMENT_METRICS_TOKEN`` when it is set."""
 
 from __future__ import annotations
 
-import time
+import sqlalchemy as sa
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import Metric
+from starlette.exceptions import HTTPException
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from engagement.config import Settings
+from engagement.core import Core
+from engagement.metrics_scrape import Cached, Scrape, authorized, gauge_metrics
+from engagement.services.gauges import Gauges, read_gauges
+from engagement.web.bearer import CHALLENGE
+from workers import make_celery
+from workers.queues import queue_lengths
 
-
-class WebMetrics:
-    """One registry per app, so several apps in one process (tests) never collide."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "engagement_http_requests",
-            "HTTP requests answered",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "engagement_http_request_seconds",
-            "Time to answer an HTTP request",
-            ["method", "route"],
-            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
-            registry=self.registry,
-        )
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["operations"])
 
 
-class MetricsMiddleware:
-    """Count and time every request under its route template (never the raw path: tokens)."""
+def web_scrape(settings: Settings, core: Core) -> Scrape:
+    """What the web's ``/metrics`` shows: every web process's counters and the system's gauges."""
+    broker = make_celery(settings)
 
-    def __init__(self, app: ASGIApp, metrics: WebMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+    def gauges() -> list[Metric]:
         try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+            state = read_gauges(core.uow())
+        except sa.exc.SQLAlchemyError as exc:  # the database away leaves its gauges out
+            log.warning("metrics.database_unreachable", error=str(exc).splitlines()[0])
+            state = None
+        metrics = gauge_metrics(state or Gauges(), queue_lengths(broker))
+        return metrics if state is not None else metrics[-1:]
+
+    return Scrape(Cached(gauges))
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}},
+        401: {"description": "ENGAGEMENT_METRICS_TOKEN is set and the request did not carry it"},
+    },
+)
+def metrics(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    if not authorized(request.headers.get("authorization"), settings.metrics_token):
+        raise HTTPException(401, detail="Authorization must be 'Bearer <metrics token>'", headers=CHALLENGE)
+    scrape: Scrape = request.app.state.scrape
+    return Response(scrape.render(), media_type=CONTENT_TYPE_LATEST)

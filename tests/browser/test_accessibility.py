@@ -1,11 +1,15 @@
-"""Accessibility: every control named, tabs by keyboard, a live region, permalinks that take focus."""
+"""Accessibility: axe-core, every control named, tabs by keyboard, a live region, permalinks that focus."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
 
+from browser.axe import serious_violations
 from browser.support import main_form, open_widget, post_comment_ui, seed
+from browser.test_appearance import lived_in
 
 pytestmark = pytest.mark.browser
 
@@ -73,3 +77,36 @@ def test_a_permalink_focuses_its_comment(page, publisher, engagement):
     expect(target).to_have_class("eg-card eg-new")
     link = page.locator(f"#engagement-comment-{posted[0].comment.id} .eg-time")
     expect(link).to_have_attribute("href", f"#engagement-comment-{posted[0].comment.id}")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_nothing_serious_in_a_thread_and_its_inline_feedbacks(
+    browser, browser_context_args, publisher, engagement, scheme
+):
+    # A context of its own: axe is injected into the publisher's page, past its CSP.
+    context = browser.new_context(**browser_context_args, bypass_csp=True, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        url = publisher.page(t=f"axe-{scheme}")
+        lived_in(engagement, url)
+        open_widget(page, url)
+        expect(page.locator(".eg-thread .eg-card")).to_have_count(4)
+        assert serious_violations(page) == []
+        page.get_by_role("tab", name="Inline Feedbacks").click()
+        expect(page.get_by_role("tabpanel", name="Inline Feedbacks")).to_be_visible()
+        assert serious_violations(page) == []
+    finally:
+        context.close()
+
+
+def test_a_permalinks_name_starts_with_what_it_shows(page, publisher, engagement):
+    url = publisher.page(t="a11y-label-in-name")
+    posted = seed(engagement, url, body="Label in name.")
+    open_widget(page, url)
+    link = page.locator(f"#engagement-comment-{posted.comment.id} .eg-time")
+    shown = link.locator("time").inner_text().strip()
+    assert shown == "just now"
+    expect(page.get_by_role("link", name=shown)).to_have_attribute(
+        "href", f"#engagement-comment-{posted.comment.id}"
+    )
+    expect(link).to_have_accessible_name(re.compile(rf"^{shown} \(link to this comment, .+\)$"))

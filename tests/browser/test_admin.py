@@ -9,10 +9,19 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from browser.axe import serious_violations
-from browser.support import open_widget, seed
+from browser.support import open_widget, page_key, seed
+from engagement import links
+from engagement.mail.mailer import build_mailer
 from engagement.models import Comment
 from engagement.services.admins import add_admin
+from engagement.services.deliveries import due_deliveries
+from engagement.services.pages import ensure_page
+from engagement.services.relay import flush_notifications, sweep_unrelayed
 from engagement.services.reports import report_comment
+from engagement.services.sending import send_deliveries
+from engagement.services.sites import get_site
+from engagement.services.subscriptions import add_subscription, confirm_subscriber
+from tests.workers.mailsink import MailSink
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a quiet harbour at dawn"
@@ -123,3 +132,85 @@ def test_admin_flow(admin_page: Page, engagement, publisher, page):
     p.goto(f"{base}/admin/queue")
     expect(p.get_by_role("heading", name="Sign in")).to_be_visible()
     assert re.search(r"/admin/sign-in\?next=", p.url)
+
+
+def deliver(core, mailer) -> None:
+    """One pass of what the workers do: relay events, flush windows, send what is due."""
+    ids = list(sweep_unrelayed(core.uow(), older_than_seconds=0, window_seconds=0).deliveries)
+    ids += flush_notifications(core.uow())
+    ids += due_deliveries(core.uow(), grace_seconds=0)
+    send_deliveries(core.uow(), mailer, sorted(set(ids)))
+
+
+def watch(core, page_url: str, email: str) -> None:
+    uow = core.uow()
+    with uow:
+        site = get_site(uow.session, "queued")
+        page = ensure_page(uow, site, page_url)
+        subscriber = add_subscription(uow, site, email, "thread", page=page).subscription.subscriber_id
+        uow.commit()
+    confirm_subscriber(core.uow(), links.confirm_token(core.keys, subscriber))
+
+
+def test_approval_mail_failure_unsuppress_and_retry(admin_page: Page, engagement, publisher):
+    """Approving in bulk mails the page's subscriber and the author (through a real SMTP server);
+    the author's server refuses at first, so the admin unsuppresses the address and retries."""
+    base, core = engagement.url, engagement.core
+    sink = MailSink().start()
+    try:
+        sink.handler.refuse["author@example.net"] = "550 5.1.1 No such mailbox"
+        settings = core.settings.model_copy(update={"smtp_url": sink.url, "smtp_rate_per_second": 1000.0})
+        mailer = build_mailer(settings, core.keys)
+        deliver(core, mailer)  # what earlier tests left behind, so only this test's mail follows
+        url = publisher.page(t="admin-mail", site="queued")
+        author = {"site": "queued", "author_name": "Ada", "author_email": "author@example.net"}
+        held = [seed(engagement, url, body=f"Please approve number {n}.", **author) for n in range(2)]
+        watch(core, page_key(url), "watcher@example.net")
+        add_admin(core.uow(), "mail-owner@example.org", "owner", password=PASSWORD)
+        p = admin_page
+        p.goto(f"{base}/admin/sign-in")
+        p.get_by_label("E-mail").fill("mail-owner@example.org")
+        p.get_by_label("Password").fill(PASSWORD)
+        p.get_by_role("button", name="Sign in").click()
+        p.goto(f"{base}/admin/queue?site=queued")
+        for posted in held:
+            p.get_by_label(f"Select comment {posted.comment.id} by Ada").check()
+        p.get_by_role("button", name="Approve selected").click()
+        expect(p.get_by_role("status")).to_have_text("2 comments approved.")
+
+        deliver(core, mailer)
+        notices = sink.to("watcher@example.net")
+        assert len(notices) == 1
+        assert "Please approve number" in notices[0].get_body(("plain",)).get_content()
+        assert sink.to("author@example.net") == []
+
+        # The author's server refused: the deliveries failed and the address is suppressed.
+        p.get_by_role("link", name="Deliveries").click()
+        p.get_by_label("Status").select_option("failed")
+        p.get_by_label("Recipient").fill("author@example.net")
+        p.get_by_role("button", name="Filter").click()
+        expect(p.locator("tbody tr")).to_have_count(2)
+        expect(p.locator("tbody")).to_contain_text("550 5.1.1 No such mailbox")
+        clean(p)
+        p.get_by_role("link", name="Subscribers").click()
+        p.get_by_label("E-mail address").fill("author@example.net")
+        p.get_by_role("button", name="Look up").click()
+        p.get_by_role("button", name="Unsuppress").click()
+        expect(p.get_by_role("status")).to_have_text("author@example.net unsuppressed.")
+
+        sink.handler.refuse.clear()
+        p.get_by_role("link", name="Deliveries").click()
+        p.get_by_label("Status").select_option("failed")
+        p.get_by_role("button", name="Filter").click()
+        for box in p.locator("tbody input[type=checkbox]").all():
+            box.check()
+        p.get_by_role("button", name="Retry selected failed mail").click()
+        expect(p.get_by_role("status")).to_have_text("2 queued again.")
+        deliver(core, mailer)
+        approved = sink.to("author@example.net")
+        assert len(approved) == 2
+        p.get_by_role("link", name="Admins").click()
+        expect(p.get_by_role("cell", name="mail-owner@example.org", exact=True)).to_be_visible()
+        clean(p)
+    finally:
+        sink.stop()

@@ -25,6 +25,7 @@ from engagement.services.comments import delete_comment, edit_comment
 from engagement.services.public import Anchor
 from engagement.services.sites import SiteChanges, add_site, update_site
 from engagement.services.threads import passage_counts
+from engagement.thread_cache import TimedCache
 from engagement.uow import UnitOfWork
 
 
@@ -375,3 +376,23 @@ def test_concurrent_posts_and_replies_on_either_database(core, site):
     assert row(core, top.comment.id).reply_count == 4
     assert page_row(core).comment_count == 5
     assert page_row(core, "/new-1").comment_count == 4
+
+
+def test_posting_in_a_warm_process_costs_four_statements(core, site, count_statements):
+    """A comment or a reply on a known page: the page (counted), the parent (counted), the comment
+    (a top-level one's thread id), the outbox event; the site's rules come from the site cache."""
+    core.site_cache = TimedCache(3600)  # a warm process, however slow the machine
+    top = post(core, body="Warms the site cache and creates the page.")
+
+    def cost(**overrides):
+        before = count_statements.count
+        posted = post(core, **overrides)
+        return count_statements.count - before, posted
+
+    for overrides in ({}, {"parent": top.comment.id}, {"body": "too [many](https://a.example) links " * 4}):
+        spent, posted = cost(**overrides)
+        assert spent <= 4, count_statements.statements[-spent:]
+    assert posted.status == "pending"
+    assert thread(core).page.comments == 3
+    assert row(core, top.comment.id).reply_count == 1
+    assert [kind for kind, _payload in events(core)] == [COMMENT_PUBLISHED] * 3 + [COMMENT_PENDING]

@@ -1,5 +1,6 @@
 import dataclasses
 import secrets
+import socket
 
 import pytest
 import redis
@@ -148,3 +149,15 @@ def test_comments_are_limited_per_reader_client_and_address(limited, site):
     with pytest.raises(RateLimited):
         post(author_email=email.upper())
     assert len(table_rows(limited)["comments"]) == len(before["comments"]) + 6
+
+
+def test_limits_are_counted_in_memory_while_redis_is_unreachable():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nobody = s.getsockname()[1]  # a port nothing listens on once the socket is closed
+    limiter = RateLimiter(f"redis://127.0.0.1:{nobody}/0", RULES, enabled=True)
+    reader = who()
+    for _ in range(3):
+        limiter.check("comment", {"reader": reader})  # no storage error reaches the caller
+    with pytest.raises(RateLimited):
+        limiter.check("comment", {"reader": reader})

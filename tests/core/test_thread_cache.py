@@ -1,13 +1,17 @@
-"""The thread and counts micro-cache: entries live their seconds, commits empty it, other processes' writes
-show within the cache's life."""
+"""The micro-caches of threads, counts and site rules: entries live their seconds, this process's commits
+empty them, other processes' writes show within the cache's life."""
 
 from __future__ import annotations
 
+import pytest
 from posting import post, thread
 
 from engagement.core import build_core
+from engagement.errors import Banned
+from engagement.services.moderation import ban_address
+from engagement.services.sites import SiteChanges, update_site
 from engagement.services.threads import page_counts
-from engagement.thread_cache import MAX_ENTRIES, MAX_ROWS, CachedPage, ThreadCache
+from engagement.thread_cache import MAX_ENTRIES, MAX_ROWS, CachedPage, ThreadCache, TimedCache
 
 
 class Ticks:
@@ -101,3 +105,35 @@ def test_counts_are_kept_too_and_follow_the_same_rules(core, site, count_stateme
     assert counts() == {listing[0]: 1, listing[1]: 1}
     ticks.now += 1.0
     assert counts() == {listing[0]: 1, listing[1]: 2}
+
+
+def test_site_rules_and_bans_are_kept_until_a_change_this_process_commits(core, site, count_statements):
+    ticks = Ticks()
+    core.site_cache = TimedCache(1.0, clock=ticks)
+    post(core, body="Warms the cache.")
+    before = count_statements.count
+    post(core, body="No site, no bans read.")
+    assert not [s for s in count_statements.statements[before:] if "FROM sites" in s]
+
+    ban_address(core.uow(), "daily", "troll@example.org")  # this process: applies at once
+    with pytest.raises(Banned):
+        post(core, author_email="troll@example.org")
+    update_site(core.uow(), "daily", SiteChanges(moderation="all"))
+    assert post(core).status == "pending"
+
+
+def test_another_process_s_ban_applies_within_the_cache_life(core, site):
+    ticks = Ticks()
+    core.site_cache = TimedCache(1.0, clock=ticks)
+    post(core, author_email="troll@example.org")
+    other = build_core(core.settings)  # the CLI, or a second web process
+    try:
+        ban_address(other.uow(), "daily", "troll@example.org")
+        update_site(other.uow(), "daily", SiteChanges(banned_words=["spam"]))
+    finally:
+        other.dispose()
+    assert post(core, author_email="troll@example.org").status == "approved"  # still the cached rules
+    ticks.now += 1.0
+    with pytest.raises(Banned):
+        post(core, author_email="troll@example.org")
+    assert post(core, body="spam here").status == "pending"

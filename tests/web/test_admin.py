@@ -12,6 +12,8 @@ from engagement.models import AdminSession, Ban, Comment, OutboxEvent
 from engagement.outbox import COMMENT_PUBLISHED
 from engagement.services.admins import add_admin
 from engagement.services.comments import PostComment, post_comment
+from engagement.services.moderation import approve_comment
+from engagement.services.reports import report_comment
 from engagement.services.sites import SiteChanges, add_site, update_site
 from engagement.web import create_app
 from web.support import table_rows
@@ -182,11 +184,28 @@ def test_queue_filters_and_thread_context(admin_client, core):
     update_site(core.uow(), "daily", SiteChanges(moderation="off"))
     fields = {"site": "daily", "page": "https://news.example.org/a", "author_name": "Ann"}
     parent = post_comment(
-        core.uow(), PostComment(**fields, body="The parent.", reader_id="reader-ann-1")
+        core.uow(),
+        PostComment(**fields, body="The parent.", reader_id="reader-ann-1", author_email="ann@example.net"),
     ).comment
     post_comment(core.uow(), PostComment(**fields, body="Ann again, elsewhere.", reader_id="reader-ann-1"))
-    child = held(core, body="A 100% held reply.", parent=parent.id, reader_id="reader-ann-1")
+    child = held(
+        core,
+        body="A 100% held reply.",
+        parent=parent.id,
+        reader_id="reader-ann-1",
+        author_email="ann@example.net",
+    )
+    # Published, answered, then reported back into the queue: the queue shows its reply too.
+    approve_comment(core.uow(), child.id)
+    update_site(core.uow(), "daily", SiteChanges(moderation="off", report_threshold=1))
+    post_comment(core.uow(), PostComment(**fields, body="A reply to the held one.", parent=child.id))
+    report_comment(core.uow(), child.id, "reader-reporter-1", "off_topic", None, "127.0.0.1")
     admin_client.sign_in("owner@example.org")
+    listing = admin_client.get("/admin/queue").text
+    assert "In reply to Ann" in listing
+    assert "A reply to the held one." in listing
+    assert "reported by 1 reader" in listing
+    assert "1 other comment by this author on The Daily Example." in listing
     assert "A 100% held reply." in admin_client.get("/admin/queue", params={"q": "100%"}).text
     assert "A 100% held reply." not in admin_client.get("/admin/queue", params={"q": "nothing like it"}).text
     assert "A 100% held reply." not in admin_client.get("/admin/queue", params={"site": "other"}).text
@@ -201,11 +220,15 @@ def test_every_screen_answers(admin_client, core):
     held(core)
     admin_client.sign_in("owner@example.org")
     screens = ["/admin/", "/admin/queue", "/admin/comments", "/admin/sites", "/admin/sites/daily"]
-    screens += ["/admin/subscribers", "/admin/subscribers?email=jane%40example.net", "/admin/deliveries"]
+    screens += ["/admin/subscribers", "/admin/deliveries"]
+    screens += ["/admin/admins"]
     for path in screens:
         answer = admin_client.get(path)
         assert answer.status_code == 200, (path, answer.text[:500])
         assert answer.headers["referrer-policy"] == "same-origin"
+    missing = admin_client.get("/admin/queue/999999")
+    assert missing.status_code == 404
+    assert "no comment 999999" in missing.text.lower()
 
 
 def test_retry_a_failed_delivery_never_a_sent_one(admin_client, core):
@@ -232,6 +255,10 @@ def test_retry_a_failed_delivery_never_a_sent_one(admin_client, core):
     admin_client.sign_in("owner@example.org")
     log = admin_client.get("/admin/deliveries", params={"status": "failed"}).text
     assert "550 mailbox unavailable" in log
+    fields = {"recipient": "reader@example.net", "status": "sent", "template": ""}
+    by_recipient = admin_client.post("/admin/deliveries", fields, token_from="/admin/deliveries").text
+    assert f'id="delivery-{ids["k-sent"]}"' in by_recipient
+    assert f'id="delivery-{ids["k-failed"]}"' not in by_recipient
     sent = admin_client.post(
         "/admin/deliveries/retry", [("ids", str(ids["k-sent"]))], token_from="/admin/deliveries"
     )
@@ -245,3 +272,133 @@ def test_retry_a_failed_delivery_never_a_sent_one(admin_client, core):
     assert statuses == {"k-failed": "pending", "k-sent": "sent"}
     admin_client.sign_in("mod@example.org")
     assert admin_client.get("/admin/deliveries").status_code == 403
+
+
+def test_one_time_link_is_single_use_and_expires(core, site, clock):
+    from fastapi.testclient import TestClient
+
+    link = add_admin(core.uow(), "new@example.org", "moderator", ["daily"])
+    stale = add_admin(core.uow(), "late@example.org", "moderator", ["daily"])
+    with TestClient(create_app(core.settings, core), base_url="http://testserver") as client:
+        admin = Admin(client)
+        path = f"/admin/password/{link.token}"
+        short = admin.post(path, {"password": "too short", "repeat": "too short"}, token_from=path)
+        assert short.status_code == 422
+        assert "at least 12 characters" in short.text
+        differ = admin.post(path, {"password": PASSWORD, "repeat": PASSWORD + "!"}, token_from=path)
+        assert differ.status_code == 422
+        done = admin.post(path, {"password": PASSWORD, "repeat": PASSWORD}, token_from=path)
+        assert done.status_code == 303
+        assert admin.get(path).status_code == 403  # used
+        clock.advance(hours=24, seconds=1)
+        expired = admin.get(f"/admin/password/{stale.token}")
+        assert expired.status_code == 403
+        assert "expired" in expired.text
+        assert admin.sign_in("new@example.org").status_code == 303
+
+
+def test_sign_in_is_rate_limited_and_next_stays_local(core, site, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from engagement.core import build_core
+
+    settings = core.settings.model_copy(
+        update={
+            "rate_limits_enabled": True,
+            "signin_rate_limit": "3/minute",
+            "base_url": "https://c.example.org",
+        }
+    )
+    limited = build_core(settings, clock=core.clock)
+    add_admin(limited.uow(), "owner@example.org", "owner", password=PASSWORD)
+    with TestClient(create_app(settings, limited), base_url="https://c.example.org") as client:
+        admin = Admin(client)
+        admin.origin = "https://c.example.org"
+        for _ in range(3):
+            assert admin.sign_in("owner@example.org", "a wrong password here").status_code == 401
+        assert admin.sign_in("owner@example.org").status_code == 429
+        limited.limiter.reset()
+        signed = admin.post(
+            "/admin/sign-in",
+            {"email": "owner@example.org", "password": PASSWORD, "next": "https://evil.example/admin/"},
+            token_from="/admin/sign-in",
+        )
+        assert signed.headers["location"] == "/admin/"
+        assert "Secure" in signed.headers["set-cookie"]
+    limited.dispose()
+
+
+def test_site_settings_and_subscribers(admin_client, core):
+    admin_client.sign_in("owner@example.org")
+    form = {
+        "name": "The Daily",
+        "moderation": "first",
+        "origins": "https://news.example.org\nhttps://www.example.org",
+        "moderator_emails": "mod@example.org",
+        "reactions": "like=👍 Like\nwow=😮 Wow",
+        "edit_window_seconds": "600",
+        "banned_words": "casino",
+        "link_limit": "2",
+        "report_threshold": "4",
+        "support_text": "Support us",
+        "support_url": "https://www.patreon.com/daily",
+        "digest_hour": "7",
+        "digest_weekday": "4",
+        "timezone": "Europe/Paris",
+    }
+    saved = admin_client.post("/admin/sites/daily", form)
+    assert saved.status_code == 303
+    settings = admin_client.get(saved.headers["location"]).text
+    assert "Saved." in settings
+    assert 'value="Europe/Paris"' in settings
+    assert 'data-site="daily"' in settings
+    before = table_rows(core)
+    bad = admin_client.post("/admin/sites/daily", {**form, "digest_hour": "25", "name": "Changed"})
+    assert bad.status_code == 422
+    assert "digest_hour: must be a whole number from 0 to 23" in bad.text.lower()
+    assert admin_client.post("/admin/sites/daily", {**form, "reactions": "no label"}).status_code == 422
+    assert table_rows(core) == before
+
+    address = "reader@example.net"
+
+    def subscriber(action: str, **extra: str):
+        fields = {"email": address, "action": action, **extra}
+        return admin_client.post("/admin/subscribers", fields, token_from="/admin/subscribers")
+
+    suppressed = subscriber("suppress")
+    assert suppressed.status_code == 200
+    assert "reader@example.net suppressed." in suppressed.text
+    assert "suppressed</strong> (manual" in subscriber("lookup").text
+    assert subscriber("export").json()["suppression"]["reason"] == "manual"
+    assert "reader@example.net unsuppressed." in subscriber("unsuppress").text
+    assert subscriber("unsuppress").status_code == 409
+    assert subscriber("erase").status_code == 422
+    assert "reader@example.net erased." in subscriber("erase", confirm="yes").text
+    # Addresses travel in form bodies only, never in a URL that a log would keep.
+    assert "reader%40example.net" not in admin_client.get("/admin/subscribers").text
+    admin_client.sign_in("mod@example.org")
+    assert admin_client.get("/admin/subscribers").status_code == 403
+    assert admin_client.get("/admin/sites/daily").status_code == 403
+
+
+def test_owners_manage_admins(admin_client, core):
+    admin_client.sign_in("owner@example.org")
+    added = admin_client.post(
+        "/admin/admins",
+        [("action", "add"), ("email", "new@example.org"), ("role", "moderator"), ("sites", "daily")],
+        token_from="/admin/admins",
+    )
+    assert added.status_code == 200
+    link = re.search(r'value="(http://[^"]+/admin/password/[A-Za-z0-9_-]+)"', added.text)
+    assert link is not None
+    assert admin_client.get(link.group(1).removeprefix("http://127.0.0.1:8000")).status_code == 200
+    last = admin_client.post(
+        "/admin/admins", {"action": "remove", "email": "owner@example.org"}, token_from="/admin/admins"
+    )
+    assert last.status_code == 409
+    gone = admin_client.post(
+        "/admin/admins", {"action": "remove", "email": "new@example.org"}, token_from="/admin/admins"
+    )
+    assert "new@example.org removed." in gone.text
+    admin_client.sign_in("mod@example.org")
+    assert admin_client.get("/admin/admins").status_code == 403

@@ -26,7 +26,7 @@ def test_metrics_count_requests_by_route_template(client):
     client.get("/api/v1/sites/daily")
     text = client.get("/metrics").text
     assert 'route="/api/v1/sites/{site}"' in text
-    assert "engagement_http_request_seconds_bucket" in text
+    assert "engagement_http_request_duration_seconds_bucket" in text
 
 
 def test_site_settings_are_public_and_hold_no_address(client, site):

@@ -6,6 +6,7 @@ The Redis URL and the skip-or-fail rule come from ``required_services``, shared 
 from __future__ import annotations
 
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from click.testing import CliRunner, Result
+from fleet import OwnRedis
 from mailsink import MailSink
 from required_services import REDIS_URL, missing_service
 
@@ -112,3 +114,15 @@ def live(core: Core, site, sink: MailSink, redis_broker) -> Iterator[Live]:
     with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30) as w:
         yield Live(worker_core, app, w)
     worker_core.dispose()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A redis-server of the test's own (Debian's redis-server), which the test may kill and restart."""
+    if shutil.which("redis-server") is None:
+        missing_service("redis-server", "the binary is not installed")
+    server = OwnRedis(tmp_path).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -10,7 +10,7 @@ from drive import ARTICLE, deliver, deliveries, post, reply, subscribe
 
 from engagement.models import Site
 from engagement.services.digests import due_digests, period_bounds, send_digest
-from engagement.services.sending import chunk_sender
+from engagement.services.sending import chunk_sender, send_deliveries
 from engagement.services.sites import SiteChanges, update_site
 from engagement.services.supporters import import_patreon_csv, set_supporter
 
@@ -161,3 +161,23 @@ def test_weekly_subscribers_get_the_weekly_digest(core, mailer, sink, readers):
     assert report.sent == 1
     (carol,) = sink.to("carol@example.org")
     assert carol["Subject"] == "This week on The Daily Example: the most discussed"
+
+
+def test_a_stopping_runner_gives_its_chunk_and_lease_back_and_another_goes_on(core, mailer, sink, readers):
+    for i in range(7):
+        subscribe(core, f"reader{i}@example.org", "digest", cadence="daily")
+    handed_back: list[int] = []
+
+    def stop_after_four() -> bool:  # as a SIGTERM arriving in the middle of the second chunk
+        return len(sink.received) >= 4
+
+    sender = chunk_sender(core.uow, mailer, stopping=stop_after_four, hand_back=handed_back.extend)
+    first = send_digest(core.uow(), "daily", "daily", sender, chunk_size=3, stopping=stop_after_four)
+
+    assert (first.stopped, first.done, first.sent) == (True, False, 4)
+    assert len(handed_back) == 2  # the second chunk's unsent mails, due again at once
+    assert send_deliveries(core.uow(), mailer, handed_back).sent == 2
+    second = _run(core, mailer, chunk_size=3)  # no lease to wait for
+    assert (second.busy, second.done) == (False, True)
+    assert set(sink.recipients().values()) == {1}
+    assert len(sink.received) == 9

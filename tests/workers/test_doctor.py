@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner, Result
 from mailsink import MailSink, SinkHandler, free_port
-from required_services import missing_service, throwaway_pg_databases
+from required_services import throwaway_pg_databases
 from sqlalchemy.engine import make_url
-from test_processes import OwnRedis
 
 from engagement import migrations
 from engagement.cli import main
 from engagement.config import load_settings
-from engagement.diagnostics import check_outbox, check_smtp
+from engagement.diagnostics import check_heartbeats, check_outbox, check_smtp
+from engagement.heartbeat import heartbeat_path, write_heartbeat
 from engagement.outbox import COMMENT_PENDING
 
 SECRET = "doctor-test-" + "x" * 40
@@ -49,18 +51,6 @@ def migrated_pg() -> str:
         yield url
 
 
-@pytest.fixture
-def redis_server(tmp_path):
-    # Our own Redis: worker and beat take RedBeat's lock and the queues without a key prefix.
-    import shutil
-
-    if shutil.which("redis-server") is None:
-        missing_service("redis-server", "the binary is not installed")
-    server = OwnRedis(tmp_path).start()
-    yield server
-    server.stop()
-
-
 def _start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("w") as out:
         argv = [sys.executable, "-m", "engagement.cli", command]
@@ -73,7 +63,7 @@ def _start(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[byt
 @pytest.mark.redis
 @pytest.mark.slow
 def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_is_down(
-    migrated_pg, redis_server, tmp_path
+    migrated_pg, own_redis, tmp_path
 ):
     database_url = make_url(migrated_pg)
     if database_url.password is None:  # trust authentication ignores it: it is there to be hidden
@@ -83,7 +73,7 @@ def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_i
         "ENGAGEMENT_MODE": "production",
         "ENGAGEMENT_DATA_DIR": str(tmp_path / "data"),
         "ENGAGEMENT_DATABASE_URL": database_url.render_as_string(hide_password=False),
-        "ENGAGEMENT_BROKER_URL": redis_server.url,
+        "ENGAGEMENT_BROKER_URL": own_redis.url,
         "ENGAGEMENT_SMTP_URL": sink.url,
         "ENGAGEMENT_SECRET_KEY": SECRET,
     }
@@ -100,6 +90,7 @@ def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_i
             "smtp": "ok",
             "worker": "FAIL",
             "beat": "FAIL",
+            "heartbeats": "skip",
             "outbox": "ok",
         }
         assert "engagement worker" in alone.output
@@ -114,10 +105,17 @@ def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_i
             time.sleep(0.5)
         assert healthy.exit_code == 0, healthy.output
         assert set(_lines(healthy).values()) == {"ok"}
-        assert "all 8 checks passed" in healthy.output
+        assert "all 9 checks passed" in healthy.output
         assert str(database_url.password) not in healthy.output
         assert ":***@" in healthy.output
         assert "EHLO" in healthy.output
+        assert "answered the ping from relay, send, digest" in healthy.output
+        beats = next(line for line in healthy.output.splitlines() if line.startswith("ok    heartbeats"))
+        assert f"worker on {socket.gethostname()}" in beats
+        assert f"beat on {socket.gethostname()}" in beats
+        client = redis.Redis.from_url(own_redis.url)
+        assert [key for key in client.scan_iter() if b"doctor" in key] == []  # the replies' queue went
+        client.close()
 
         sink.stop()
         relay_up = False
@@ -135,7 +133,7 @@ def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_i
     smtp_line = next(line for line in down.output.splitlines() if line.startswith("FAIL  smtp"))
     assert f"127.0.0.1:{sink.port}" in smtp_line
     assert "hint: is the relay running" in smtp_line
-    assert "1 of 8 checks failed" in down.output
+    assert "1 of 9 checks failed" in down.output
 
 
 def test_a_wrong_setting_fails_the_first_check_and_names_it(tmp_path):
@@ -164,7 +162,7 @@ def test_an_unmigrated_or_outdated_database_says_to_upgrade(tmp_path):
     assert not created  # asking made no database
     assert _lines(behind)["database"] == "ok"
     line = next(line for line in behind.output.splitlines() if line.startswith("FAIL  migrations"))
-    assert f"at revision 0006, behind {migrations.heads()[0]}" in line
+    assert f"at revision 0006, behind {', '.join(migrations.heads())}" in line
     assert "engagement db upgrade" in line
 
 
@@ -264,3 +262,37 @@ def test_smtp_relay_down_is_named(tmp_path):
     assert check.name == "smtp"
     assert f"cannot connect to 127.0.0.1:{port}" in check.detail
     assert "is the relay running" in check.hint
+
+
+def test_smtps_speaks_tls_from_the_first_byte(tls_files, tmp_path):
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*tls_files)
+    # aiosmtpd counts only STARTTLS as TLS when it decides to offer AUTH: here all of it is TLS.
+    controller, handler, port = _relay(
+        ssl_context=context, authenticator=_authenticator, auth_require_tls=False
+    )
+    try:
+        check = _smtp_check(f"smtps://mailer:s3cret@127.0.0.1:{port}", tmp_path)
+    finally:
+        controller.stop()
+
+    assert check.status == "ok", check.detail
+    assert check.detail == f"127.0.0.1:{port} answered EHLO, TLS, AUTH; nothing sent"
+    assert handler.mail_commands == 0
+
+
+def test_heartbeats_are_listed_with_their_ages_and_old_ones_counted(tmp_path):
+    settings = load_settings(data_dir=tmp_path, secret_key=SECRET)
+    none = check_heartbeats(settings)
+    now = time.time()
+    write_heartbeat(heartbeat_path(tmp_path, "worker", "w1"), now - 3)
+    write_heartbeat(heartbeat_path(tmp_path, "beat", "b1"), now - 7)
+    write_heartbeat(heartbeat_path(tmp_path, "worker", "gone"), now - 3600)  # a removed container's
+
+    listed = check_heartbeats(settings)
+
+    assert none.status == "skip"
+    assert listed.status == "ok"
+    assert listed.detail == "beat on b1 7 s ago, worker on w1 3 s ago; 1 older than 60 s (stopped or stuck)"

@@ -16,7 +16,7 @@ from engagement.mail.gate import LocalGate, RedisGate
 from engagement.mail.mailer import build_mailer
 from engagement.mail.transport import NO_SMTPUTF8
 from engagement.models import Subscriber, Suppression
-from engagement.services.deliveries import claim_deliveries, list_deliveries, retry_failed
+from engagement.services.deliveries import claim_deliveries, due_deliveries, list_deliveries, retry_failed
 from engagement.services.relay import flush_notifications, sweep_unrelayed
 from engagement.services.sending import send_deliveries
 from engagement.web.mailbox import list_mails
@@ -118,6 +118,47 @@ def test_a_claim_held_by_a_dead_worker_is_taken_over_once_its_lease_runs_out(cor
     assert sink.recipients() == {"alice@example.org": 1}
     (row,) = deliveries(core, id=delivery_id)
     assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_the_resume_sweep_takes_an_expired_claim_at_once_and_a_pending_row_after_its_grace(
+    core, site, mailer, sink, clock
+):
+    _followers(core, mailer, sink, ["alice@example.org", "bob@example.org"])
+    post(core, author_email="jane@example.org")
+    sweep_unrelayed(core.uow(), older_than_seconds=0, window_seconds=0)
+    claimed, pending = flush_notifications(core.uow())
+    lease = core.settings.delivery_lease_seconds
+    with core.uow() as uow:  # a worker claims one, then dies
+        claim_deliveries(uow.session, [claimed], uow.now(), lease)
+        uow.commit()
+
+    assert due_deliveries(core.uow(), grace_seconds=lease * 2) == []
+    clock.advance(seconds=lease + 1)
+    # The lease was the dead worker's grace; the pending row's task may still be queued.
+    assert due_deliveries(core.uow(), grace_seconds=lease * 2) == [claimed]
+    clock.advance(seconds=lease)
+    assert sorted(due_deliveries(core.uow(), grace_seconds=lease * 2)) == sorted([claimed, pending])
+
+
+def test_a_stopping_sender_finishes_the_mail_on_the_wire_and_hands_the_rest_back(core, site, mailer, sink):
+    people = [f"reader{i}@example.org" for i in range(6)]
+    _followers(core, mailer, sink, people)
+    post(core, author_email="jane@example.org")
+    sweep_unrelayed(core.uow(), older_than_seconds=0, window_seconds=0)
+    ids = sorted(flush_notifications(core.uow()))
+
+    def stop_after_two() -> bool:  # as a SIGTERM arriving while the third mail is next
+        return len(sink.received) >= 2
+
+    report = send_deliveries(core.uow(), mailer, ids, stopping=stop_after_two)
+
+    assert report.sent == 2
+    assert sorted(report.handed_back) == sorted(ids[2:])
+    rows = {d.id: d for d in deliveries(core)}
+    # Given back due at once, the attempt that never happened not counted.
+    assert [(rows[i].status, rows[i].attempts) for i in report.handed_back] == [("pending", 0)] * 4
+    assert send_deliveries(core.uow(), mailer, report.handed_back).sent == 4
+    assert sink.recipients() == dict.fromkeys(people, 1)
 
 
 def test_an_unreachable_server_leaves_mails_failed_and_an_operator_retries_them(core, site, sink, clock):

@@ -1,4 +1,5 @@
-"""admins, their sites and sessions; reader reports and each site's report threshold
+"""admins, their sites and sessions; reader reports and each site's report threshold; the
+admin queue's index by page and status
 
 Revision ID: 0008
 Revises: 0007
@@ -74,9 +75,13 @@ def upgrade() -> None:
     op.create_index("ix_reports_open", "reports", ["cleared_at", "comment_id"], unique=False)
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.add_column(sa.Column("report_threshold", sa.Integer(), server_default="3", nullable=False))
+    op.create_index(
+        "ix_comments_page_status_created", "comments", ["page_id", "status", "created_at", "id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_comments_page_status_created", table_name="comments")
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.drop_column("report_threshold")
     op.drop_index("ix_reports_open", table_name="reports")

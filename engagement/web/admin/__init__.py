@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from engagement.web.admin import comments, deliveries, overview, queue, signin, sites, subscribers
+from engagement.web.admin import admins, comments, deliveries, overview, queue, signin, sites, subscribers
 from engagement.web.admin.auth import install
 
 router = APIRouter()
-for screen in (signin, overview, queue, comments, sites, subscribers, deliveries):
+for screen in (signin, overview, queue, comments, sites, subscribers, deliveries, admins):
     router.include_router(screen.router)
 
 __all__ = ["install", "router"]

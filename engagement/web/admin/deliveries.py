@@ -11,7 +11,8 @@ from engagement.errors import Conflict
 from engagement.models.delivery import DELIVERY_STATUSES
 from engagement.services.admins import require_owner
 from engagement.services.deliveries import list_deliveries, retry_failed
-from engagement.web.admin.auth import PREFIX, CheckedForm, SignedIn, back_to, page
+from engagement.uow import UnitOfWork
+from engagement.web.admin.auth import PREFIX, CheckedForm, Signed, SignedIn, back_to, page
 from engagement.web.deps import Uow
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -32,12 +33,24 @@ def deliveries(
     uow: Uow,
     status: Annotated[str, Query(max_length=16)] = "",
     template: Annotated[str, Query(max_length=64)] = "",
-    recipient: Annotated[str, Query(max_length=320)] = "",
     done: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
     require_owner(signed.admin)
+    return _log(request, signed, uow, status, template, "", done)
+
+
+@router.post("/deliveries", response_class=HTMLResponse)
+def filter_deliveries(request: Request, form: CheckedForm, signed: SignedIn, uow: Uow) -> HTMLResponse:
+    """The filter form posts, so that a recipient's address never appears in a URL (or a log)."""
+    require_owner(signed.admin)
+    return _log(request, signed, uow, form.one("status"), form.one("template"), form.one("recipient"), "")
+
+
+def _log(
+    request: Request, signed: Signed, uow: UnitOfWork, status: str, template: str, recipient: str, done: str
+) -> HTMLResponse:
     rows = list_deliveries(
-        uow, status=status or None, template=template or None, recipient=recipient or None, limit=100
+        uow, status=status or None, template=template or None, recipient=recipient.strip() or None, limit=100
     )
     return page(
         request,

@@ -1,0 +1,70 @@
+"""Every request: an id (taken from X-Request-ID when well-formed), one log line, its metrics."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from engagement.logs import REQUEST_ID
+from engagement.metrics import instruments
+
+log = structlog.get_logger(__name__)
+HEADER = "X-Request-ID"
+# What a proxy or a client may send us; anything else (too long, spaces, an address) is replaced.
+WELL_FORMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def request_id_from(scope: Scope) -> str:
+    """The caller's request id when well-formed, a new one otherwise."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            given: str = value.decode("latin-1")
+            if WELL_FORMED.fullmatch(given):
+                return given
+            break
+    return uuid.uuid4().hex
+
+
+class ObserveRequests:
+    """Outermost of our middleware: it sees every answer, the others' refusals included.
+
+    Requests are counted under their route template, never the raw path (tokens, pages).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.metrics = instruments()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_from(scope)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[HEADER] = request_id
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(**{REQUEST_ID: request_id}):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                self._record(scope, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
+        method = scope["method"]
+        self.metrics.http_requests.labels(method, route, str(status)).inc()
+        self.metrics.http_request_duration.labels(method, route, str(status)).observe(seconds)
+        line = log.error if status >= 500 else log.info
+        line("http.request", method=method, route=route, status=status, duration_ms=round(seconds * 1000, 2))
