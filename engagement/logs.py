@@ -96,6 +96,7 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if h.get_name() != "engagement"] + [handler]
     root.setLevel(settings.log_level.upper())
+    logging.captureWarnings(True)  # a library's warning is a line like the others, not free text
 
 
 def bind_request_id(request_id: str | None) -> None:

@@ -76,7 +76,7 @@ def test_every_process_runs_from_one_image(spec: dict):
     assert processes["migrate"]["command"] == ["db", "upgrade"]
     assert processes["migrate"]["restart"] == "no"
     assert processes["web"]["command"] == ["serve", "--host", "0.0.0.0", "--port", "8000"]
-    assert processes["worker"]["command"] == ["worker"]
+    assert processes["worker"]["command"] == ["worker", "--metrics-port", "9100", "--metrics-host", "0.0.0.0"]
     assert processes["beat"]["command"] == ["beat"]
     for name in ("web", "worker", "beat"):
         assert processes[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
@@ -184,6 +184,11 @@ def test_prometheus_and_grafana_are_wired_to_the_metrics_and_the_dashboard(spec:
     assert jobs["engagement-web"]["dns_sd_configs"][0]["names"] == ["web"]
     assert jobs["engagement-web"]["dns_sd_configs"][0]["port"] == 8000
     assert jobs["engagement-worker"]["dns_sd_configs"][0]["names"] == ["worker"]
+    worker = services["worker"]["command"]
+    assert jobs["engagement-worker"]["dns_sd_configs"][0]["port"] == int(
+        worker[worker.index("--metrics-port") + 1]
+    )
+    assert "ports" not in services["worker"]  # reachable inside the compose network only
     for job in jobs.values():
         assert job["metrics_path"] == "/metrics"
         assert job["authorization"]["credentials_file"] == "/prometheus/metrics_token"

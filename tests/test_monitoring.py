@@ -31,6 +31,8 @@ METRICS = {
     "engagement_moderation_pending",
     "engagement_digest_run_sent",
     "engagement_build_info",
+    "engagement_tasks_total",
+    "engagement_task_duration_seconds",
 }
 ALERTS = {
     "EngagementOutboxLagging",

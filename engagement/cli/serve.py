@@ -53,6 +53,7 @@ def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str, wo
         # On SIGTERM (a deploy), requests in flight get this long to finish before connections close.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         access_log=False,  # our own request line (engagement/web/observe.py): ids, routes, no paths
+        log_config=None,  # uvicorn's own lines go through our formatter (engagement/logs.py) too
         **fast_io(),
     )
     if workers > 1:
@@ -62,7 +63,6 @@ def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str, wo
             "engagement.web.asgi:app_from_environment",
             factory=True,
             workers=workers,
-            log_config=None,
             **options,
         )
         Multiprocess(config, sockets=[config.bind_socket()]).run()

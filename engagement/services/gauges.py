@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from engagement.models import Comment, DigestRun, OutboxEvent, Page, Site
+from engagement.models import Comment, DigestRun, Page, Site
+from engagement.outbox import unrelayed_backlog
 from engagement.uow import UnitOfWork
 
 
@@ -22,12 +23,7 @@ def read_gauges(uow: UnitOfWork) -> Gauges:
     """The gauges now; each statement uses an index (unrelayed events, comments by status)."""
     with uow:
         session = uow.session
-        pending, oldest = session.execute(
-            sa.select(sa.func.count(), sa.func.min(OutboxEvent.created_at)).where(
-                OutboxEvent.relayed_at.is_(None)
-            )
-        ).one()
-        lag = max(0.0, (uow.now() - oldest).total_seconds()) if oldest is not None else 0.0
+        backlog = unrelayed_backlog(session)
         held = dict.fromkeys(session.scalars(sa.select(Site.key)), 0)
         counts = session.execute(
             sa.select(Site.key, sa.func.count())
@@ -56,8 +52,8 @@ def read_gauges(uow: UnitOfWork) -> Gauges:
             )
         )
         return Gauges(
-            outbox_pending=pending,
-            outbox_lag_seconds=lag,
+            outbox_pending=backlog.pending,
+            outbox_lag_seconds=backlog.lag_seconds(uow.now()),
             moderation_pending=held,
             digest_run_sent={(key, period): sent for key, period, sent in runs},
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -46,7 +47,7 @@ class ObserveRequests:
             return
         request_id = request_id_from(scope)
         started = time.perf_counter()
-        status = 500
+        status = 0
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -58,8 +59,13 @@ class ObserveRequests:
         with structlog.contextvars.bound_contextvars(**{REQUEST_ID: request_id}):
             try:
                 await self.app(scope, receive, send_with_id)
+            except Exception:
+                log.exception("http.unhandled")
+                if not status:  # answer here, with the id; the server's handler sees it started
+                    await _internal_error(send_with_id)
+                raise
             finally:
-                self._record(scope, status, time.perf_counter() - started)
+                self._record(scope, status or 500, time.perf_counter() - started)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", "unmatched")
@@ -68,3 +74,12 @@ class ObserveRequests:
         self.metrics.http_request_duration.labels(method, route, str(status)).observe(seconds)
         line = log.error if status >= 500 else log.info
         line("http.request", method=method, route=route, status=status, duration_ms=round(seconds * 1000, 2))
+
+
+async def _internal_error(send: Send) -> None:
+    body = json.dumps(
+        {"code": "internal", "reason": "an unexpected error; X-Request-ID names this request in our logs"}
+    ).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -149,6 +149,7 @@ def test_metrics_after_real_traffic_through_web_and_a_worker(services):
     assert {e["task"] for e in caused} == {"engagement.relay", "engagement.send"}, worker_log
     assert all(e["task_id"] and e["state"] == "SUCCESS" for e in caused)
     for text in (logs["web"].read_text(), logs["worker"].read_text()):
+        assert all(line.startswith("{") for line in text.splitlines()), text  # uvicorn's, Celery's too
         assert AUTHOR not in text
         assert MODERATOR not in text
 

@@ -119,7 +119,7 @@ def test_doctor_passes_against_the_real_services_and_names_smtp_when_the_relay_i
 
         sink.stop()
         relay_up = False
-        down = _doctor(env)
+        down = _doctor(env, "--timeout", "15")  # a slow machine must not fail the ping as well
     finally:
         for process in processes:
             process.terminate()
@@ -296,3 +296,19 @@ def test_heartbeats_are_listed_with_their_ages_and_old_ones_counted(tmp_path):
     assert none.status == "skip"
     assert listed.status == "ok"
     assert listed.detail == "beat on b1 7 s ago, worker on w1 3 s ago; 1 older than 60 s (stopped or stuck)"
+
+
+def test_an_unreachable_broker_is_named_without_its_password(tmp_path):
+    from workers.probes import check_broker
+
+    port = free_port()
+    settings = load_settings(
+        data_dir=tmp_path, secret_key=SECRET, broker_url=f"redis://:hunter2@127.0.0.1:{port}/0"
+    )
+
+    check = check_broker(settings, timeout=2)
+
+    assert check.failed
+    assert check.detail.startswith(f"redis://:***@127.0.0.1:{port}/0: ")
+    assert "hunter2" not in check.detail
+    assert "ENGAGEMENT_BROKER_URL" in check.hint
