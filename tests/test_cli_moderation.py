@@ -36,7 +36,9 @@ def cli(data_dir):
 
 @pytest.fixture
 def core(cli, data_dir) -> Iterator[Core]:
-    core = build_core(load_settings(data_dir=data_dir))
+    # The test's core stands for a web process beside the CLI: without a site cache, what the
+    # CLI changes (a ban) applies at once instead of within the cache's life.
+    core = build_core(load_settings(data_dir=data_dir, thread_cache_seconds=0))
     yield core
     core.dispose()
 

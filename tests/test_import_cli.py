@@ -17,7 +17,7 @@ from engagement.cli import CliState, main
 from engagement.models import Comment, Page
 from engagement.services.comments import PostComment, delete_comment, post_comment
 from engagement.services.exports import export_site
-from engagement.services.imports import ImportOptions, import_file
+from engagement.services.imports import ImportOptions, ImportSummary, import_file
 from engagement.services.sites import SiteChanges, add_site
 from engagement.services.threads import ThreadQuery, list_thread
 
@@ -139,3 +139,15 @@ def _shape(comments):
     return [
         (c.author.name, c.html, c.created_at, c.deleted, c.reply_count, _shape(c.replies)) for c in comments
     ]
+
+
+def test_a_summary_keeps_every_skip_in_order_past_what_it_holds_in_memory():
+    summary = ImportSummary()
+    for n in range(10_005):
+        summary.skip(f"id\t{n}" if n == 10_003 else str(n), "spam")
+    skips = summary.skipped
+    summary.close()
+    assert summary.skip_count == len(skips) == 10_005
+    assert skips[0] == ("0", "spam")
+    assert skips[10_003] == ("id 10003", "spam")
+    assert skips[-1] == ("10004", "spam")

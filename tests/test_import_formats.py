@@ -198,6 +198,12 @@ def test_a_broken_remark42_line_names_the_line(core, site, tmp_path):
     path.write_text('{"version": 1}\n{not json\n')
     with pytest.raises(BadImportFile, match="line 2, column 2: not JSON"):
         run(core, "remark42", path)
+    path.write_bytes('{"version": 1}\n{"text": "café"}\n'.encode("latin-1"))
+    with pytest.raises(BadImportFile, match="line 2: not UTF-8 text"):
+        run(core, "remark42", path)
+    path.write_bytes(b"")
+    with pytest.raises(BadImportFile, match="the file is empty"):
+        run(core, "remark42", path)
     assert table(core, Comment, Comment.id) == []
 
 

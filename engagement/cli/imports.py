@@ -66,7 +66,10 @@ def import_(
             progress=progress,
         )
         summary = import_file(state.uow(), options)
-    _echo_summary(site, summary)
+    try:
+        _echo_summary(site, summary)
+    finally:
+        summary.close()
 
 
 @contextmanager
@@ -116,7 +119,7 @@ def _echo_summary(site: str, summary: ImportSummary) -> None:
     if summary.already:
         before = ", ".join(f"{count} {kind}" for kind, count in summary.already.items())
         click.echo(f"  already imported before: {before}")
-    if summary.skipped:
-        click.echo(f"  skipped {len(summary.skipped)}:")
-        for source_id, reason in summary.skipped:
+    if summary.skip_count:
+        click.echo(f"  skipped {summary.skip_count}:")
+        for source_id, reason in summary.skips():
             click.echo(f"    {source_id}: {reason}")

@@ -32,14 +32,15 @@ def overview(uow: UnitOfWork, admin: AdminView) -> Overview:
         session, now = uow.session, uow.now()
         since = (now - timedelta(days=DAYS - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
         mine = _scope(admin)
+        day = _utc_day(session)
         recent = (
-            sa.select(Comment.created_at)
+            sa.select(day, sa.func.count())
+            .select_from(Comment)
             .join(Page, Page.id == Comment.page_id)
             .where(Comment.created_at >= since, *mine)
+            .group_by(day)
         )
-        counts: dict[date, int] = {}
-        for (created,) in session.execute(recent):
-            counts[created.date()] = counts.get(created.date(), 0) + 1
+        counts = {date.fromisoformat(str(when)): int(n) for when, n in session.execute(recent)}
         days = [since.date() + timedelta(days=n) for n in range(DAYS)]
         return Overview(
             per_day=[(day, counts.get(day, 0)) for day in days],
@@ -55,6 +56,13 @@ def overview(uow: UnitOfWork, admin: AdminView) -> Overview:
             digest_runs=_digest_runs(session, mine),
             outbox_lag_seconds=_lag(session, now) if admin.is_owner else None,
         )
+
+
+def _utc_day(session: Session) -> sa.ColumnElement[object]:
+    """A comment's UTC day, counted by the database (SQLite keeps UTC text, PostgreSQL timestamptz)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sa.func.date(Comment.created_at)
+    return sa.cast(sa.func.timezone("UTC", Comment.created_at), sa.Date)
 
 
 def _scope(admin: AdminView) -> list[sa.ColumnElement[bool]]:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement import validation as check
-from engagement.db import insert_ignoring_conflict
+from engagement.db import dialect_insert
 from engagement.errors import CommentNotFound, Forbidden
 from engagement.metrics import instruments
 from engagement.models import Comment, Page, Report, Site
@@ -55,14 +55,20 @@ def report_comment(
             "note": note,
             "created_at": uow.now(),
         }
-        insert_ignoring_conflict(uow.session, Report.__table__, values, ["comment_id", "reader_hash"])  # type: ignore[arg-type]
-        record_report(uow, comment)
+        added = uow.session.execute(
+            dialect_insert(uow.session, Report.__table__)  # type: ignore[arg-type]
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["comment_id", "reader_hash"])
+        )
+        if not added.rowcount:  # type: ignore[attr-defined]
+            return  # the same reader's report, a moment earlier, from another request
+        apply_threshold(uow, comment)
         uow.commit()
     instruments().reports.labels(reason).inc()
 
 
-def record_report(uow: UnitOfWork, comment: Comment) -> None:
-    """The one place a new report is counted: past the site's threshold, back to moderation."""
+def apply_threshold(uow: UnitOfWork, comment: Comment) -> None:
+    """Past the site's threshold of open reports, the comment goes back to moderation."""
     count = open_report_count(uow.session, comment.id)
     threshold = uow.session.scalar(
         sa.select(Site.report_threshold).join(Page, Page.site_id == Site.id).where(Page.id == comment.page_id)

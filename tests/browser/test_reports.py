@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from browser.axe import serious_violations
 from browser.support import card, main_form, open_widget, post_comment_ui, seed
 from engagement.models import Report
 
@@ -29,3 +30,21 @@ def test_report_a_comment_with_a_reason(page, publisher, engagement, page_errors
             sa.select(Report.reason).where(Report.comment_id == other.comment.id)
         ).all()
     assert reasons == ["abuse"]
+
+
+def test_the_open_report_form_is_accessible(browser, browser_context_args, publisher, engagement):
+    context = browser.new_context(**browser_context_args, bypass_csp=True)  # axe goes past the page's CSP
+    page = context.new_page()
+    try:
+        url = publisher.page(t="report-axe")
+        seed(engagement, url, body="Something to report.")
+        open_widget(page, url)
+        report = card(page, "Something to report.").get_by_role("button", name="Report", exact=True)
+        report.click()
+        expect(report).to_have_attribute("aria-expanded", "true")
+        expect(page.get_by_label("Why report this comment?")).to_be_focused()
+        assert serious_violations(page) == []
+        page.get_by_role("button", name="Cancel").click()
+        expect(report).to_be_focused()
+    finally:
+        context.close()

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 
-from engagement.models import AdminSession, Ban, Comment, OutboxEvent
+from engagement.models import AdminSession, Ban, Comment, OutboxEvent, Site
 from engagement.outbox import COMMENT_PUBLISHED
 from engagement.services.admins import add_admin
 from engagement.services.comments import PostComment, post_comment
@@ -93,12 +93,15 @@ def test_sign_in_wrong_password_and_sign_out(admin_client, core):
         assert uow.session.scalar(sa.select(sa.func.count()).select_from(AdminSession)) == 0
 
 
-def test_a_session_idle_for_12_hours_ends(admin_client, clock):
+def test_a_session_idle_for_12_hours_ends(admin_client, core, clock):
     admin_client.sign_in("owner@example.org")
     clock.advance(hours=11)
     assert admin_client.get("/admin/queue").status_code == 200
     clock.advance(hours=12, seconds=1)
     assert admin_client.get("/admin/queue", follow_redirects=False).status_code == 303
+    admin_client.sign_in("mod@example.org")  # any sign-in drops the sessions idle too long
+    with core.uow() as uow:
+        assert uow.session.scalar(sa.select(sa.func.count()).select_from(AdminSession)) == 1
 
 
 def test_forged_and_cross_origin_forms_change_nothing(admin_client, core):
@@ -226,6 +229,10 @@ def test_every_screen_answers(admin_client, core):
         answer = admin_client.get(path)
         assert answer.status_code == 200, (path, answer.text[:500])
         assert answer.headers["referrer-policy"] == "same-origin"
+    unknown = admin_client.get("/admin/no-such-screen")
+    assert unknown.status_code == 404
+    assert "There is no such admin page." in unknown.text
+    assert admin_client.get("/api/v1/no-such-route").json()["code"] == "not_found"
     missing = admin_client.get("/admin/queue/999999")
     assert missing.status_code == 404
     assert "no comment 999999" in missing.text.lower()
@@ -345,6 +352,9 @@ def test_site_settings_and_subscribers(admin_client, core):
         "digest_hour": "7",
         "digest_weekday": "4",
         "timezone": "Europe/Paris",
+        "supporter_thanks": "",
+        "supporter_badges": "on",
+        "patreon_webhook_secret": "a-webhook-secret-of-32-characters",
     }
     saved = admin_client.post("/admin/sites/daily", form)
     assert saved.status_code == 303
@@ -352,6 +362,12 @@ def test_site_settings_and_subscribers(admin_client, core):
     assert "Saved." in settings
     assert 'value="Europe/Paris"' in settings
     assert 'data-site="daily"' in settings
+    assert "a-webhook-secret-of-32-characters" not in settings
+    with core.uow() as uow:
+        daily = uow.session.scalars(sa.select(Site).where(Site.key == "daily")).one()
+        assert (daily.report_threshold, daily.supporter_badges, daily.digest_weekday) == (4, True, 4)
+        assert daily.patreon_webhook_secret == "a-webhook-secret-of-32-characters"
+        assert daily.reactions == [{"key": "like", "label": "👍 Like"}, {"key": "wow", "label": "😮 Wow"}]
     before = table_rows(core)
     bad = admin_client.post("/admin/sites/daily", {**form, "digest_hour": "25", "name": "Changed"})
     assert bad.status_code == 422
@@ -402,3 +418,22 @@ def test_owners_manage_admins(admin_client, core):
     assert "new@example.org removed." in gone.text
     admin_client.sign_in("mod@example.org")
     assert admin_client.get("/admin/admins").status_code == 403
+
+
+def test_reported_comments_and_approving_clears_their_reports(admin_client, core):
+    update_site(core.uow(), "daily", SiteChanges(moderation="off", report_threshold=5))
+    fields = {"site": "daily", "page": "https://news.example.org/a", "author_name": "Bo", "body": "Disputed."}
+    comment = post_comment(core.uow(), PostComment(**fields)).comment
+    for n, reason in enumerate(("spam", "abuse", "abuse")):
+        report_comment(
+            core.uow(), comment.id, f"reader-report-{n}", reason, "Look at this" if n else None, "10.0.0.1"
+        )
+    admin_client.sign_in("owner@example.org")
+    reported = " ".join(admin_client.get("/admin/queue", params={"status": "reported"}).text.split())
+    assert "Reported 3 times: spam (1), abuse (2) <br><q>Look at this</q>" in reported
+    assert "Disputed." in reported
+    assert "Disputed." not in admin_client.get("/admin/queue").text  # still published, not pending
+    assert admin_client.post("/admin/queue", [("act", f"approve:{comment.id}")]).status_code == 303
+    assert "Disputed." not in admin_client.get("/admin/queue", params={"status": "reported"}).text
+    with core.uow() as uow:
+        assert uow.session.get(Comment, comment.id).status == "approved"

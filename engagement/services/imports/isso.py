@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from engagement.errors import BadImportFile
@@ -79,15 +80,15 @@ def _rows(
             )
 
 
-def _comment(source: Source, row: tuple[object, ...]) -> CommentRecord:
+def _comment(source: Source, row: tuple[Any, ...]) -> CommentRecord:
     comment_id, tid, parent, created, mode, body, author, email, likes, dislikes, _notify = row
     try:
-        moment = datetime.fromtimestamp(float(created), UTC)  # type: ignore[arg-type]
+        moment = datetime.fromtimestamp(float(created), UTC)
     except (TypeError, ValueError, OverflowError) as exc:
         raise BadImportFile(
             source.path, f"comment {comment_id}, created", f"not a time: {created!r}"
         ) from exc
-    status = _MODES.get(mode, PENDING)  # type: ignore[call-overload]
+    status = _MODES.get(mode, PENDING)
     text = str(body or "")
     return CommentRecord(
         source_id=str(comment_id),
@@ -99,5 +100,5 @@ def _comment(source: Source, row: tuple[object, ...]) -> CommentRecord:
         author_email=str(email) if email else None,
         body="" if status == DELETED else text,
         html="" if status == DELETED else markdown(text),
-        score=int(likes or 0) - int(dislikes or 0),  # type: ignore[call-overload]
+        score=int(likes or 0) - int(dislikes or 0),
     )

@@ -17,8 +17,8 @@ from engagement.pagekeys import clean_url
 from engagement.services.imports.records import PageRecord
 from engagement.services.pages import page_key
 
-_CHUNK = 500
-_PAGES: sa.Table = Page.__table__  # type: ignore[assignment]  # keys per statement: SQLite binds at most a few thousand parameters
+_CHUNK = 500  # keys per statement: SQLite binds at most a few thousand parameters
+_PAGES: sa.Table = Page.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)

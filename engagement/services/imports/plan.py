@@ -26,6 +26,10 @@ _NONE = 0xFFFF_FFFF_FFFF_FFFF  # the key of "no parent"
 _HASHED = 1 << 63  # set on the key of an id that is not a plain number
 
 
+def _or_missing(number: int | None) -> int:
+    return MISSING if number is None else number
+
+
 def source_key(source_id: str) -> int:
     """A source id as 64 bits: its digits when it is a number, else a hash with the top bit set."""
     if source_id.isdigit() and len(source_id) < 19 and (source_id[0] != "0" or source_id == "0"):
@@ -71,31 +75,30 @@ class Plan:
         ``existing`` gives (source id, comment id, page id) of the comments already imported
         from this source. A parent only the database holds gets a number past the file's.
         """
-        wanted = set(self.parent_keys)
-        wanted.discard(_NONE)
-        numbers: dict[int, int] = {}
+        # Only parents need finding by id: one map of those (None until found), never of all.
+        numbers: dict[int, int | None] = dict.fromkeys(k for k in self.parent_keys if k != _NONE)
         for number, key in enumerate(self.keys):
-            if key in wanted and key not in numbers:
+            if key in numbers and numbers[key] is None:
                 numbers[key] = number
         count = len(self.keys)
         self.existing = bytearray(count)
         self.db_id = array("q", bytes(8 * count))
-        before: dict[int, tuple[int, int]] = {}
-        for source_id, comment_id, page_id in existing:
-            before[source_key(source_id)] = (comment_id, page_id)
-        for number, key in enumerate(self.keys):
-            found = before.get(key)
-            if found is not None:
-                self.existing[number] = 1
-                self.db_id[number] = found[0]
-        for key in wanted - numbers.keys():
-            found = before.get(key)
-            if found is not None:  # a parent from an earlier export, not in this one
-                numbers[key] = len(self.status)
-                self._add_known(*found)
+        before = {source_key(source_id): (comment_id, page_id) for source_id, comment_id, page_id in existing}
+        if before:
+            for number, key in enumerate(self.keys):
+                found = before.get(key)
+                if found is not None:
+                    self.existing[number] = 1
+                    self.db_id[number] = found[0]
+            for key in [key for key, number in numbers.items() if number is None]:
+                found = before.get(key)
+                if found is not None:  # a parent from an earlier export, not in this one
+                    numbers[key] = len(self.status)
+                    self._add_known(*found)
         del before
         self.parent = array(
-            "i", (NO_PARENT if key == _NONE else numbers.get(key, MISSING) for key in self.parent_keys)
+            "i",
+            (NO_PARENT if key == _NONE else _or_missing(numbers.get(key)) for key in self.parent_keys),
         )
         self.parent.extend([NO_PARENT] * (len(self.status) - count))
         self.parent_keys = array("Q")

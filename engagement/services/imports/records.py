@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 # What a source says of a comment; "spam" and "dropped" are never written.
 APPROVED = "approved"
@@ -74,14 +76,19 @@ class ImportOptions:
     progress: Progress | None = None
 
 
+_SKIPS_IN_MEMORY = 10_000  # the rest go to a temporary file: a million spam posts are all listed
+
+
 @dataclass
 class ImportSummary:
     """What a run imported, per kind, and each thing it skipped with the reason and source id."""
 
     imported: dict[str, int] = field(default_factory=dict)
     already: dict[str, int] = field(default_factory=dict)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (source id, reason)
     dry_run: bool = False
+    skip_count: int = 0
+    _skips: list[tuple[str, str]] = field(default_factory=list, repr=False, compare=False)
+    _more: IO[str] | None = field(default=None, repr=False, compare=False)
 
     def add(self, kind: str, count: int = 1) -> None:
         self.imported[kind] = self.imported.get(kind, 0) + count
@@ -90,4 +97,31 @@ class ImportSummary:
         self.already[kind] = self.already.get(kind, 0) + count
 
     def skip(self, source_id: str, reason: str) -> None:
-        self.skipped.append((source_id, reason))
+        self.skip_count += 1
+        if self.skip_count <= _SKIPS_IN_MEMORY:
+            self._skips.append((source_id, reason))
+            return
+        if self._more is None:
+            self._more = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (close())
+        self._more.write(f"{_one_line(source_id)}\t{reason}\n")
+
+    def skips(self) -> Iterator[tuple[str, str]]:
+        """(source id, reason) of each skip, in the order they happened."""
+        yield from self._skips
+        if self._more is not None:
+            self._more.seek(0)
+            for line in self._more:
+                source_id, _, reason = line.rstrip("\n").partition("\t")
+                yield source_id, reason
+
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        return list(self.skips())
+
+    def close(self) -> None:
+        if self._more is not None:
+            self._more.close()
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split()) if any(c in value for c in "\t\r\n") else value

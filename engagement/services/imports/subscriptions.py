@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -105,8 +105,8 @@ def _subscriber_ids(conn: Connection, site_id: int, addresses: list[str]) -> dic
     return found
 
 
-def _count(conn: Connection, subscriber_ids: object) -> int:
-    ids = sorted(subscriber_ids)  # type: ignore[call-overload]
+def _count(conn: Connection, subscriber_ids: Iterable[int]) -> int:
+    ids = sorted(subscriber_ids)
     total = 0
     for start in range(0, len(ids), _CHUNK):
         stmt = sa.select(sa.func.count()).where(Subscription.subscriber_id.in_(ids[start : start + _CHUNK]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -95,7 +96,7 @@ def _import_batch(
     options: ImportOptions,
     batch: list[Row],
     summary: ImportSummary,
-    now: object,
+    now: datetime,
 ) -> None:
     pages = _pages(conn, site_id, {values["post_id"] for _n, values in batch})
     wishes: list[tuple[str, str, int | None, int | None, bool]] = []
@@ -127,7 +128,7 @@ def _import_batch(
             if not comments:
                 summary.skip(source_id, "no imported comment of this address to hear replies to")
             wishes.extend((email, kind, None, comment_id, True) for comment_id in comments)
-    subscribe_all(conn, site_id, wishes, summary, now)  # type: ignore[arg-type]
+    subscribe_all(conn, site_id, wishes, summary, now)
 
 
 def _pages(conn: Connection, site_id: int, post_ids: set[str]) -> dict[str, int]:

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engagement.core import Core
 from engagement.errors import EngagementError, Forbidden, InvalidInput, SessionExpired
@@ -166,5 +167,15 @@ def install(app: Any) -> None:
         reason = f"{field}: {first.get('msg', 'is invalid')}"
         return page(request, "admin/error.html", None, status=422, reason=reason)
 
+    api_http = app.exception_handlers[StarletteHTTPException]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith(PREFIX + "/"):
+            return await api_http(request, exc)  # type: ignore[no-any-return]
+        assert isinstance(exc, StarletteHTTPException)
+        reason = "there is no such admin page" if exc.status_code == 404 else str(exc.detail).lower()
+        return page(request, "admin/error.html", None, status=exc.status_code, reason=reason)
+
     app.add_exception_handler(EngagementError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)

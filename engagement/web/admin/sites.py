@@ -59,8 +59,16 @@ def site_changes(form: Form) -> SiteChanges:
             if not sep:
                 raise InvalidInput("reactions", f"{line.strip()!r} is not KEY=LABEL, such as 'like=👍 Like'")
             reactions.append({"key": reaction_key.strip(), "label": label.strip()})
+    badges = form.one("supporter_badges")
+    if badges not in ("on", "off"):
+        raise InvalidInput("supporter_badges", "must be on or off")
+    secret = form.one("patreon_webhook_secret")
     return SiteChanges(
         name=form.one("name"),
+        supporter_thanks=form.one("supporter_thanks"),
+        supporter_badges=badges == "on",
+        # Never shown back: left empty, it stays as it is; the box removes it.
+        patreon_webhook_secret="" if form.one("remove_secret") == "yes" else (secret or None),
         moderation=form.one("moderation"),
         support_url=form.one("support_url"),
         support_text=form.one("support_text"),
