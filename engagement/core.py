@@ -30,6 +30,7 @@ class Core:
     on_commit: OnCommit | None = field(default=None)
     thread_cache: ThreadCache = field(default_factory=lambda: ThreadCache(0))
     site_cache: TimedCache[SiteRules] = field(default_factory=lambda: TimedCache(0))
+    reads: Engine | None = None  # the engine in autocommit, for reads of one statement
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(
@@ -40,6 +41,7 @@ class Core:
             on_commit=self.on_commit,
             thread_cache=self.thread_cache,
             site_cache=self.site_cache,
+            reads=self.reads,
         )
 
     def dispose(self) -> None:
@@ -72,4 +74,5 @@ def build_core(settings: Settings, *, on_commit: OnCommit | None = None, clock: 
         on_commit=on_commit,
         thread_cache=ThreadCache(settings.thread_cache_seconds),
         site_cache=TimedCache(settings.thread_cache_seconds),
+        reads=engine.execution_options(isolation_level="AUTOCOMMIT"),
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
 
 import sqlalchemy as sa
 import structlog
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engagement.clock import Clock, utcnow
@@ -50,8 +52,10 @@ class UnitOfWork:
         on_commit: OnCommit | None = None,
         thread_cache: ThreadCache | None = None,
         site_cache: TimedCache[SiteRules] | None = None,
+        reads: Engine | None = None,
     ) -> None:
         self.session_factory = session_factory
+        self._reads = reads
         self.keys = keys
         self.limiter = limiter
         self.clock = clock
@@ -79,6 +83,16 @@ class UnitOfWork:
         finally:
             self._events = []
             self._sites_changed = False
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection outside any transaction, for a read of one statement: no BEGIN and no
+        ROLLBACK around it, two round trips to PostgreSQL fewer than a session's."""
+        if self._reads is None:
+            bind = self.session_factory.kw["bind"]
+            self._reads = bind.execution_options(isolation_level="AUTOCOMMIT")
+        with self._reads.connect() as connection:
+            yield connection
 
     def now(self) -> Any:
         return self.clock()

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from engagement import validation as check
@@ -97,15 +98,19 @@ def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
     cached = hit if isinstance(hit, CachedPage) else None
     if cached is not None and not query.reader_id:
         return _thread_view(cached, query, {}, None)
-    with uow:
-        if cached is None:
-            generation = cache.generation()
-            cached = _read_page(uow, query, key, position)
-            if cached.page_id is not None:
-                cache.put(cache_key, cached, generation)
+    if cached is not None:  # only the reader's own part to read: one statement
         reader = uow.keys.reader_hash(query.reader_id) if query.reader_id else None
-        votes, mine = _mine(uow.session, cached, reader)
+        with uow.reading() as connection:
+            votes, mine = _mine(connection, cached, reader)
         return _thread_view(cached, query, votes, mine)
+    with uow:
+        generation = cache.generation()
+        page = _read_page(uow, query, key, position)
+        if page.page_id is not None:
+            cache.put(cache_key, page, generation)
+        reader = uow.keys.reader_hash(query.reader_id) if query.reader_id else None
+        votes, mine = _mine(uow.session, page, reader)
+        return _thread_view(page, query, votes, mine)
 
 
 def _read_page(uow: UnitOfWork, query: ThreadQuery, key: str, position: tuple[Any, ...] | None) -> CachedPage:
@@ -135,7 +140,9 @@ def _read_page(uow: UnitOfWork, query: ThreadQuery, key: str, position: tuple[An
     )
 
 
-def _mine(session: Session, page: CachedPage, reader: str | None) -> tuple[dict[int, int], str | None]:
+def _mine(
+    session: Session | Connection, page: CachedPage, reader: str | None
+) -> tuple[dict[int, int], str | None]:
     """The reader's votes on the page's comments and their reaction (if the site still offers it)."""
     if reader is None or page.page_id is None:
         return {}, None
@@ -199,8 +206,8 @@ def page_counts(uow: UnitOfWork, site_key: str, pages: Sequence[str]) -> dict[st
         found = cached.found
     else:
         generation = cache.generation()
-        with uow:
-            rows = uow.session.execute(sql.PAGE_COUNTS, {"site": site_key, "keys": wanted}).all()
+        with uow.reading() as connection:
+            rows = connection.execute(sql.PAGE_COUNTS, {"site": site_key, "keys": wanted}).all()
         if not rows:
             raise SiteNotFound(f"no site with key {site_key!r}")
         found = {key: (int(comments), int(reactions)) for key, comments, reactions in rows if key is not None}
