@@ -25,7 +25,7 @@ from engagement.config import load_settings
 from engagement.core import build_core
 from engagement.logs import configure_logging
 from engagement.models import Base, Comment, Page, Site
-from engagement.services.admins import add_admin
+from engagement.services.admin.admins import add_admin
 from engagement.web import create_app
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

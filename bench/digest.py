@@ -23,7 +23,7 @@ from _harness import arguments, bench_core, follow_row, page_row, subscriber_row
 from mailbench import Sink, peak_rss_mb
 
 from engagement.models import Comment, DigestRun, Page, Site, Subscriber, Subscription
-from engagement.services.digests import period_bounds
+from engagement.services.delivery.digests import period_bounds
 from engagement.services.sites import SiteChanges, add_site
 from workers import make_celery
 from workers.embedded import start_embedded

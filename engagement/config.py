@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 SECRET_FILE = "secret_key"  # noqa: S105 -- a file name, not a secret
-# The shortest delivery retention: engagement/services/retention.py says why.
+# The shortest delivery retention: engagement/services/delivery/retention.py says why.
 MIN_RETENTION_DAYS = 14
 MAX_RETENTION_DAYS = 36_500
 
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     # daily; 0 keeps them forever.
     delivery_retention_days: int = Field(default=90, ge=0, le=MAX_RETENTION_DAYS)
     # At most this many mails reach one address in 24 hours (confirmations aside); the rest
-    # are skipped as "rate_limited" (engagement/services/recipient_cap.py); 0: no cap.
+    # are skipped as "rate_limited" (engagement/services/delivery/recipient_cap.py); 0: no cap.
     max_mails_per_recipient_per_day: int = Field(default=100, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # auto: JSON lines in production mode away from a terminal, key=value otherwise.

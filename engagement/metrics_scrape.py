@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 from engagement import __version__
 from engagement.metrics import instruments, multiprocess_folder
 from engagement.metrics_text import FolderText
-from engagement.services.gauges import Gauges
+from engagement.services.operations.gauges import Gauges
 
 GAUGE_CACHE_SECONDS = 5.0
 

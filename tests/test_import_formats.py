@@ -18,7 +18,7 @@ from import_samples import (
 
 from engagement.errors import BadImportFile
 from engagement.models import Comment, OutboxEvent, Page, Subscriber, Subscription
-from engagement.services.imports import ImportOptions, import_file
+from engagement.services.operations.imports import ImportOptions, import_file
 
 
 def run(core, fmt, path, **values):

@@ -16,11 +16,11 @@ from celery import Task
 from engagement.core import Core
 from engagement.logs import bind_request_id
 from engagement.mail.mailer import Mailer
-from engagement.services.deliveries import due_deliveries
-from engagement.services.digests import due_digests, run_lease_seconds, send_digest
-from engagement.services.relay import RelayResult, flush_notifications, relay_events, sweep_unrelayed
-from engagement.services.retention import prune_deliveries
-from engagement.services.sending import chunk_sender, send_deliveries
+from engagement.services.delivery.deliveries import due_deliveries
+from engagement.services.delivery.digests import due_digests, run_lease_seconds, send_digest
+from engagement.services.delivery.relay import RelayResult, flush_notifications, relay_events, sweep_unrelayed
+from engagement.services.delivery.retention import prune_deliveries
+from engagement.services.delivery.sending import chunk_sender, send_deliveries
 from workers.observe import cause_headers
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import click
 
 from engagement.cli._app import CliState, pass_state
 from engagement.errors import InvalidInput
-from engagement.services.admins import SetupLink, add_admin, list_admins, remove_admin, reset_admin
+from engagement.services.admin.admins import SetupLink, add_admin, list_admins, remove_admin, reset_admin
 
 STDIN_HELP = "Read the password from standard input (for scripts) instead of printing a one-time link."
 

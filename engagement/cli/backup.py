@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from engagement.cli._app import CliState, pass_state
-from engagement.services.backup import BackupSummary, create_backup, restore_backup
+from engagement.services.operations.backup import BackupSummary, create_backup, restore_backup
 
 
 @click.group()

@@ -13,11 +13,16 @@ from engagement.config import MIN_RETENTION_DAYS
 from engagement.mail.mailer import build_mailer
 from engagement.metrics import enable_multiprocess
 from engagement.models.delivery import DELIVERY_STATUSES
-from engagement.services import bounces as bounce_service
-from engagement.services.deliveries import DeliveryView, list_deliveries, retry_failed, suppression_of
-from engagement.services.digests import PERIODS, run_lease_seconds, send_digest
-from engagement.services.retention import prune_deliveries
-from engagement.services.sending import chunk_sender
+from engagement.services.delivery import bounces as bounce_service
+from engagement.services.delivery.deliveries import (
+    DeliveryView,
+    list_deliveries,
+    retry_failed,
+    suppression_of,
+)
+from engagement.services.delivery.digests import PERIODS, run_lease_seconds, send_digest
+from engagement.services.delivery.retention import prune_deliveries
+from engagement.services.delivery.sending import chunk_sender
 
 PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
 

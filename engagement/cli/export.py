@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from engagement.cli._app import CliState, pass_state
-from engagement.services.exports import FORMATS, export_site
+from engagement.services.operations.exports import FORMATS, export_site
 
 
 @click.command("export")

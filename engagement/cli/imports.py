@@ -12,9 +12,9 @@ import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from engagement.cli._app import CliState, pass_state
-from engagement.services.imports import FORMATS, ImportOptions, ImportSummary, import_file
-from engagement.services.imports.pages import read_url_map
-from engagement.services.imports.records import Progress as ProgressHook
+from engagement.services.operations.imports import FORMATS, ImportOptions, ImportSummary, import_file
+from engagement.services.operations.imports.pages import read_url_map
+from engagement.services.operations.imports.records import Progress as ProgressHook
 
 PLAIN_EVERY_SECONDS = 5.0
 

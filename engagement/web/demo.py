@@ -16,8 +16,8 @@ from engagement.core import Core
 from engagement.demo import SITE
 from engagement.errors import EngagementError
 from engagement.mail.mailer import build_mailer
-from engagement.services.digests import DigestReport, send_digest
-from engagement.services.sending import chunk_sender
+from engagement.services.delivery.digests import DigestReport, send_digest
+from engagement.services.delivery.sending import chunk_sender
 from engagement.web.deps import Uow
 from engagement.web.mailbox import list_mails, read_mail
 from engagement.web.templating import form_fields, path_for, render

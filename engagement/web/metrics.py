@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from engagement.config import Settings
 from engagement.core import Core
 from engagement.metrics_scrape import Cached, Scrape, authorized, gauge_metrics
-from engagement.services.gauges import Gauges, read_gauges
+from engagement.services.operations.gauges import Gauges, read_gauges
 from engagement.web.bearer import CHALLENGE
 from workers import make_celery
 from workers.queues import queue_lengths

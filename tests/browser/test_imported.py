@@ -7,7 +7,7 @@ from import_samples import Post, Thread, disqus_file
 from playwright.sync_api import expect
 
 from browser.support import comment, open_widget
-from engagement.services.imports import ImportOptions, import_file
+from engagement.services.operations.imports import ImportOptions, import_file
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from posting import post
 
-from engagement.services.admin_overview import overview
-from engagement.services.admins import add_admin
+from engagement.services.admin.admin_overview import overview
+from engagement.services.admin.admins import add_admin
 from engagement.services.reports import report_comment
 from engagement.services.sites import SiteChanges, add_site, update_site
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from posting import post
 
-from engagement.services.admin_queue import QueueFilter, queue_page
-from engagement.services.admins import add_admin
+from engagement.services.admin.admin_queue import QueueFilter, queue_page
+from engagement.services.admin.admins import add_admin
 from engagement.services.sites import SiteChanges, update_site
 
 

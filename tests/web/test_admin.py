@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from engagement.models import AdminSession, Ban, Comment, OutboxEvent, Site
 from engagement.outbox import COMMENT_PUBLISHED
-from engagement.services.admins import add_admin
+from engagement.services.admin.admins import add_admin
 from engagement.services.comments import PostComment, post_comment
 from engagement.services.moderation import approve_comment
 from engagement.services.reports import report_comment

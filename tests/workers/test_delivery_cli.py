@@ -11,7 +11,7 @@ from drive import ARTICLE, deliver, deliveries, post, subscribe
 
 from engagement.mail.mailer import build_mailer
 from engagement.models import Comment, Site, Suppression
-from engagement.services.digests import period_bounds
+from engagement.services.delivery.digests import period_bounds
 
 
 def test_failed_deliveries_are_listed_and_retried_by_the_operator(core, site, cli, sink, clock):

@@ -9,8 +9,8 @@ import pytest
 from drive import ARTICLE, deliver, deliveries, post, reply, subscribe
 
 from engagement.models import Site
-from engagement.services.digests import due_digests, period_bounds, send_digest
-from engagement.services.sending import chunk_sender, send_deliveries
+from engagement.services.delivery.digests import due_digests, period_bounds, send_digest
+from engagement.services.delivery.sending import chunk_sender, send_deliveries
 from engagement.services.sites import SiteChanges, update_site
 from engagement.services.supporters import import_patreon_csv, set_supporter
 

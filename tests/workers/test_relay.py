@@ -8,7 +8,12 @@ from drive import ARTICLE, post, subscribe
 
 from engagement.models import NotificationItem, OutboxEvent, Subscriber, Subscription
 from engagement.outbox import COMMENT_PUBLISHED
-from engagement.services.relay import FIRST_RECIPIENTS, MAX_EVENT_ATTEMPTS, relay_events, sweep_unrelayed
+from engagement.services.delivery.relay import (
+    FIRST_RECIPIENTS,
+    MAX_EVENT_ATTEMPTS,
+    relay_events,
+    sweep_unrelayed,
+)
 from engagement.services.sites import SiteChanges, add_site
 
 

@@ -12,10 +12,15 @@ from engagement.config import load_settings
 from engagement.core import build_core
 from engagement.errors import InvalidInput
 from engagement.models import Delivery, NotificationItem, OutboxEvent
-from engagement.services.deliveries import NewDelivery, add_deliveries, claim_deliveries, retry_failed
-from engagement.services.relay import flush_notifications, sweep_unrelayed
-from engagement.services.retention import PruneReport, prune_deliveries
-from engagement.services.sending import send_deliveries
+from engagement.services.delivery.deliveries import (
+    NewDelivery,
+    add_deliveries,
+    claim_deliveries,
+    retry_failed,
+)
+from engagement.services.delivery.relay import flush_notifications, sweep_unrelayed
+from engagement.services.delivery.retention import PruneReport, prune_deliveries
+from engagement.services.delivery.sending import send_deliveries
 from workers import make_celery
 
 

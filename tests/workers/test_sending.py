@@ -16,9 +16,14 @@ from engagement.mail.gate import LocalGate, RedisGate
 from engagement.mail.mailer import build_mailer
 from engagement.mail.transport import NO_SMTPUTF8
 from engagement.models import Subscriber, Suppression
-from engagement.services.deliveries import claim_deliveries, due_deliveries, list_deliveries, retry_failed
-from engagement.services.relay import flush_notifications, sweep_unrelayed
-from engagement.services.sending import send_deliveries
+from engagement.services.delivery.deliveries import (
+    claim_deliveries,
+    due_deliveries,
+    list_deliveries,
+    retry_failed,
+)
+from engagement.services.delivery.relay import flush_notifications, sweep_unrelayed
+from engagement.services.delivery.sending import send_deliveries
 from engagement.web.mailbox import list_mails
 
 PEOPLE = ["alice@example.org", "bob@example.org", "carol@example.org"]

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from engagement.core import Core
 from engagement.errors import InvalidInput
-from engagement.services.admins import (
+from engagement.services.admin.admins import (
     SetupLink,
     add_admin,
     list_admins,

@@ -13,8 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engagement.core import Core
 from engagement.errors import EngagementError, Forbidden, InvalidInput, SessionExpired
-from engagement.services.admin_sessions import check_form_token, form_token, session_admin
-from engagement.services.admins import AdminView
+from engagement.services.admin.admin_sessions import check_form_token, form_token, session_admin
+from engagement.services.admin.admins import AdminView
 from engagement.web.cors import origin_of
 from engagement.web.deps import Uow
 from engagement.web.errors import status_for

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi import Query as Q
 from fastapi.responses import HTMLResponse
 
-from engagement.services.admin_queue import search_comments
+from engagement.services.admin.admin_queue import search_comments
 from engagement.services.sites import list_sites
 from engagement.web.admin.auth import PREFIX, SignedIn, page
 from engagement.web.admin.queue import here

@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from engagement.errors import Conflict
 from engagement.models.delivery import DELIVERY_STATUSES
-from engagement.services.admins import require_owner
-from engagement.services.deliveries import list_deliveries, retry_failed
+from engagement.services.admin.admins import require_owner
+from engagement.services.delivery.deliveries import list_deliveries, retry_failed
 from engagement.uow import UnitOfWork
 from engagement.web.admin.auth import PREFIX, CheckedForm, Signed, SignedIn, back_to, page
 from engagement.web.deps import Uow

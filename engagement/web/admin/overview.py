@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from engagement.services.admin_overview import overview as read_overview
+from engagement.services.admin.admin_overview import overview as read_overview
 from engagement.web.admin.auth import PREFIX, SignedIn, page
 from engagement.web.deps import Uow
 

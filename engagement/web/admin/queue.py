@@ -8,8 +8,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from engagement.services.admin_actions import act_on_comments
-from engagement.services.admin_queue import QUEUE_STATUSES, QueueFilter, comment_context, queue_page
+from engagement.services.admin.admin_actions import act_on_comments
+from engagement.services.admin.admin_queue import QUEUE_STATUSES, QueueFilter, comment_context, queue_page
 from engagement.services.sites import list_sites
 from engagement.web.admin.auth import PREFIX, CheckedForm, Form, SignedIn, local_path, page
 from engagement.web.deps import Uow

@@ -7,8 +7,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engagement.core import Core
 from engagement.errors import InvalidInput, SignInFailed
-from engagement.services.admin_sessions import check_repeated, sign_in, sign_out
-from engagement.services.admins import read_setup_link, set_password_by_link
+from engagement.services.admin.admin_sessions import check_repeated, sign_in, sign_out
+from engagement.services.admin.admins import read_setup_link, set_password_by_link
 from engagement.web.admin.auth import (
     ADMIN_HEADERS,
     COOKIE,

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from engagement.core import Core
 from engagement.errors import InvalidInput
-from engagement.services.admins import require_owner
+from engagement.services.admin.admins import require_owner
 from engagement.services.sites import SITE_KEY, SiteChanges, list_sites, read_site, update_site
 from engagement.web.admin.auth import PREFIX, CheckedForm, Form, SignedIn, back_to, page
 from engagement.web.deps import Uow

@@ -12,15 +12,15 @@ from sqlalchemy.orm import Session
 
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, DigestRun, Page, Site, Subscriber, Subscription
-from engagement.services.digests import DIGEST_TEMPLATE
-from engagement.services.mail_batch import (
+from engagement.services.delivery.digests import DIGEST_TEMPLATE
+from engagement.services.delivery.mail_batch import (
     by_id,
     recipient_context,
     recipient_skip,
     rows_by_id,
     suppressed_emails,
 )
-from engagement.services.notification_mail import excerpt, page_context
+from engagement.services.delivery.notification_mail import excerpt, page_context
 from engagement.services.permalinks import comment_url
 
 

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from engagement.logs import REQUEST_ID
 from engagement.models import Comment, OutboxEvent, Page, Site, Subscriber
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED, CONFIRMATION_REQUESTED, claim_unrelayed
-from engagement.services.compose import APPROVED_TEMPLATE, CONFIRM_TEMPLATE, MODERATION_TEMPLATE
-from engagement.services.deliveries import NewDelivery, add_deliveries
-from engagement.services.notifications import flush_due_windows, plan_comment_notifications
+from engagement.services.delivery.compose import APPROVED_TEMPLATE, CONFIRM_TEMPLATE, MODERATION_TEMPLATE
+from engagement.services.delivery.deliveries import NewDelivery, add_deliveries
+from engagement.services.delivery.notifications import flush_due_windows, plan_comment_notifications
 from engagement.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from engagement.models import Comment, Delivery, DigestRun, Page, Report, Site
 from engagement.outbox import unrelayed_backlog
-from engagement.services.admins import AdminView
+from engagement.services.admin.admins import AdminView
 from engagement.uow import UnitOfWork
 
 DAYS = 30

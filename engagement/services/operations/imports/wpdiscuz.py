@@ -17,9 +17,9 @@ from sqlalchemy.engine import Connection
 
 from engagement.errors import BadImportFile
 from engagement.models import Comment, Page
-from engagement.services.imports.files import opened
-from engagement.services.imports.records import ImportOptions, ImportSummary
-from engagement.services.imports.subscriptions import checked_email, subscribe_all
+from engagement.services.operations.imports.files import opened
+from engagement.services.operations.imports.records import ImportOptions, ImportSummary
+from engagement.services.operations.imports.subscriptions import checked_email, subscribe_all
 from engagement.services.sites import get_site
 from engagement.uow import UnitOfWork
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engagement.mail.mailer import Outgoing, Skip
 from engagement.models import Delivery
-from engagement.services.deliveries import SENT
+from engagement.services.delivery.deliveries import SENT
 
 log = structlog.get_logger(__name__)
 RATE_LIMITED = "rate_limited"

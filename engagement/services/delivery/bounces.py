@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from engagement.mail.bounces import Bounce, bounces_in, read_mailbox
 from engagement.mail.mailer import bounce_signature
 from engagement.models import Delivery
-from engagement.services.deliveries import FAILED, suppress
+from engagement.services.delivery.deliveries import FAILED, suppress
 from engagement.uow import UnitOfWork
 
 

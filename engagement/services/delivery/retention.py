@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from engagement import validation as check
 from engagement.config import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 from engagement.models import Delivery, NotificationItem, OutboxEvent
-from engagement.services.deliveries import FAILED, SENT, SKIPPED
+from engagement.services.delivery.deliveries import FAILED, SENT, SKIPPED
 from engagement.uow import UnitOfWork
 
 FINISHED = (SENT, SKIPPED, FAILED)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from engagement import validation as check
 from engagement.errors import CommentNotFound, InvalidInput
 from engagement.models import Comment, Page, Report, Site
-from engagement.services.admin_comments import (
+from engagement.services.admin.admin_comments import (
     PAGE_SIZE,
     SCAN_WINDOW,
     AdminComment,
@@ -22,7 +22,7 @@ from engagement.services.admin_comments import (
     read_page,
     with_parents,
 )
-from engagement.services.admins import AdminView, require_site
+from engagement.services.admin.admins import AdminView, require_site
 from engagement.uow import UnitOfWork
 
 QUEUE_STATUSES = ("pending", "reported", "spam")

@@ -23,8 +23,8 @@ from engagement.mail.transport import Connection as SMTPConnection
 from engagement.mail.transport import ConnectionLost, RecipientRefused, SendError
 from engagement.metrics import instruments
 from engagement.models import Delivery
-from engagement.services.compose import compose
-from engagement.services.deliveries import (
+from engagement.services.delivery.compose import compose
+from engagement.services.delivery.deliveries import (
     RetryPolicy,
     SentStatement,
     claim_deliveries,

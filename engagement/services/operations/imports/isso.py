@@ -9,9 +9,9 @@ from typing import Any
 from urllib.parse import quote
 
 from engagement.errors import BadImportFile
-from engagement.services.imports.bodies import markdown
-from engagement.services.imports.files import Source
-from engagement.services.imports.records import (
+from engagement.services.operations.imports.bodies import markdown
+from engagement.services.operations.imports.files import Source
+from engagement.services.operations.imports.records import (
     APPROVED,
     DELETED,
     PENDING,

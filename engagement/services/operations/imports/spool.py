@@ -9,7 +9,7 @@ from dataclasses import fields
 from operator import attrgetter
 from typing import IO, Any
 
-from engagement.services.imports.records import CommentRecord
+from engagement.services.operations.imports.records import CommentRecord
 
 _BATCH = 1000
 _VALUES = attrgetter(*(f.name for f in fields(CommentRecord)))

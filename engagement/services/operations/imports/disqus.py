@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
 from engagement.errors import BadImportFile
-from engagement.services.imports.bodies import clean_html, iso_time
-from engagement.services.imports.files import Source, text, xml_elements
-from engagement.services.imports.records import (
+from engagement.services.operations.imports.bodies import clean_html, iso_time
+from engagement.services.operations.imports.files import Source, text, xml_elements
+from engagement.services.operations.imports.records import (
     APPROVED,
     DELETED,
     DROPPED,

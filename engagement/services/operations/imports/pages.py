@@ -14,7 +14,7 @@ from engagement.db import dialect_insert
 from engagement.errors import BadImportFile, InvalidInput
 from engagement.models import Page
 from engagement.pagekeys import clean_url
-from engagement.services.imports.records import PageRecord
+from engagement.services.operations.imports.records import PageRecord
 from engagement.services.pages import page_key
 
 _CHUNK = 500  # keys per statement: SQLite binds at most a few thousand parameters

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from hashlib import blake2b
 
-from engagement.services.imports.records import APPROVED, DELETED, DROPPED, PENDING, CommentRecord
+from engagement.services.operations.imports.records import APPROVED, DELETED, DROPPED, PENDING, CommentRecord
 
 _STATUS_CODES = {APPROVED: 1, PENDING: 2, DELETED: 3, DROPPED: 4}
 _LIVE = (1, 2)

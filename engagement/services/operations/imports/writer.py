@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engagement.models import Comment, Page
-from engagement.services.imports.plan import Plan
+from engagement.services.operations.imports.plan import Plan
 
 COLUMNS = (
     "id",

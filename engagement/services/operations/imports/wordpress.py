@@ -8,9 +8,9 @@ from datetime import datetime
 from xml.etree.ElementTree import Element
 
 from engagement.errors import BadImportFile
-from engagement.services.imports.bodies import paragraphs
-from engagement.services.imports.files import Source, text, xml_elements
-from engagement.services.imports.records import (
+from engagement.services.operations.imports.bodies import paragraphs
+from engagement.services.operations.imports.files import Source, text, xml_elements
+from engagement.services.operations.imports.records import (
     APPROVED,
     DROPPED,
     PENDING,

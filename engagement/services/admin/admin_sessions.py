@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from engagement.errors import Forbidden, InvalidInput, InvalidToken, SessionExpired, SignInFailed
 from engagement.keys import Keys, hash_token
 from engagement.models import Admin, AdminSession
-from engagement.services.admins import AdminView, admin_view, password_matches
+from engagement.services.admin.admins import AdminView, admin_view, password_matches
 from engagement.uow import UnitOfWork
 
 IDLE_LIMIT = timedelta(hours=12)

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription
-from engagement.services.mail_batch import (
+from engagement.services.delivery.mail_batch import (
     by_id,
     recipient_context,
     recipient_skip,
     rows_by_id,
     suppressed_emails,
 )
-from engagement.services.notifications import APPROVED, REPLY_TEMPLATE, THREAD_TEMPLATE, items_of
+from engagement.services.delivery.notifications import APPROVED, REPLY_TEMPLATE, THREAD_TEMPLATE, items_of
 from engagement.services.permalinks import comment_url
 
 # Why a comment that was announced is not mailed after all, by the status it has now.

@@ -5,7 +5,7 @@ Each format's module reads its file as a stream and yields neutral records
 second pass in one transaction (:mod:`.writer`), so a failed or killed run changes nothing.
 """
 
-from engagement.services.imports.records import ImportOptions, ImportSummary
-from engagement.services.imports.run import FORMATS, import_file
+from engagement.services.operations.imports.records import ImportOptions, ImportSummary
+from engagement.services.operations.imports.run import FORMATS, import_file
 
 __all__ = ["FORMATS", "ImportOptions", "ImportSummary", "import_file"]

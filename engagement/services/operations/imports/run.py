@@ -13,11 +13,11 @@ from sqlalchemy.engine import Connection
 from engagement import validation as check
 from engagement.errors import BadImportFile, InvalidInput, SiteNotFound
 from engagement.models import Site, Supporter
-from engagement.services.imports import disqus, isso, remark42, wordpress, wpdiscuz
-from engagement.services.imports.files import Source, opened
-from engagement.services.imports.pages import PageTarget, resolve, target
-from engagement.services.imports.plan import Plan
-from engagement.services.imports.records import (
+from engagement.services.operations.imports import disqus, isso, remark42, wordpress, wpdiscuz
+from engagement.services.operations.imports.files import Source, opened
+from engagement.services.operations.imports.pages import PageTarget, resolve, target
+from engagement.services.operations.imports.plan import Plan
+from engagement.services.operations.imports.records import (
     APPROVED,
     DELETED,
     CommentRecord,
@@ -27,9 +27,9 @@ from engagement.services.imports.records import (
     Record,
     SubscriptionRecord,
 )
-from engagement.services.imports.spool import Spool
-from engagement.services.imports.subscriptions import checked_email, subscribe_all
-from engagement.services.imports.writer import (
+from engagement.services.operations.imports.spool import Spool
+from engagement.services.operations.imports.subscriptions import checked_email, subscribe_all
+from engagement.services.operations.imports.writer import (
     RowWriter,
     ancestry,
     imported_before,

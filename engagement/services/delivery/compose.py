@@ -17,14 +17,19 @@ from sqlalchemy.orm import Session
 from engagement import links
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription, Suppression
-from engagement.services.digest_mail import compose_digests
-from engagement.services.digests import DIGEST_TEMPLATE
+from engagement.services.delivery.digest_mail import compose_digests
+from engagement.services.delivery.digests import DIGEST_TEMPLATE
+from engagement.services.delivery.notification_mail import (
+    SKIP_BY_STATUS,
+    compose_notifications,
+    excerpt,
+    page_context,
+)
+from engagement.services.delivery.notifications import REPLY_TEMPLATE, THREAD_TEMPLATE
+from engagement.services.delivery.recipient_cap import cap_per_recipient
 from engagement.services.moderation import TOKEN_LIFETIME, moderation_token
-from engagement.services.notification_mail import SKIP_BY_STATUS, compose_notifications, excerpt, page_context
-from engagement.services.notifications import REPLY_TEMPLATE, THREAD_TEMPLATE
 from engagement.services.optouts import approval_notices_off
 from engagement.services.permalinks import comment_url
-from engagement.services.recipient_cap import cap_per_recipient
 
 CONFIRM_TEMPLATE = "confirm_subscription"
 MODERATION_TEMPLATE = "moderation_request"

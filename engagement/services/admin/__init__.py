@@ -1,0 +1,1 @@
+"""The admin's services: accounts, sessions, the queue and its actions, the overview, lookups."""

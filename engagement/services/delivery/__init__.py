@@ -1,0 +1,1 @@
+"""Mail's way out: recipients, windows, deliveries, composing, sending, digests, bounces, retention."""
