@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.bootstrapped
 SYSTEM_PACKAGES := chromium docker-compose prometheus redis-server
 
-.PHONY: bootstrap system-packages services demo test lint lock
+.PHONY: bootstrap system-packages services demo test lint lock messages
 
 bootstrap: $(STAMP) system-packages
 
@@ -15,6 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/engagement i18n compile >/dev/null
 	touch $@
 
 # Chromium drives the browser tests, docker-compose validates docker-compose.yml, promtool
@@ -47,6 +48,13 @@ lint: bootstrap
 
 test: lint services
 	$(BIN)/pytest
+
+# After changing a user-facing string: re-extract, merge into every language, compile, check.
+# The check lists what still needs a translation (exit 1 until every catalog is complete).
+messages: $(STAMP)
+	$(BIN)/engagement i18n extract
+	$(BIN)/engagement i18n compile
+	$(BIN)/engagement i18n check
 
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock

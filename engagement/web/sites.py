@@ -31,6 +31,7 @@ class SiteSettings(BaseModel):
     support: Support
     moderation: str
     edit_window_seconds: int
+    language: str
 
 
 @router.get("/sites/{site}", response_model=SiteSettings, responses=responses(403, 404))
