@@ -45,6 +45,7 @@ METHODS = [
 WIDGET_SOURCES = ("widget/src/strings.js", "engagement/web/static/widget.js")
 _WIDGET_BLOCK = re.compile(r"STRINGS\s*=\s*\{(?P<body>.*?)\n\s*\};", re.S)
 _WIDGET_LINE = re.compile(r'^\s*(?P<key>\w+):\s*(?P<text>"(?:[^"\\]|\\.)*"),?\s*$')
+SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", "build", "dist"})
 NOT_TRANSLATED = frozenset({"locale"})  # the widget's own locale tag, not a text
 
 
@@ -92,7 +93,13 @@ def extract(root: Path) -> tuple[Catalog, list[WidgetString]]:
     keywords: dict[str, Any] = {**DEFAULT_KEYWORDS, **KEYWORDS}
     options = {pattern: JINJA_OPTIONS for pattern, method in METHODS if method == JINJA}
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(root), METHODS, options, keywords, comment_tags=("Translators:",), strip_comment_tags=True
+        str(root),
+        METHODS,
+        options,
+        keywords,
+        comment_tags=("Translators:",),
+        strip_comment_tags=True,
+        directory_filter=_wanted_directory,
     ):
         catalog.add(message, locations=[(filename, lineno)], auto_comments=comments, context=context)
     source = widget_source(root)
@@ -108,6 +115,12 @@ def extract(root: Path) -> tuple[Catalog, list[WidgetString]]:
             existing.locations.append((where, item.line))
             existing.auto_comments.append(note)
     return catalog, strings
+
+
+def _wanted_directory(path: str) -> bool:
+    """Babel skips folders starting with ``_`` by default: the mails' ``_base`` must be read."""
+    name = Path(path).name
+    return not name.startswith(".") and name not in SKIPPED_DIRECTORIES
 
 
 def widget_keys(strings: list[WidgetString]) -> dict[str, Any]:
