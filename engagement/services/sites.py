@@ -119,6 +119,7 @@ def public_settings(site: Site) -> dict[str, Any]:
         "moderation": site.moderation,
         "edit_window_seconds": site.edit_window_seconds,
         "language": site.language,
+        "languages": list(SHIPPED),
     }
 
 
