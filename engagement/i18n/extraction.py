@@ -40,9 +40,9 @@ METHODS = [
     ("templates/emails/**.html", JINJA),
     ("engagement/web/templates/**.html", JINJA),
 ]
-# Where the widget's English strings are written: its own module once the widget is split
-# into modules, the single script before that.
-WIDGET_SOURCES = ("widget/src/strings.js", "engagement/web/static/widget.js")
+# Where the widget's English strings are written: the module of widget/src/ that holds the
+# `STRINGS = {…}` block (strings.js once the widget is split further).
+WIDGET_SOURCES = "widget/src"
 _WIDGET_BLOCK = re.compile(r"STRINGS\s*=\s*\{(?P<body>.*?)\n\s*\};", re.S)
 _WIDGET_LINE = re.compile(r'^\s*(?P<key>\w+):\s*(?P<text>"(?:[^"\\]|\\.)*"),?\s*$')
 SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", "build", "dist"})
@@ -58,10 +58,13 @@ class WidgetString:
 
 
 def widget_source(root: Path) -> Path:
-    for candidate in WIDGET_SOURCES:
-        if (root / candidate).is_file():
-            return root / candidate
-    raise FileNotFoundError(f"no widget source under {root}: looked for {', '.join(WIDGET_SOURCES)}")
+    """The widget module that defines ``STRINGS`` (``strings.js`` first, then any other)."""
+    folder = root / WIDGET_SOURCES
+    modules = sorted(folder.rglob("*.js"), key=lambda path: (path.name != "strings.js", str(path)))
+    for module in modules:
+        if _WIDGET_BLOCK.search(module.read_text(encoding="utf-8")):
+            return module
+    raise FileNotFoundError(f"no module under {folder} defines the widget's `STRINGS = {{ … }};`")
 
 
 def widget_strings(source: Path) -> list[WidgetString]:
