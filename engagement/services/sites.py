@@ -115,7 +115,7 @@ def public_settings(site: Site) -> dict[str, Any]:
         "key": site.key,
         "name": site.name,
         "reactions": [dict(r) for r in site.reactions],
-        "support": {"url": site.support_url, "text": site.support_call},
+        "support": {"url": site.support_url, "text": site.support_call, "custom": bool(site.support_text)},
         "moderation": site.moderation,
         "edit_window_seconds": site.edit_window_seconds,
         "language": site.language,

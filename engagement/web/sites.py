@@ -22,6 +22,9 @@ class ReactionChoice(BaseModel):
 class Support(BaseModel):
     url: str | None
     text: str
+    custom: bool = Field(
+        description="The site's own text; otherwise the widget shows its default in its language"
+    )
 
 
 class SiteSettings(BaseModel):

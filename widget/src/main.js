@@ -6,6 +6,8 @@
  * No framework, no cookie, no third-party request: every call goes to the script's own origin.
  * Only the server-sanitised `html` of a comment is ever inserted as HTML; everything else is text.
  */
+import { direction, fetchStrings, formatNumber, pluralText, requestedLocale } from "./i18n.js";
+
 (() => {
   "use strict";
 
@@ -119,6 +121,7 @@
     linkGone: "Sorry, the comment you followed a link to is not available: it may have been removed.",
     justNow: "just now",
     support: "Support us",
+    supportCall: "Help us grow. Support {site} on Patreon!",
   };
 
   /* ---------- small tools ---------- */
@@ -133,9 +136,9 @@
 
   let S = STRINGS;
   const t = (key, vars = {}) => {
-    let s = String(S[key] ?? STRINGS[key] ?? key);
-    if (s.includes("|")) s = s.split("|")[vars.n === 1 ? 0 : 1];
-    return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+    const s = pluralText(S[key] ?? STRINGS[key] ?? key, vars.n, S.locale);
+    const shown = { ...vars, n: formatNumber(vars.n, S.locale) };
+    return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(shown[k]) : m));
   };
 
   /** An element with attributes, listeners (on…) and children; strings become text, never HTML. */
@@ -601,7 +604,7 @@
     if (!text) return failForm(f, t("needBody"), f.body);
     if (!f.name.value.trim()) return failForm(f, t("needName"), f.name);
     if (!f.email.validity.valid) return failForm(f, t("badEmail"), f.email);
-    const payload = { site: SITE, page: state.pageKey, page_title: state.pageTitle, author: { name: f.name.value.trim() }, body: text };
+    const payload = { site: SITE, page: state.pageKey, page_title: state.pageTitle, author: { name: f.name.value.trim() }, body: text, locale: S.locale };
     if (email) payload.author.email = email;
     if (email && f.notify.value !== "none") payload.notify = f.notify.value;
     if (f.honeypot.value) payload.honeypot = f.honeypot.value;
@@ -1586,7 +1589,7 @@
       status.textContent = t("badEmail");
       return email.focus();
     }
-    const body = { site: SITE, email: email.value.trim(), kind: kind.value === "thread" ? "thread" : "digest" };
+    const body = { site: SITE, email: email.value.trim(), kind: kind.value === "thread" ? "thread" : "digest", locale: S.locale };
     if (kind.value === "thread") Object.assign(body, { page: state.pageKey, page_title: state.pageTitle });
     else body.cadence = kind.value;
     submit.disabled = true;
@@ -1673,9 +1676,11 @@
   function renderSupport() {
     const support = state.site?.support;
     if (!support?.text) return;
+    // The publisher's own words as written; our default call in the widget's language.
+    const words = support.custom === false ? t("supportCall", { site: state.site.name }) : support.text;
     const text = /^https?:\/\//i.test(support.url || "")
-      ? h("a", { href: support.url, target: "_blank", rel: "noopener" }, support.text)
-      : h("span", {}, support.text);
+      ? h("a", { href: support.url, target: "_blank", rel: "noopener" }, words)
+      : h("span", {}, words);
     els.support.replaceChildren(svg(ICON_HEART), text);
     els.support.hidden = false;
   }
@@ -1690,21 +1695,34 @@
     return url.href;
   }
 
+  /** The page's language (see i18n.js) and its strings; the root says its lang and dir. */
+  async function chooseLanguage(site) {
+    const asked = requestedLocale(script.dataset.lang || root.dataset.lang, navigator.languages || [navigator.language]);
+    const locale = asked || (await site.then((r) => r.data.language, () => "en").then((tag) => requestedLocale(tag) || "en"));
+    const strings = await fetchStrings(BASE, locale);
+    const shown = strings.locale || "en";
+    root.setAttribute("lang", shown);
+    root.setAttribute("dir", direction(shown));
+    return { ...strings, locale: shown };
+  }
+
   async function start() {
     root = document.getElementById(script.dataset.container || "engagement-thread");
     if (!root) return;
-    S = { ...STRINGS, ...(window.EngagementStrings || {}), ...parseJSON(script.dataset.strings), ...parseJSON(root.dataset.strings) };
     READER = readerId();
+    const site = api("GET", `/api/v1/sites/${encodeURIComponent(SITE)}`);
+    site.catch(() => {});
+    const translated = chooseLanguage(site);
     THEME = ["light", "dark"].includes(root.dataset.theme) ? root.dataset.theme : null;
     state.pageKey = pageKey();
     state.pageTitle = root.dataset.pageTitle || document.title || "";
     state.sort = ["newest", "oldest", "top"].includes(root.dataset.sort) ? root.dataset.sort : "newest";
     state.limit = Math.min(Math.max(Number(root.dataset.limit) || 20, 1), 100);
     article = document.querySelector("[data-engagement-article]");
-    // Ask for the site while the stylesheet loads; build once it is there (no unstyled flash).
-    const site = api("GET", `/api/v1/sites/${encodeURIComponent(SITE)}`);
-    site.catch(() => {});
-    await loadStyle();
+    // Ask for the site and the language's strings while the stylesheet loads; build once all are there.
+    const [strings] = await Promise.all([translated, loadStyle()]);
+    const overrides = { ...(window.EngagementStrings || {}), ...parseJSON(script.dataset.strings), ...parseJSON(root.dataset.strings) };
+    S = { ...STRINGS, ...strings, ...overrides }; // a site's own strings win over any language
     build();
     if (article) setupSelection();
     renderBadges();
