@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,3 +215,11 @@ def test_a_string_added_to_the_code_but_not_extracted_is_reported(tmp_path):
     assert "messages.pot is out of date" in found
     assert "A string nobody translated" in found or "Another new string" in found
     assert "widget.json is out of date" in found
+
+
+def test_the_widget_ships_the_same_languages_as_the_server():
+    source = (ROOT / "widget/src/i18n.js").read_text("utf-8")
+    listed = re.search(r"export const SHIPPED = \[([^\]]*)\]", source)
+    assert listed is not None
+    tags = [tag.strip().strip('"') for tag in listed.group(1).split(",")]
+    assert tags == [locales.html_lang(locale) for locale in locales.SHIPPED]
