@@ -20,7 +20,7 @@ from engagement.errors import EngagementError, Forbidden, RateLimited
 from engagement.services.comments import PostComment, post_comment
 from engagement.services.thread_forms import check_thread_form_token, thread_form_token
 from engagement.services.threads import ThreadQuery, ThreadView, list_thread
-from engagement.web.comments import THREAD_CACHE, PageQuery
+from engagement.web.comments import PageQuery
 from engagement.web.cors import origin_of
 from engagement.web.deps import ClientIp, SiteQuery, Uow
 from engagement.web.errors import responses, status_for
@@ -61,9 +61,8 @@ async def embed_thread(
         return _error(request, site, exc)
     notice = NOTICES[posted] + (CONFIRM_NOTICE if confirm else "") if posted else None
     params = {"site": site, "page": page, "sort": sort, "cursor": cursor, "title": title}
-    response = _page(request, thread, params, reply=reply, notice=notice)
-    response.headers["Cache-Control"] = THREAD_CACHE
-    return response
+    # Not cached (the pages' no-store): back on the article after posting, a reader must see it.
+    return _page(request, thread, params, reply=reply, notice=notice)
 
 
 @router.post(
