@@ -18,8 +18,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from engagement.core import Core
 from engagement.errors import EngagementError, Forbidden, RateLimited
 from engagement.services.comments import PostComment, post_comment
+from engagement.services.public import CommentView
 from engagement.services.thread_forms import check_thread_form_token, thread_form_token
-from engagement.services.threads import ThreadQuery, ThreadView, list_thread
+from engagement.services.thread_sql import REPLIES_PER_THREAD
+from engagement.services.threads import RepliesQuery, ThreadQuery, ThreadView, list_replies, list_thread
 from engagement.web.comments import PageQuery
 from engagement.web.cors import origin_of
 from engagement.web.deps import ClientIp, SiteQuery, Uow
@@ -34,6 +36,7 @@ NOTICES = {
     "pending": "Thanks, your comment will appear once a moderator has approved it.",
 }
 CONFIRM_NOTICE = " Check your inbox to confirm your address for notifications."
+SORTS = (("newest", "Newest"), ("oldest", "Oldest"), ("top", "Most voted"))
 Sort = Literal["newest", "oldest", "top"]
 Cursor = Annotated[str | None, Query(max_length=200, description="`More comments` link's cursor")]
 Title = Annotated[str | None, Query(max_length=300, description="The page's title, for mails")]
@@ -63,6 +66,43 @@ async def embed_thread(
     params = {"site": site, "page": page, "sort": sort, "cursor": cursor, "title": title}
     # Not cached (the pages' no-store): back on the article after posting, a reader must see it.
     return _page(request, thread, params, reply=reply, notice=notice)
+
+
+@router.get("/embed/replies", response_class=HTMLResponse, responses={**HTML_PAGE, **html_errors(404, 422)})
+async def embed_replies(
+    request: Request,
+    uow: Uow,
+    site: SiteQuery,
+    page: PageQuery,
+    comment: Annotated[int, Query(ge=1, le=2**31 - 1, description="The top-level comment")],
+    cursor: Cursor = None,
+    sort: Sort = "newest",
+    title: Title = None,
+) -> Response:
+    """The replies of a top-level comment beyond those its thread page carries, oldest first."""
+    try:
+        found = list_replies(
+            uow, RepliesQuery(site=site, comment_id=comment, cursor=cursor, limit=REPLIES_PER_THREAD)
+        )
+    except EngagementError as exc:
+        return _error(request, site, exc)
+    here, base = path_for(request, "embed_thread"), {"site": site, "page": page, "sort": sort, "title": title}
+    more = path_for(request, "embed_replies")
+    article = page if page.startswith(("https://", "http://")) else None
+    response = render(
+        request,
+        "embed/replies.html",
+        replies=found.replies,
+        top=comment,
+        links=ThreadLinks(article, lambda cid: f"{here}?{query(**base, reply=cid)}#eg-form"),
+        thread_url=f"{here}?{query(**base)}",
+        next_url=f"{more}?{query(**base, comment=comment, cursor=found.next_cursor)}"
+        if found.next_cursor
+        else None,
+        feed_url=path_for(request, "page_feed", site=site) + "?" + query(page=page),
+    )
+    response.headers.update(frame_headers(request, site))
+    return response
 
 
 @router.post(
@@ -180,6 +220,13 @@ def _page(
     def reply_href(comment_id: int) -> str:
         return f"{here}?{query(**base, cursor=params['cursor'], reply=comment_id)}#eg-form"
 
+    def more_href(view: CommentView) -> str:
+        replies = path_for(request, "embed_replies")
+        return f"{replies}?{query(**base, comment=view.id, cursor=view.replies_cursor)}"
+
+    def sort_url(key: str) -> str:
+        return f"{here}?{query(**{**base, 'sort': key})}"
+
     parent = None
     if reply is not None:
         shown = find_comment(thread.comments, reply)
@@ -190,7 +237,10 @@ def _page(
         "embed/thread.html",
         status=status,
         thread=thread,
-        links=ThreadLinks(thread.page.url, reply_href),
+        links=ThreadLinks(thread.page.url, reply_href, more_href),
+        sorts=SORTS,
+        sort=params["sort"],
+        sort_url=sort_url,
         token=thread_form_token(core.keys, site, page),
         post_url=f"{here}?{query(**base, cursor=params['cursor'])}",
         cancel_url=f"{here}?{query(**base, cursor=params['cursor'])}#eg-form",

@@ -29,6 +29,7 @@ class ThreadLinks:
 
     page_url: str | None
     reply_href: Callable[[int], str] | None = None
+    more_href: Callable[[CommentView], str] | None = None
 
     def permalink(self, comment_id: int) -> str:
         return comment_url(self.page_url or "", comment_id)
@@ -36,6 +37,10 @@ class ThreadLinks:
     @property
     def reply(self) -> Callable[[int], str] | None:
         return self.reply_href
+
+    def more(self, view: CommentView) -> str:
+        """Where a comment's replies beyond a thread page's go on: our page of them, or the article."""
+        return self.more_href(view) if self.more_href else self.permalink(view.id)
 
     @staticmethod
     def date(iso: str) -> str:

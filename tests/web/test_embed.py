@@ -198,3 +198,35 @@ def test_a_filled_honeypot_reads_like_moderation(client, core):
     assert response.status_code == 303
     assert "posted=pending" in response.headers["location"]
     assert "From the form." not in client.get(response.headers["location"]).text
+
+
+def test_replies_past_a_thread_page_go_on_in_a_page_of_their_own(client):
+    top = api_post(client, "A busy comment.", name="Bea")
+    for n in range(53):
+        api_post(client, f"Reply number {n}.", parent=top)
+    thread = page(client).text
+    assert "Reply number 49." in thread
+    assert "Reply number 50." not in thread
+    link = re.search(r'href="(/embed/replies\?[^"]+)" target="_self">3 more replies<', thread)
+    assert link
+    more = client.get(link.group(1).replace("&amp;", "&"))
+    assert more.status_code == 200
+    assert "Reply number 50." in more.text
+    assert "Reply number 52." in more.text
+    assert "Reply number 49." not in more.text
+    assert "frame-ancestors 'self' https://news.example.org" in more.headers["content-security-policy"]
+
+
+def test_sort_links_keep_the_page(client):
+    first = api_post(client, "Older.")
+    api_post(client, "Newer.")
+    text = page(client, sort="oldest").text
+    assert text.index("Older.") < text.index("Newer.")
+    assert '<strong aria-current="true">Oldest</strong>' in text
+    assert "sort=top" in text
+    assert f"engagement-comment-{first}" in text
+
+
+def test_replies_of_an_unknown_comment_are_404(client):
+    response = client.get("/embed/replies", params=PARAMS | {"comment": 999})
+    assert response.status_code == 404
