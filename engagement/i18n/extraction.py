@@ -40,10 +40,10 @@ METHODS = [
     ("templates/emails/**.html", JINJA),
     ("engagement/web/templates/**.html", JINJA),
 ]
-# Where the widget's English strings are written: the module of widget/src/ that holds the
-# `STRINGS = {…}` block (strings.js once the widget is split further).
+# The widget's English strings: the `STRINGS = {…};` table of widget/src/strings.js, and any
+# `defineStrings({…});` literal a feature module adds its own keys with.
 WIDGET_SOURCES = "widget/src"
-_WIDGET_BLOCK = re.compile(r"STRINGS\s*=\s*\{(?P<body>.*?)\n\s*\};", re.S)
+_WIDGET_BLOCK = re.compile(r"(?:STRINGS\s*=\s*|defineStrings\(\s*)\{(?P<body>\n.*?)\n\s*\}\)?;", re.S)
 _WIDGET_LINE = re.compile(r'^\s*(?P<key>\w+):\s*(?P<text>"(?:[^"\\]|\\.)*"),?\s*$')
 SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", "build", "dist"})
 NOT_TRANSLATED = frozenset({"locale"})  # the widget's own locale tag, not a text
@@ -54,39 +54,30 @@ class WidgetString:
     key: str
     singular: str
     plural: str | None
+    path: str
     line: int
 
 
-def widget_source(root: Path) -> Path:
-    """The widget module that defines ``STRINGS`` (``strings.js`` first, then any other)."""
+def widget_strings(root: Path) -> list[WidgetString]:
+    """Every English string of the widget's modules under ``root``, in file and line order."""
     folder = root / WIDGET_SOURCES
-    modules = sorted(folder.rglob("*.js"), key=lambda path: (path.name != "strings.js", str(path)))
-    for module in modules:
-        if _WIDGET_BLOCK.search(module.read_text(encoding="utf-8")):
-            return module
-    raise FileNotFoundError(f"no module under {folder} defines the widget's `STRINGS = {{ … }};`")
-
-
-def widget_strings(source: Path) -> list[WidgetString]:
-    """The widget's ``STRINGS`` entries, in their order, from its JavaScript source."""
-    text = source.read_text(encoding="utf-8")
-    block = _WIDGET_BLOCK.search(text)
-    if block is None:
-        raise ValueError(f"{source}: no `STRINGS = {{ … }};` block")
-    first_line = text.count("\n", 0, block.start("body")) + 1
-    found = []
-    for offset, line in enumerate(block.group("body").splitlines()):
-        match = _WIDGET_LINE.match(line)
-        if match is None or match["key"] in NOT_TRANSLATED:
-            continue
-        value: str = json.loads(match["text"])
-        one, bar, many = value.partition("|")
-        plural = bar and "{n}" in value
-        found.append(
-            WidgetString(
-                match["key"], one if plural else value, many if plural else None, first_line + offset
-            )
-        )
+    found: list[WidgetString] = []
+    for module in sorted(folder.rglob("*.js")):
+        text = module.read_text(encoding="utf-8")
+        where = module.relative_to(root).as_posix()
+        for block in _WIDGET_BLOCK.finditer(text):
+            first_line = text.count("\n", 0, block.start("body")) + 1
+            for offset, line in enumerate(block.group("body").splitlines()):
+                match = _WIDGET_LINE.match(line)
+                if match is None or match["key"] in NOT_TRANSLATED:
+                    continue
+                value: str = json.loads(match["text"])
+                one, bar, many = value.partition("|")
+                plural = bar and "{n}" in value
+                singular, other = (one, many) if plural else (value, None)
+                found.append(WidgetString(match["key"], singular, other, where, first_line + offset))
+    if not found:
+        raise ValueError(f"no widget strings under {folder}: looked for `STRINGS = {{ … }};`")
     return found
 
 
@@ -105,17 +96,15 @@ def extract(root: Path) -> tuple[Catalog, list[WidgetString]]:
         directory_filter=_wanted_directory,
     ):
         catalog.add(message, locations=[(filename, lineno)], auto_comments=comments, context=context)
-    source = widget_source(root)
-    strings = widget_strings(source)
-    where = source.relative_to(root).as_posix()
+    strings = widget_strings(root)
     for item in strings:
         note = f"widget: {item.key}" + ("; keep each `key=` as it is" if item.key == "reasons" else "")
         msgid: Any = (item.singular, item.plural) if item.plural else item.singular
         existing = catalog.get(item.singular)
         if existing is None:
-            catalog.add(msgid, locations=[(where, item.line)], auto_comments=[note])
+            catalog.add(msgid, locations=[(item.path, item.line)], auto_comments=[note])
         else:
-            existing.locations.append((where, item.line))
+            existing.locations.append((item.path, item.line))
             existing.auto_comments.append(note)
     return catalog, strings
 

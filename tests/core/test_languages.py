@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po, write_po
 
 from engagement.i18n import extraction, formatting, locales
 from engagement.i18n.catalogs import po_path, translate, translate_plural
-from engagement.i18n.extraction import problems, widget_source, widget_strings
+from engagement.i18n.extraction import problems, widget_strings
 from engagement.i18n.widget_strings import plural_index, plural_samples, strings_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,7 +160,7 @@ def test_the_widgets_plural_strings_carry_every_category_of_the_language():
 
 
 def test_the_widget_strings_come_from_the_widget_source():
-    found = {s.key: s for s in widget_strings(widget_source(ROOT))}
+    found = {s.key: s for s in widget_strings(ROOT)}
     assert found["commentsHeading"].plural == "{n} Comments"
     assert found["reasons"].plural is None  # a list of choices, not a plural
     assert "locale" not in found
@@ -204,7 +204,7 @@ def test_a_missing_fuzzy_or_broken_translation_is_reported(tmp_path, monkeypatch
 def test_a_string_added_to_the_code_but_not_extracted_is_reported(tmp_path):
     for folder in ("engagement", "workers", "templates", "widget/src"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    source = widget_source(tmp_path)
+    source = tmp_path / "widget/src/strings.js"
     text = source.read_text("utf-8").replace(
         'support: "Support us",', 'support: "Support us",\n    brandNew: "A string nobody translated",', 1
     )
@@ -218,7 +218,7 @@ def test_a_string_added_to_the_code_but_not_extracted_is_reported(tmp_path):
 
 
 def test_the_widget_ships_the_same_languages_as_the_server():
-    source = (ROOT / "widget/src/i18n.js").read_text("utf-8")
+    source = (ROOT / "widget/src/features/i18n.js").read_text("utf-8")
     listed = re.search(r"export const SHIPPED = \[([^\]]*)\]", source)
     assert listed is not None
     tags = [tag.strip().strip('"') for tag in listed.group(1).split(",")]

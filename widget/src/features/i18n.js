@@ -4,7 +4,11 @@
  * (generated from the server's gettext catalogs, cached a day with an ETag), never from a third
  * party. Choice: data-lang on the script tag (or the container), else the browser's language when
  * we ship it, else the site's default language; anything unknown falls back, never an error.
+ * Registered at start (hooks.js): the strings are in place before anything is drawn.
  */
+import { onStart } from "../hooks.js";
+import { BASE, SITE } from "../state.js";
+import { defineStrings } from "../strings.js";
 
 // Kept equal to engagement/i18n/locales.py SHIPPED (tests/core/test_languages.py checks it).
 export const SHIPPED = ["en", "de", "fr", "es", "it", "pt-BR", "nl", "pl", "ar"];
@@ -49,31 +53,24 @@ export async function fetchStrings(base, locale) {
   }
 }
 
-/**
- * A string's text for the count n: a translated plural carries one text per CLDR category
- * ({one, few, many, other}), chosen by Intl.PluralRules; the bundle's English is "one|many".
- */
-export function pluralText(value, n, locale) {
-  if (value && typeof value === "object") {
-    let category = "other";
-    try {
-      category = new Intl.PluralRules(locale).select(Number(n));
-    } catch {
-      /* an old browser: "other" reads right for most counts */
-    }
-    return String(value[category] ?? value.other ?? Object.values(value).pop() ?? "");
+/** The site's default language, asked only when neither the page nor the browser named one we ship. */
+async function siteLanguage() {
+  try {
+    const res = await fetch(`${BASE}/api/v1/sites/${encodeURIComponent(SITE)}`, {
+      headers: { Accept: "application/json" },
+      credentials: "omit",
+    });
+    return res.ok ? shippedLocale((await res.json()).language) || "en" : "en";
+  } catch {
+    return "en";
   }
-  const text = String(value);
-  if (!text.includes("|") || !text.includes("{n}")) return text;
-  return text.split("|")[n === 1 ? 0 : 1];
 }
 
-/** A count as the locale writes it (1,234 / 1.234 / ١٬٢٣٤). */
-export function formatNumber(value, locale) {
-  if (typeof value !== "number") return String(value);
-  try {
-    return new Intl.NumberFormat(locale).format(value);
-  } catch {
-    return String(value);
-  }
-}
+onStart(async ({ script, root }) => {
+  const asked = requestedLocale(script.dataset.lang || root.dataset.lang, navigator.languages || [navigator.language]);
+  const strings = await fetchStrings(BASE, asked || (await siteLanguage()));
+  const shown = strings.locale || "en";
+  defineStrings({ ...strings, locale: shown }); // under the publisher's own strings, which still win
+  root.setAttribute("lang", shown);
+  root.setAttribute("dir", direction(shown));
+});
