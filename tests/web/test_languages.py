@@ -146,3 +146,20 @@ def test_the_catalog_check_command_passes_on_this_checkout():
     result = CliRunner().invoke(main, ["i18n", "check"])
     assert result.exit_code == 0, result.output
     assert result.output == "every catalog is complete and up to date\n"
+
+
+def test_a_mail_template_is_previewed_in_a_language(tmp_path):
+    runner = CliRunner()
+    env = {"ENGAGEMENT_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+    out = tmp_path / "out"
+    result = runner.invoke(
+        main, ["templates", "preview", "reply_notification", "--locale", "pt-BR", "-o", str(out)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "Subject: Ana respondeu ao seu comentário em “How the river was saved”" in result.output
+    assert 'lang="pt-BR"' in (out / "reply_notification.html").read_text()
+    refused = runner.invoke(
+        main, ["templates", "preview", "digest", "--locale", "tlh", "-o", str(out)], env=env
+    )
+    assert refused.exit_code == 2
+    assert "not a shipped language" in refused.output
