@@ -249,3 +249,22 @@ def test_the_stored_moderation_reasons_are_said_in_the_mails_language():
     assert moderation_reason("reported by 5 readers", "pl") == "zgłoszony przez 5 osób"
     assert moderation_reason("a reason typed by hand", "de") == "a reason typed by hand"
     assert moderation_reason(None, "de") is None
+
+
+def test_a_features_own_strings_are_extracted_one_line_or_many(tmp_path):
+    features = tmp_path / "widget/src/features"
+    features.mkdir(parents=True)
+    (features / "feed.js").write_text(
+        'defineStrings({ followFeed: "Follow in a feed reader" });\n'
+        "defineStrings({\n"
+        '  liveNew: "Show {n} new comment|Show {n} new comments",\n'
+        '  braces: "Keep {name} and } in a string",\n'
+        "});\n"
+        "defineStrings(translated); // a variable: nothing to extract\n"
+    )
+    found = [(s.key, s.singular, s.plural, s.line) for s in widget_strings(tmp_path)]
+    assert found == [
+        ("followFeed", "Follow in a feed reader", None, 1),
+        ("liveNew", "Show {n} new comment", "Show {n} new comments", 3),
+        ("braces", "Keep {name} and } in a string", None, 4),
+    ]
