@@ -43,6 +43,8 @@ METHODS = [
 # The widget's English strings: the `STRINGS = {…};` table of widget/src/strings.js, and any
 # `defineStrings({…});` literal a feature module adds its own keys with.
 WIDGET_SOURCES = "widget/src"
+# count.js (listing pages' counts) is a script of its own; its phrases are widget strings too.
+OTHER_SCRIPTS = ("engagement/web/static/count.js",)
 _WIDGET_BLOCK = re.compile(r"(?:\bSTRINGS\s*=\s*|\bdefineStrings\(\s*)\{")
 _WIDGET_ENTRY = re.compile(r'(?P<key>\w+)\s*:\s*(?P<text>"(?:[^"\\\n]|\\.)*")')
 SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", "build", "dist"})
@@ -62,7 +64,8 @@ def widget_strings(root: Path) -> list[WidgetString]:
     """Every English string of the widget's modules under ``root``, in file and line order."""
     folder = root / WIDGET_SOURCES
     found: list[WidgetString] = []
-    for module in sorted(folder.rglob("*.js")):
+    modules = sorted(folder.rglob("*.js")) + [root / p for p in OTHER_SCRIPTS if (root / p).is_file()]
+    for module in modules:
         text = module.read_text(encoding="utf-8")
         where = module.relative_to(root).as_posix()
         for block in _WIDGET_BLOCK.finditer(text):
