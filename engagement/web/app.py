@@ -23,6 +23,7 @@ from engagement.web import (
     previews,
     reactions,
     reports,
+    signin,
     sites,
     subscriber_pages,
     subscriptions,
@@ -92,6 +93,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         moderation,
         hooks,
         admin,
+        signin,
     )
     for module in routers:
         app.include_router(module.router)
