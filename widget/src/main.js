@@ -6,6 +6,8 @@
  * No framework, no cookie, no third-party request: every call goes to the script's own origin.
  * Only the server-sanitised `html` of a comment is ever inserted as HTML; everything else is text.
  */
+import { setupSignIn, sso } from "./signin.js";
+
 (() => {
   "use strict";
 
@@ -222,7 +224,7 @@
       return all;
     },
     get(id) {
-      return this.all()[id] || null;
+      return this.all()[id] || sso.entryFor(state.index.get(id)?.c, state.site) || null;
     },
     put(id, entry) {
       const all = this.all();
@@ -257,6 +259,7 @@
       for (const one of [].concat(v)) if (one != null && one !== "") url.searchParams.append(k, one);
     }
     const headers = { Accept: "application/json", "X-Engagement-Reader": READER };
+    sso.addHeader(headers);
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (token) headers.Authorization = `Bearer ${token}`;
     let res;
@@ -272,6 +275,7 @@
       throw new ApiError(0, { reason: t("offline") });
     }
     const data = res.status === 204 ? null : await res.json().catch(() => null);
+    if (sso.dropOn(res.status, data)) return api(method, path, { query, body, token });
     if (!res.ok) throw new ApiError(res.status, data || {}, res.headers.get("Retry-After"));
     return { status: res.status, data: data || {} };
   }
@@ -475,11 +479,12 @@
       h("label", { for: f.body.id, class: "eg-sr" }, t("bodyLabel")),
       f.body,
       h("small", { id: `${f.body.id}-md`, class: "eg-hint eg-md" }, t("markdownHint")),
+      sso.line(),
       h(
         "div",
         { class: "eg-row" },
-        field(t("nameLabel"), f.name),
-        field(t("emailLabel"), f.email, t("emailHint")),
+        sso.identity(field(t("nameLabel"), f.name)),
+        sso.identity(field(t("emailLabel"), f.email, t("emailHint"))),
         h("div", { class: "eg-field" }, h("label", { for: f.notify.id }, t("notifyLabel")), f.notify, f.notifyHint),
       ),
       h("div", { class: "eg-hp", "aria-hidden": "true" }, h("label", { for: f.honeypot.id }, t("honeypotLabel")), f.honeypot),
@@ -534,7 +539,7 @@
     };
     f.preview = previewToggle(f.body, f.status);
     const syncNotify = () => {
-      const usable = f.email.value.trim() !== "" && f.email.validity.valid;
+      const usable = sso.signedIn() || (f.email.value.trim() !== "" && f.email.validity.valid);
       f.notify.disabled = !usable;
       if (!usable) f.notify.value = "none";
       f.notifyHint.hidden = usable;
@@ -599,11 +604,17 @@
     const text = f.body.value.trim();
     const email = f.email.value.trim();
     if (!text) return failForm(f, t("needBody"), f.body);
-    if (!f.name.value.trim()) return failForm(f, t("needName"), f.name);
-    if (!f.email.validity.valid) return failForm(f, t("badEmail"), f.email);
-    const payload = { site: SITE, page: state.pageKey, page_title: state.pageTitle, author: { name: f.name.value.trim() }, body: text };
-    if (email) payload.author.email = email;
-    if (email && f.notify.value !== "none") payload.notify = f.notify.value;
+    const payload = { site: SITE, page: state.pageKey, page_title: state.pageTitle, body: text };
+    if (sso.signedIn()) {
+      // The token's name and address are used: the form sends neither.
+      if (f.notify.value !== "none") payload.notify = f.notify.value;
+    } else {
+      if (!f.name.value.trim()) return failForm(f, t("needName"), f.name);
+      if (!f.email.validity.valid) return failForm(f, t("badEmail"), f.email);
+      payload.author = { name: f.name.value.trim() };
+      if (email) payload.author.email = email;
+      if (email && f.notify.value !== "none") payload.notify = f.notify.value;
+    }
     if (f.honeypot.value) payload.honeypot = f.honeypot.value;
     if (opts.parent) payload.parent = opts.parent;
     if (opts.anchor) payload.anchor = opts.anchor;
@@ -619,7 +630,7 @@
     f.status.textContent = "";
     try {
       const { status: code, data } = await api("POST", "/api/v1/comments", { body: payload });
-      store.set("engagement.author", { name: payload.author.name, email: payload.author.email || "" });
+      if (payload.author) store.set("engagement.author", { name: payload.author.name, email: payload.author.email || "" });
       f.body.value = "";
       const messages = [code === 202 ? t("pending") : t("published")];
       if (data.confirmation_needed) messages.push(t("confirmEmail"));
@@ -730,6 +741,7 @@
         avatar(c),
         h("span", { class: "eg-name", id: nameId }, deleted ? t("deletedComment") : nameOf(c)),
         !deleted && c.author?.supporter && h("span", { class: "eg-badge" }, t("supporter")),
+        !deleted && sso.mark(c),
         context && h("span", { class: "eg-context" }, t("inReplyTo", { name: nameOf(context) })),
         // The link's name starts with what it shows ("3 hours ago"), so a voice-control user who
         // says the visible words finds it (WCAG 2.5.3); the rest is for screen readers only.
@@ -1704,12 +1716,15 @@
     // Ask for the site while the stylesheet loads; build once it is there (no unstyled flash).
     const site = api("GET", `/api/v1/sites/${encodeURIComponent(SITE)}`);
     site.catch(() => {});
+    const signIn = setupSignIn({ script, root, site: SITE, api, t, h, refresh: () => loadThread() });
     await loadStyle();
+    await signIn;
     build();
     if (article) setupSelection();
     renderBadges();
     try {
       state.site = (await site).data;
+      sso.useSite(state.site);
       renderSupport();
       renderReactions();
     } catch (err) {
