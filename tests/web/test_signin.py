@@ -370,3 +370,20 @@ def test_a_signed_in_reader_stays_under_the_tokens_lifetime(client, clock, sso_s
     answer = client.get("/api/v1/me", params={"site": "daily"}, headers=signed(value))
     assert answer.status_code == 401
     assert "expired" in body(answer)["reason"]
+
+
+def test_replies_and_the_admin_show_the_author_verified(client, core, clock, sso_site):
+    from engagement.models import Page, Site
+    from engagement.services.admin.admin_comments import admin_comment
+
+    top = body(post(client, READER, author={"name": "Guest"}))["comment"]
+    reply = body(post(client, signed(token(clock)), parent=top["id"]))["comment"]
+    replies = client.get(f"/api/v1/comments/{top['id']}/replies", params={"site": "daily"})
+    assert [r["author"]["verified"] for r in body(replies)["replies"]] == [True]
+    uow = core.uow()
+    with uow:
+        comment = uow.session.get_one(Comment, reply["id"])
+        page = uow.session.get_one(Page, comment.page_id)
+        seen = admin_comment(comment, page, uow.session.get_one(Site, page.site_id))
+    assert seen.author_verified is True
+    assert seen.author_name == "Ann Reader"
