@@ -1,4 +1,4 @@
-"""``engagement webhooks``: add (the secret once), list, disable, enable, rotate, remove, retry; bad URLs exit 2."""
+"""``engagement webhooks``: add (the secret shown once), list, disable, enable, rotate, remove, retry."""
 
 from __future__ import annotations
 
