@@ -18,7 +18,7 @@ from engagement.services.webhooks.bodies import WEBHOOK_EVENTS
 from engagement.services.webhooks.signing import new_secret
 from engagement.uow import UnitOfWork
 
-MAX_ENDPOINTS_PER_SITE = 50
+MAX_ENDPOINTS_PER_SITE = 1000  # a bound, not a plan: each event costs one row per endpoint
 
 
 @dataclass(frozen=True)
