@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -14,6 +12,8 @@ import textwrap
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from engagement.models import Delivery, WebhookDelivery, WebhookEndpoint
 from engagement.services.delivery.relay import sweep_unrelayed
 from engagement.services.moderation import reject_comment
 from engagement.services.reports import report_comment
+from engagement.services.webhooks import signing
 from engagement.services.webhooks.addresses import AddressGuard
 from engagement.services.webhooks.deliveries import due_webhooks, retry_failed_webhooks
 from engagement.services.webhooks.endpoints import add_endpoint, set_enabled
@@ -80,12 +81,18 @@ def rows(core: Core) -> list[WebhookDelivery]:
         return list(connection.execute(sa.select(WebhookDelivery).order_by(WebhookDelivery.id)))  # type: ignore[arg-type]
 
 
-def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
-    """The README's verification snippet, word for word in substance: Standard Webhooks, v1."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
-    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    return any(hmac.compare_digest(f"v1,{expected}", s) for s in headers["webhook-signature"].split())
+def _readme_snippet() -> dict[str, Any]:
+    """The README's verification snippet, run as a receiver would run it."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Webhooks") :]
+    code = section[section.index("```python\n") + 10 : section.index("```\n", section.index("```python"))]
+    assert len([line for line in code.splitlines() if line.strip()]) <= 10
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # the README's own snippet, under test
+    return namespace
+
+
+verify = _readme_snippet()["verify"]
 
 
 def test_a_published_comment_reaches_the_endpoint_signed_with_its_public_fields(core, site, receiver, sender):
@@ -98,6 +105,12 @@ def test_a_published_comment_reaches_the_endpoint_signed_with_its_public_fields(
     (request,) = receiver.received
     assert verify(endpoint.secret, request.headers, request.body)
     assert not verify("whsec_" + base64.b64encode(b"x" * 32).decode(), request.headers, request.body)
+    assert not verify(endpoint.secret, request.headers, request.body.replace(b"Jane", b"Joan"))
+    headers = request.headers
+    stamp = int(headers["webhook-timestamp"])
+    assert signing.verify(
+        endpoint.secret, headers["webhook-id"], stamp, request.body, headers["webhook-signature"]
+    )
     assert abs(int(request.headers["webhook-timestamp"]) - time.time()) < 60
     payload = json.loads(request.body)
     assert payload["type"] == "comment.published"
