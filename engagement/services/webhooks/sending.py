@@ -10,12 +10,15 @@ limit an endpoint is disabled and its owners get one mail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -24,7 +27,7 @@ from engagement.config import Settings
 from engagement.metrics import instruments
 from engagement.models import WebhookDelivery
 from engagement.services.webhooks.addresses import AddressGuard
-from engagement.services.webhooks.client import TOTAL_SECONDS, Outcome, Request, WebhookClient
+from engagement.services.webhooks.client import TOTAL_SECONDS, Request, WebhookClient
 from engagement.services.webhooks.deliveries import (
     FAILED,
     PENDING,
@@ -93,31 +96,131 @@ def send_webhooks(
 ) -> WebhookReport:
     """Send those of ``ids`` that are due; sent, claimed or finished rows are left alone."""
     report = WebhookReport()
-    engine = uow.session_factory.kw["bind"]
-    postgres = engine.dialect.name == "postgresql"
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as marks:
-        if postgres:
-            # As mail's marks do (engagement/services/delivery/sending.py): visible at once, so a
-            # killed worker loses nothing, without waiting for the disk flush on every delivery,
-            # which would cap a fan-out near a hundred a second. Only a crash of the database
-            # server itself could forget the last moments' marks (those rows go again, same id).
-            marks.exec_driver_sql("SET synchronous_commit TO OFF")
-        try:
-            for start in range(0, len(ids), CLAIM_CHUNK):
-                if stopping():
-                    report.handed_back += list(ids[start:])
-                    break
-                _send_chunk(uow, sender, marks, list(ids[start : start + CLAIM_CHUNK]), report, stopping)
-        finally:
-            if postgres and not marks.invalidated:
-                marks.exec_driver_sql("RESET synchronous_commit")
+    with _Marks(uow.session_factory.kw["bind"]) as marks:
+        for start in range(0, len(ids), CLAIM_CHUNK):
+            if stopping():
+                report.handed_back += list(ids[start:])
+                break
+            _send_chunk(uow, sender, marks, list(ids[start : start + CLAIM_CHUNK]), report, stopping)
     return report
+
+
+class _Marks:
+    """Autocommitted connections that record outcomes, one per sending thread, so the marks of
+    requests answered at once go to the database side by side instead of queueing behind one.
+
+    On PostgreSQL without waiting for the disk flush, as mail's marks do
+    (engagement/services/delivery/sending.py): a mark is visible at once, so a killed worker
+    loses nothing; only a crash of the database server itself could forget the last moments'
+    marks (those rows would go again, with the same webhook-id). Waiting for the flush on
+    every delivery caps a fan-out near a hundred a second.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._local = threading.local()
+        self._opened: list[sa.Connection] = []
+        self._cursors: list[Any] = []
+        self._lock = threading.Lock()
+        self._sent = _SentStatement(engine.dialect)
+
+    def __enter__(self) -> _Marks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for cursor in self._cursors:
+            with contextlib.suppress(Exception):  # a broken connection is thrown away below
+                cursor.close()
+        for connection in self._opened:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                if self._engine.dialect.name == "postgresql" and not connection.invalidated:
+                    connection.exec_driver_sql("RESET synchronous_commit")
+            connection.close()
+
+    def sent(self, delivery_id: int, status: int | None, now: datetime) -> None:
+        """The hot path's mark, on the thread's own driver cursor: SQLAlchemy's per-statement work
+        costs as much as the round trip, and a fan-out makes one per endpoint."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            with self._lock:
+                self._cursors.append(cursor)
+        sql, params = self._sent.bind(delivery_id, status, now)
+        dbapi_error = self._engine.dialect.loaded_dbapi.Error
+        try:
+            cursor.execute(sql, params)
+        except dbapi_error as exc:  # the same wrapped error as any statement run through SQLAlchemy
+            raise sa.exc.DBAPIError.instance(sql, params, exc, dbapi_error) from exc
+
+    def connection(self) -> sa.Connection:
+        found: sa.Connection | None = getattr(self._local, "connection", None)
+        if found is None:
+            found = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if self._engine.dialect.name == "postgresql":
+                found.exec_driver_sql("SET synchronous_commit TO OFF")
+            self._local.connection = found
+            with self._lock:
+                self._opened.append(found)
+        return found
+
+
+class _SentStatement:
+    """The "sent" mark compiled once for the dialect: its SQL and a way to bind its values."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        table = WebhookDelivery.__table__
+        stmt = (
+            sa.update(table)  # type: ignore[arg-type]
+            .where(table.c.id == sa.bindparam("d"), table.c.status == SENDING)
+            .values(
+                status=SENT, sent_at=sa.bindparam("at"), response_status=sa.bindparam("s"), last_error=None
+            )
+        )
+        self._compiled = stmt.compile(dialect=dialect)
+        self._positions = self._compiled.positiontup
+        self._to_db = table.c.sent_at.type.dialect_impl(dialect).bind_processor(dialect)
+
+    def bind(self, delivery_id: int, status: int | None, now: datetime) -> tuple[str, Any]:
+        at = self._to_db(now) if self._to_db is not None else now
+        values = self._compiled.construct_params({"d": delivery_id, "at": at, "s": status})
+        if self._positions is None:
+            return self._compiled.string, values
+        return self._compiled.string, tuple(values[name] for name in self._positions)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What became of one attempt, as recorded: sent, retry (when due) or failed (why)."""
+
+    kind: str
+    due: datetime | None = None
+    error: str | None = None
+
+
+def _deliver(marks: _Marks, sender: WebhookSender, row: Claimed, clock: Callable[[], datetime]) -> _Verdict:
+    """Send one delivery and record its outcome at once (on the sending thread)."""
+    secret = row.secret if row.format == "standard" else None
+    outcome = sender.client.send(Request(row.url, row.message_id, row.body, secret))
+    connection, now = marks.connection(), clock()
+    if outcome.kind == "sent":
+        marks.sent(row.id, outcome.status, now)
+        return _Verdict("sent")
+    if outcome.kind == "retry" and row.attempts < sender.settings.webhook_max_attempts:
+        due = now + timedelta(seconds=sender.delay(row.attempts, outcome.retry_after))
+        finish(connection, row.id, status=PENDING, next_attempt_at=due, response_status=outcome.status,
+               last_error=outcome.error)  # fmt: skip
+        return _Verdict("retry", due=due)
+    error = outcome.error or "failed"
+    if outcome.kind == "retry":
+        error = f"gave up after {row.attempts} attempts: {error}"
+    finish(connection, row.id, status=FAILED, response_status=outcome.status, last_error=error[:2000])
+    return _Verdict("failed", error=error)
 
 
 def _send_chunk(
     uow: UnitOfWork,
     sender: WebhookSender,
-    marks: sa.Connection,
+    marks: _Marks,
     ids: list[int],
     report: WebhookReport,
     stopping: Callable[[], bool],
@@ -130,27 +233,25 @@ def _send_chunk(
         return
     results: dict[int, bool] = {}  # delivery id -> sent (True) or given up (False)
     rows = {c.id: c for c in claimed}
-    futures: dict[Future[Outcome], Claimed] = {}
+    futures: dict[Future[_Verdict], Claimed] = {}
     for row in claimed:
         if not row.enabled:
-            finish(marks, row.id, status=FAILED, last_error="endpoint disabled")
+            finish(marks.connection(), row.id, status=FAILED, last_error="endpoint disabled")
             report.failed += 1
             continue
-        secret = row.secret if row.format == "standard" else None
-        request = Request(row.url, row.message_id, row.body, secret)
-        futures[sender.pool.submit(sender.client.send, request)] = row
+        futures[sender.pool.submit(_deliver, marks, sender, row, uow.clock)] = row
     lease_until = uow.clock() + timedelta(seconds=lease)
     waiting = set(futures)
     while waiting:
         done, waiting = wait(waiting, timeout=WAIT_STEP_SECONDS, return_when=FIRST_COMPLETED)
         for future in done:
             if not future.cancelled():
-                _record(marks, sender, futures[future], future.result(), uow.clock(), report, results)
+                _count(futures[future], future.result(), report, results)
         if stopping() and waiting:
             waiting = _hand_back(uow, waiting, futures, report)
         if waiting and uow.clock() > lease_until - timedelta(seconds=lease / 2):
             lease_until = uow.clock() + timedelta(seconds=lease)  # slow receivers: keep the rest ours
-            _extend(marks, [futures[f].id for f in waiting], lease_until)
+            _extend(marks.connection(), [futures[f].id for f in waiting], lease_until)
     if results:
         with uow:
             report.mails += update_streaks(uow.session, rows, results, uow.now(), sender.settings)
@@ -159,10 +260,10 @@ def _send_chunk(
 
 def _hand_back(
     uow: UnitOfWork,
-    waiting: set[Future[Outcome]],
-    futures: dict[Future[Outcome], Claimed],
+    waiting: set[Future[_Verdict]],
+    futures: dict[Future[_Verdict], Claimed],
     report: WebhookReport,
-) -> set[Future[Outcome]]:
+) -> set[Future[_Verdict]]:
     """Cancel what has not started; those rows go back, due at once. Requests in flight finish."""
     cancelled = [f for f in waiting if f.cancel()]
     if cancelled:
@@ -175,47 +276,22 @@ def _hand_back(
     return waiting.difference(cancelled)
 
 
-def _record(
-    marks: sa.Connection,
-    sender: WebhookSender,
-    row: Claimed,
-    outcome: Outcome,
-    now: datetime,
-    report: WebhookReport,
-    results: dict[int, bool],
-) -> None:
-    counter = instruments().webhook_deliveries
-    if outcome.kind == "sent":
-        finish(marks, row.id, status=SENT, sent_at=now, response_status=outcome.status, last_error=None)
+def _count(row: Claimed, verdict: _Verdict, report: WebhookReport, results: dict[int, bool]) -> None:
+    """One delivery's outcome in the batch's report and the metrics (the event type, never the URL)."""
+    instruments().webhook_deliveries.labels(row.event_type, verdict.kind).inc()
+    if verdict.kind == "sent":
         report.sent += 1
         results[row.id] = True
-        counter.labels(row.event_type, "sent").inc()
-        return
-    if outcome.kind == "retry" and row.attempts < sender.settings.webhook_max_attempts:
-        due = now + timedelta(seconds=sender.delay(row.attempts, outcome.retry_after))
-        finish(
-            marks,
-            row.id,
-            status=PENDING,
-            next_attempt_at=due,
-            response_status=outcome.status,
-            last_error=outcome.error,
-        )
-        report.retry(row.id, due)
-        counter.labels(row.event_type, "retry").inc()
-        return
-    error = outcome.error or "failed"
-    if outcome.kind == "retry":
-        error = f"gave up after {row.attempts} attempts: {error}"
-    finish(marks, row.id, status=FAILED, response_status=outcome.status, last_error=error[:2000])
-    log.info("webhook.failed", delivery_id=row.id, endpoint_id=row.endpoint_id, error=error)
-    report.failed += 1
-    results[row.id] = False
-    counter.labels(row.event_type, "failed").inc()
+    elif verdict.kind == "retry" and verdict.due is not None:
+        report.retry(row.id, verdict.due)
+    else:
+        log.info("webhook.failed", delivery_id=row.id, endpoint_id=row.endpoint_id, error=verdict.error)
+        report.failed += 1
+        results[row.id] = False
 
 
-def _extend(marks: sa.Connection, ids: list[int], until: datetime) -> None:
+def _extend(connection: sa.Connection, ids: list[int], until: datetime) -> None:
     table = WebhookDelivery.__table__
-    marks.execute(
+    connection.execute(
         sa.update(table).where(table.c.id.in_(ids), table.c.status == SENDING).values(next_attempt_at=until)  # type: ignore[arg-type]
     )
