@@ -30,6 +30,7 @@ main.lazy.update(
         "digest": "engagement.cli.delivery:digest",
         "health": "engagement.cli.health:health",
         "webhooks": "engagement.cli.webhooks:webhooks",
+        "i18n": "engagement.cli.i18n:i18n",
     }
 )
 
