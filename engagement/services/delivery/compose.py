@@ -34,6 +34,8 @@ from engagement.services.delivery.recipient_cap import cap_per_recipient
 from engagement.services.moderation import TOKEN_LIFETIME, moderation_token
 from engagement.services.optouts import approval_notices_off
 from engagement.services.permalinks import comment_url
+from engagement.services.webhooks.disabling import WEBHOOK_DISABLED_TEMPLATE
+from engagement.services.webhooks.mail import webhook_disabled_mail
 
 CONFIRM_TEMPLATE = "confirm_subscription"
 MODERATION_TEMPLATE = "moderation_request"
@@ -66,6 +68,8 @@ def compose(
             results[delivery.id] = guarded(delivery, lambda d: _confirmation(session, mailer, d, now))
         elif delivery.template in (MODERATION_TEMPLATE, APPROVED_TEMPLATE):
             results[delivery.id] = guarded(delivery, lambda d: _about_comment(session, mailer, d, now))
+        elif delivery.template == WEBHOOK_DISABLED_TEMPLATE:
+            results[delivery.id] = guarded(delivery, lambda d: webhook_disabled_mail(session, mailer, d, now))
         else:
             results[delivery.id] = Skip(delivery.id, "unknown_template")
     return cap_per_recipient(
