@@ -117,7 +117,7 @@ export const setStrings = (...overrides) => {
   S = Object.assign({}, base, ...layers);
 };
 
-export const locale = () => locale();
+export const locale = () => S.locale || "en";
 
 export const t = (key, vars = {}) => {
   let s = String(S[key] ?? base[key] ?? key);
