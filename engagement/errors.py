@@ -29,6 +29,10 @@ class CommentNotFound(NotFound):
     code = "comment_not_found"
 
 
+class PageNotFound(NotFound):
+    code = "page_not_found"
+
+
 class InvalidInput(EngagementError):
     """A value a caller sent is unacceptable; ``field`` names it."""
 
@@ -82,6 +86,12 @@ class Unauthenticated(EngagementError):
     """A request that must prove who sent it did not (a missing or wrong signature)."""
 
     code = "unauthenticated"
+
+
+class SignInRequired(Unauthenticated):
+    """The site lets only readers its own site signed in write; the widget offers "Sign in"."""
+
+    code = "sign_in_required"
 
 
 class Malformed(EngagementError):

@@ -11,7 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from engagement.cli._app import CliState, pass_state
+from engagement.cli.sites_sso import SSO_OPTIONS, echo_generated, generate_secret, sso_changes
 from engagement.errors import InvalidInput
+from engagement.i18n.locales import SHIPPED
 from engagement.models import Site
 from engagement.services.sites import MODERATION_POLICIES, SiteChanges, add_site, list_sites, update_site
 from engagement.services.supporters import supporter_counts
@@ -29,12 +31,16 @@ FIELD_OPTIONS = {
     "link_limit": "--link-limit",
     "reactions": "--reaction",
     "timezone": "--timezone",
+    "language": "--language",
     "digest_hour": "--digest-hour",
     "digest_weekday": "--digest-weekday",
     "supporter_thanks": "--supporter-thanks",
     "supporter_badges": "--supporter-badges",
     "patreon_webhook_secret": "--patreon-webhook-secret",
     "report_threshold": "--report-threshold",
+    "sso_secret": "--sso-secret",
+    "sso_required": "--sso-required",
+    "sso_login_url": "--sso-login-url",
 }
 LIST_HELP = "Repeat for several; on update the list given replaces the old one ('' clears it)."
 
@@ -103,6 +109,11 @@ SITE_OPTIONS: list[Callable[[Any], Any]] = [
         "--timezone", metavar="ZONE", help="Time zone of the digest schedule, such as Europe/Paris."
     ),
     click.option(
+        "--language",
+        metavar="TAG",
+        help=f"Default language of widget, pages and mails: {', '.join(SHIPPED)} (default en).",
+    ),
+    click.option(
         "--digest-hour", type=int, metavar="0-23", help="Local hour when digests leave (default 8)."
     ),
     click.option(
@@ -129,6 +140,7 @@ SITE_OPTIONS: list[Callable[[Any], Any]] = [
         metavar="N",
         help="Readers' reports that send a published comment back to moderation (default 3).",
     ),
+    *SSO_OPTIONS,
 ]
 
 
@@ -158,12 +170,14 @@ def _changes(options: dict[str, Any]) -> SiteChanges:
         link_limit=options["link_limit"],
         reactions=options["reactions"] or None,
         timezone=options["timezone"],
+        language=options["language"],
         digest_hour=options["digest_hour"],
         digest_weekday=options["digest_weekday"],
         supporter_thanks=options["supporter_thanks"],
         supporter_badges=None if badges is None else badges == "on",
         patreon_webhook_secret=options["patreon_webhook_secret"],
         report_threshold=options["report_threshold"],
+        **sso_changes(options),
         **listed,
     )
 
@@ -179,8 +193,10 @@ def sites() -> None:
 @pass_state
 def add(state: CliState, /, key: str, **options: Any) -> None:
     """Add the site KEY; --name is required, every other setting has a default."""
+    generated = generate_secret(options)
     with _option_names():
         site = add_site(state.uow(), key, _changes(options))
+    echo_generated(generated)
     base = state.settings.base_url
     click.echo(f"added site {site.key} ({site.name}); embed it on a page with:")
     click.echo('  <div id="engagement-thread"></div>')
@@ -193,9 +209,11 @@ def add(state: CliState, /, key: str, **options: Any) -> None:
 @pass_state
 def update(state: CliState, /, key: str, **options: Any) -> None:
     """Change settings of the site KEY; options not given stay as they are."""
+    generated = generate_secret(options)
     with _option_names():
         site = update_site(state.uow(), key, _changes(options))
     click.echo(f"updated site {site.key} ({site.name})")
+    echo_generated(generated)
 
 
 @sites.command("list")
@@ -245,7 +263,8 @@ def _table(found: Sequence[Site], supporters: dict[int, int]) -> Table:
             "\n".join(site.moderator_emails) or "-",
             f"{site.edit_window_seconds}s",
             site.support_call + (f"\n{site.support_url}" if site.support_url else ""),
-            f"{site.digest_hour:02d}:00, weekly on {WEEKDAYS[site.digest_weekday]}, {site.timezone}",
+            f"{site.digest_hour:02d}:00, weekly on {WEEKDAYS[site.digest_weekday]}, {site.timezone}"
+            f"\nlanguage {site.language}",
             f"{supporters.get(site.id, 0)}" + (", badges on" if site.supporter_badges else ""),
         )
     return table

@@ -37,6 +37,8 @@ class Site(Base):
     digest_hour: Mapped[int] = mapped_column(default=8)  # local hour the digests leave
     digest_weekday: Mapped[int] = mapped_column(default=0)  # 0 = Monday, for weekly digests
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    # The shipped locale of its widget, pages and mails when neither page nor reader chose one.
+    language: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
     # Supporters: the thanks their mails carry instead of the call, their comments' badge, and
     # the secret that signs Patreon's webhooks (HMAC-MD5, so it is kept, not hashed).
     supporter_thanks: Mapped[str | None] = mapped_column(sa.String(300))
@@ -44,6 +46,12 @@ class Site(Base):
     patreon_webhook_secret: Mapped[str | None] = mapped_column(sa.String(200))
     # Distinct readers' reports that send a published comment back to moderation.
     report_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Sign-in from the publisher's site: the HS256 secret its server signs readers' tokens with
+    # (kept, not hashed: it verifies every token), whether guests may still write, and where
+    # the widget's "Sign in" link goes.
+    sso_secret: Mapped[str | None] = mapped_column(sa.String(200))
+    sso_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    sso_login_url: Mapped[str | None] = mapped_column(sa.String(2000))
     created_at: Mapped[Timestamp]
 
     @property
