@@ -23,6 +23,7 @@ from receiver import Receiver
 from engagement.core import Core, build_core
 from engagement.models import Delivery, WebhookDelivery, WebhookEndpoint
 from engagement.services.delivery.relay import sweep_unrelayed
+from engagement.services.delivery.retention import prune_deliveries
 from engagement.services.moderation import reject_comment
 from engagement.services.reports import report_comment
 from engagement.services.webhooks import signing
@@ -334,3 +335,18 @@ def test_a_stopping_sender_finishes_requests_in_flight_and_hands_the_rest_back(c
     back = [r for r in rows(core) if r.id in report.handed_back]
     assert {(r.status, r.attempts) for r in back} == {("pending", 0)}
     assert {r.status for r in rows(core) if r.id not in report.handed_back} == {"sent"}
+
+
+def test_finished_webhook_deliveries_are_pruned_with_the_mail_retention(core, site, receiver, sender, clock):
+    add_endpoint(core.uow(), LOOPBACK, "daily", receiver.url())
+    post(core)
+    drive(core, sender)
+    receiver.stop()
+    post(core, body="Later.")
+    drive(core, sender)  # this one waits for a retry: never pruned
+    clock.advance(days=91)
+
+    report = prune_deliveries(core.uow(), 90)
+
+    assert report.webhook_deliveries == 1
+    assert [r.status for r in rows(core)] == ["pending"]
