@@ -154,12 +154,24 @@ def test_leeway_of_a_minute_either_way(client, clock, sso_site):
 
 def test_me_says_who_is_signed_in_and_never_the_address(client, clock, sso_site):
     guest = client.get("/api/v1/me", params={"site": "daily"}, headers=READER)
-    assert body(guest) == {"signed_in": False, "name": None, "verified": False, "supporter": False}
+    assert body(guest) == {
+        "signed_in": False,
+        "name": None,
+        "verified": False,
+        "supporter": False,
+        "editable": [],
+    }
     value = token(
         clock, email=ADDRESS, email_verified=True, supporter=True, avatar="https://cdn.example.org/a.png"
     )
     me = client.get("/api/v1/me", params={"site": "daily"}, headers=signed(value))
-    assert body(me) == {"signed_in": True, "name": "Ann Reader", "verified": True, "supporter": True}
+    assert body(me) == {
+        "signed_in": True,
+        "name": "Ann Reader",
+        "verified": True,
+        "supporter": True,
+        "editable": [],
+    }
     assert me.headers["Cache-Control"] == "no-store"
     assert ADDRESS not in me.text
 
@@ -387,3 +399,16 @@ def test_replies_and_the_admin_show_the_author_verified(client, core, clock, sso
         seen = admin_comment(comment, page, uow.session.get_one(Site, page.site_id))
     assert seen.author_verified is True
     assert seen.author_name == "Ann Reader"
+
+
+def test_me_lists_the_comments_on_a_page_still_open_to_editing(client, clock, sso_site):
+    mine = body(post(client, signed(token(clock))))["comment"]["id"]
+    body(post(client, signed(token(clock, sub="user-7", name="Ann Reader"))))  # same name, someone else
+    body(post(client, READER, author={"name": "Ann Reader"}))  # a guest with that name too
+    ask = {"site": "daily", "page": ARTICLE}
+    clock.advance(minutes=1)
+    answer = client.get("/api/v1/me", params=ask, headers=signed(token(clock), SECOND_BROWSER))
+    assert body(answer)["editable"] == [mine]
+    clock.advance(minutes=15)  # the site's window is 15 minutes
+    answer = client.get("/api/v1/me", params=ask, headers=signed(token(clock), SECOND_BROWSER))
+    assert body(answer)["editable"] == []
