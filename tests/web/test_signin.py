@@ -412,3 +412,14 @@ def test_me_lists_the_comments_on_a_page_still_open_to_editing(client, clock, ss
     clock.advance(minutes=15)  # the site's window is 15 minutes
     answer = client.get("/api/v1/me", params=ask, headers=signed(token(clock), SECOND_BROWSER))
     assert body(answer)["editable"] == []
+
+
+def test_banning_a_signed_in_author_follows_them_to_every_device(client, core, clock, sso_site):
+    from engagement.services.moderation import ban_author
+
+    posted = body(post(client, signed(token(clock))))["comment"]
+    ban_author(core.uow(), posted["id"], "trolling")
+    refused = post(client, signed(token(clock), SECOND_BROWSER))
+    assert refused.status_code == 403
+    assert body(refused)["code"] == "banned"
+    assert post(client, signed(token(clock, sub="user-7"), SECOND_BROWSER)).status_code == 201
