@@ -13,6 +13,7 @@ from rich.table import Table
 from engagement.cli._app import CliState, pass_state
 from engagement.cli.sites_sso import SSO_OPTIONS, echo_generated, generate_secret, sso_changes
 from engagement.errors import InvalidInput
+from engagement.i18n.locales import SHIPPED
 from engagement.models import Site
 from engagement.services.sites import MODERATION_POLICIES, SiteChanges, add_site, list_sites, update_site
 from engagement.services.supporters import supporter_counts
@@ -30,6 +31,7 @@ FIELD_OPTIONS = {
     "link_limit": "--link-limit",
     "reactions": "--reaction",
     "timezone": "--timezone",
+    "language": "--language",
     "digest_hour": "--digest-hour",
     "digest_weekday": "--digest-weekday",
     "supporter_thanks": "--supporter-thanks",
@@ -107,6 +109,11 @@ SITE_OPTIONS: list[Callable[[Any], Any]] = [
         "--timezone", metavar="ZONE", help="Time zone of the digest schedule, such as Europe/Paris."
     ),
     click.option(
+        "--language",
+        metavar="TAG",
+        help=f"Default language of widget, pages and mails: {', '.join(SHIPPED)} (default en).",
+    ),
+    click.option(
         "--digest-hour", type=int, metavar="0-23", help="Local hour when digests leave (default 8)."
     ),
     click.option(
@@ -163,6 +170,7 @@ def _changes(options: dict[str, Any]) -> SiteChanges:
         link_limit=options["link_limit"],
         reactions=options["reactions"] or None,
         timezone=options["timezone"],
+        language=options["language"],
         digest_hour=options["digest_hour"],
         digest_weekday=options["digest_weekday"],
         supporter_thanks=options["supporter_thanks"],
@@ -255,7 +263,8 @@ def _table(found: Sequence[Site], supporters: dict[int, int]) -> Table:
             "\n".join(site.moderator_emails) or "-",
             f"{site.edit_window_seconds}s",
             site.support_call + (f"\n{site.support_url}" if site.support_url else ""),
-            f"{site.digest_hour:02d}:00, weekly on {WEEKDAYS[site.digest_weekday]}, {site.timezone}",
+            f"{site.digest_hour:02d}:00, weekly on {WEEKDAYS[site.digest_weekday]}, {site.timezone}"
+            f"\nlanguage {site.language}",
             f"{supporters.get(site.id, 0)}" + (", badges on" if site.supporter_badges else ""),
         )
     return table

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engagement import validation as check
 from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, InvalidToken
+from engagement.i18n.locales import normalise
 from engagement.keys import hash_token, new_edit_token, token_matches
 from engagement.metrics import instruments
 from engagement.models import Comment, Page, Site
@@ -54,6 +55,7 @@ class PostComment:
     # A reader the publisher's site signed in: the token's name and address replace the form's,
     # and ``reader_id`` is the one derived from the token's subject.
     signed_in: SignedIn | None = None
+    locale: str | None = None  # a BCP 47 tag: the language the reader's mails will speak
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,7 @@ class _Draft:
     client_ip: str | None
     honeypot: str | None
     signed_in: SignedIn | None
+    locale: str | None
 
 
 def _checked(request: PostComment) -> _Draft:
@@ -223,6 +226,7 @@ def _checked(request: PostComment) -> _Draft:
         client_ip=check.single_line("client_ip", request.client_ip, max_length=64, required=False),
         honeypot=request.honeypot,
         signed_in=signed_in,
+        locale=normalise(request.locale),
     )
 
 
@@ -351,12 +355,18 @@ def _subscribe(
     if draft.notify == "replies":
         comment = uow.session.get_one(Comment, comment_id)
         request = add_subscription(
-            uow, site, draft.author_email, "replies", comment=comment, address_verified=verified
+            uow,
+            site,
+            draft.author_email,
+            "replies",
+            comment=comment,
+            locale=draft.locale,
+            address_verified=verified,
         )
     else:
         page = uow.session.get_one(Page, page_id)
         request = add_subscription(
-            uow, site, draft.author_email, "thread", page=page, address_verified=verified
+            uow, site, draft.author_email, "thread", page=page, locale=draft.locale, address_verified=verified
         )
     return request.confirmation_needed
 

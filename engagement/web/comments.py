@@ -96,6 +96,7 @@ def post_a_comment(
             reader_id=who.reader_id,
             client_ip=ip,
             honeypot=payload.honeypot,
+            locale=payload.locale,
             signed_in=who.signed_in,
         ),
     )

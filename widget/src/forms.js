@@ -1,7 +1,7 @@
 // The comment form (top level, reply, inline feedback): controls, preview, checks, posting, the edit token kept.
 
 import { SITE, state } from "./state.js";
-import { t } from "./strings.js";
+import { locale, t } from "./strings.js";
 import { announce, field, h, nextId } from "./dom.js";
 import { store, tokens } from "./store.js";
 import { api, errorText } from "./api.js";
@@ -145,7 +145,7 @@ export function commentPayload(f, opts) {
   const text = f.body.value.trim();
   const email = f.email.value.trim();
   if (!text) return failForm(f, t("needBody"), f.body);
-  const payload = { site: SITE, page: state.pageKey, page_title: state.pageTitle, body: text };
+  const payload = { site: SITE, page: state.pageKey, page_title: state.pageTitle, body: text, locale: locale() };
   if (identity.signedIn()) {
     // The site's sign-in gives the name and the address: the form sends neither.
     if (f.notify.value !== "none") payload.notify = f.notify.value;
