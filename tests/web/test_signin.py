@@ -423,3 +423,13 @@ def test_banning_a_signed_in_author_follows_them_to_every_device(client, core, c
     assert refused.status_code == 403
     assert body(refused)["code"] == "banned"
     assert post(client, signed(token(clock, sub="user-7"), SECOND_BROWSER)).status_code == 201
+
+
+def test_sign_in_required_holds_for_comments_however_they_come(core, sso_site):
+    from engagement.errors import SignInRequired
+    from engagement.services.comments import PostComment, post_comment
+
+    update_site(core.uow(), "daily", SiteChanges(sso_required=True))
+    guest = PostComment(site="daily", page=ARTICLE, author_name="Guest", body="Through another door.")
+    with pytest.raises(SignInRequired):
+        post_comment(core.uow(), guest)
