@@ -52,10 +52,10 @@ class PostComment:
     reader_id: str | None = None
     client_ip: str | None = None
     honeypot: str | None = None
+    locale: str | None = None  # a BCP 47 tag: the language the reader's mails will speak
     # A reader the publisher's site signed in: the token's name and address replace the form's,
     # and ``reader_id`` is the one derived from the token's subject.
     signed_in: SignedIn | None = None
-    locale: str | None = None  # a BCP 47 tag: the language the reader's mails will speak
 
 
 @dataclass(frozen=True)
@@ -186,8 +186,8 @@ class _Draft:
     reader_id: str | None
     client_ip: str | None
     honeypot: str | None
-    signed_in: SignedIn | None
     locale: str | None
+    signed_in: SignedIn | None
 
 
 def _checked(request: PostComment) -> _Draft:
@@ -227,8 +227,8 @@ def _checked(request: PostComment) -> _Draft:
         reader_id=check.single_line("reader_id", request.reader_id, max_length=MAX_READER_ID, required=False),
         client_ip=check.single_line("client_ip", request.client_ip, max_length=64, required=False),
         honeypot=request.honeypot,
-        signed_in=signed_in,
         locale=normalise(request.locale),
+        signed_in=signed_in,
     )
 
 

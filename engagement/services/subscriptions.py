@@ -17,7 +17,7 @@ from engagement.errors import InvalidInput, NotFound
 from engagement.i18n.locales import DEFAULT, choose, normalise
 from engagement.models import Comment, Page, Site, Subscriber, Subscription, Suppression
 from engagement.models.subscriptions import CADENCES, KINDS
-from engagement.outbox import CONFIRMATION_REQUESTED
+from engagement.outbox import CONFIRMATION_REQUESTED, SUBSCRIPTION_CONFIRMED
 from engagement.services.pages import ensure_page
 from engagement.services.sites import get_site
 from engagement.services.supporter_flags import new_subscriber_flag
@@ -172,6 +172,7 @@ def confirm_subscriber(uow: UnitOfWork, token: str) -> ConfirmResult:
         already = subscriber.confirmed_at is not None
         if not already:
             subscriber.confirmed_at = uow.now()
+            uow.add_event(SUBSCRIPTION_CONFIRMED, {"subscriber_id": subscriber.id})
         result = ConfirmResult(
             site_name=site.name,
             email_masked=mask_email(subscriber.email),
