@@ -124,6 +124,7 @@ def test_a_bad_token_is_401_with_its_reason_and_stores_nothing(client, core, clo
         assert answer.status_code == 401, (shape, answer.request.url, answer.text)
         assert body(answer)["code"] == "unauthenticated"
         assert reason in body(answer)["reason"], body(answer)
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
     assert table_rows(core) == before
 
 
