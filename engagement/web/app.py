@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from engagement import __version__
 from engagement.config import Settings
 from engagement.core import Core, build_core
+from engagement.live.wiring import build_live
 from engagement.web import (
     admin,
     assets,
@@ -24,6 +25,7 @@ from engagement.web import (
     reactions,
     reports,
     sites,
+    streams,
     subscriber_pages,
     subscriptions,
     votes,
@@ -50,11 +52,16 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     ``demo`` adds the demo's article pages and mail viewer; they exist in no other mode.
     """
     relay = Handoff(make_celery(settings), background=True) if core is None else None
-    the_core = core if core is not None else build_core(settings, on_commit=relay)
+    live = build_live(settings)
+    the_core = core if core is not None else build_core(settings, on_commit=relay, broadcast=live.broadcast)
+    if the_core.broadcast is None:  # a core made elsewhere (the demo's) announces to this app
+        the_core.broadcast = live.broadcast
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        live.start()
         yield
+        await live.stop()
         if relay is not None:
             relay.close()
             the_core.dispose()
@@ -70,6 +77,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     )
     app.state.settings = settings
     app.state.core = the_core
+    app.state.live = live
     app.state.origins = SiteOrigins(the_core)
     app.state.scrape = metrics.web_scrape(settings, the_core)
     app.state.assets = assets.Assets()
@@ -87,6 +95,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         reports,
         reactions,
         counts,
+        streams,
         subscriptions,
         subscriber_pages,
         moderation,
