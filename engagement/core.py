@@ -48,6 +48,8 @@ class Core:
         )
 
     def dispose(self) -> None:
+        if self.broadcast is not None:
+            self.broadcast.close()
         self.engine.dispose()
 
 

@@ -15,6 +15,9 @@ class Broadcast(Protocol):
 
     def publish(self, notices: Sequence[Notice]) -> None: ...
 
+    def close(self) -> None:
+        """Send what is still queued, then let go of any connection."""
+
 
 class LocalBroadcast:
     """The embedded mode: this process's own commits reach this process's streams."""
@@ -24,3 +27,6 @@ class LocalBroadcast:
 
     def publish(self, notices: Sequence[Notice]) -> None:
         self.hub.deliver_threadsafe(notices)
+
+    def close(self) -> None:
+        """Nothing held."""

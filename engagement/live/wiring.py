@@ -32,8 +32,7 @@ class Live:
         self.hub.end_all()
         if self.listener is not None:
             await self.listener.stop()
-        if isinstance(self.broadcast, RedisPublisher):
-            self.broadcast.close()
+        self.broadcast.close()
 
 
 def build_live(settings: Settings) -> Live:
