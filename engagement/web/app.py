@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -60,7 +61,9 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         live.start()
+        watcher = asyncio.get_running_loop().create_task(streams.end_streams_on_shutdown(live))
         yield
+        watcher.cancel()
         await live.stop()
         if relay is not None:
             relay.close()
