@@ -155,6 +155,7 @@ class _PublisherHandler(http.server.BaseHTTPRequestHandler):
             site=query.get("site", "daily"),
             theme=query.get("theme", ""),
             limit=query.get("limit", "20"),
+            poll=query.get("poll", ""),
         )
         data = body.encode()
         self.send_response(200)

@@ -6,6 +6,8 @@
  * No framework, no cookie, no third-party request: every call goes to the script's own origin.
  * Only the server-sanitised `html` of a comment is ever inserted as HTML; everything else is text.
  */
+import { liveThread } from "./stream.js";
+
 (() => {
   "use strict";
 
@@ -118,6 +120,8 @@
     linkedThread: "The conversation you followed a link to",
     linkGone: "Sorry, the comment you followed a link to is not available: it may have been removed.",
     justNow: "just now",
+    liveNew: "Show {n} new comment|Show {n} new comments",
+    liveMissed: "New comments: show them",
     support: "Support us",
   };
 
@@ -372,6 +376,7 @@
   const els = {};
   let root = null;
   let article = null;
+  let live = null; // the live thread (stream.js)
   let liveTimer = 0;
   let toastTimer = 0;
   let THEME = null; // "light" or "dark" when the container forces one
@@ -857,6 +862,7 @@
     if (top.anchor?.passage) bumpPassage(top.anchor.passage, 1);
     renderHeading();
     focusComment(reply.id);
+    live?.seen();
   }
 
   function focusComment(id, scope = els.thread) {
@@ -1155,6 +1161,40 @@
     renderThread();
     renderHeading();
     if (c.anchor) addInline(c);
+    live?.seen();
+  }
+
+  /** A comment the live thread announced: drawn in its conversation (its top-level comment fetched with
+   * every reply up to it), or on top when it is one; marked and focused. */
+  async function showLive(id) {
+    const { data } = await api("GET", `/api/v1/comments/${id}/context`, { query: { site: SITE, page: state.pageKey } });
+    const top = data.comment;
+    if (state.index.has(id)) return;
+    if (top.id === id) addTopLevel(top);
+    else {
+      const at = state.comments.findIndex((c) => c.id === top.id);
+      indexComments([top]);
+      state.page.comments = (state.page.comments || 0) + 1;
+      if (at < 0) {
+        state.comments.unshift(top);
+        els.empty.hidden = true;
+        els.thread.prepend(renderComment(top, 0));
+      } else {
+        state.comments[at] = top;
+        rerenderThread(top);
+      }
+      renderHeading();
+    }
+    focusComment(id);
+  }
+
+  /** The ids of the newest comments and their replies, for polling when no stream is allowed. */
+  async function latestIds() {
+    const { data } = await api("GET", "/api/v1/comments", { query: { site: SITE, page: state.pageKey, sort: "newest", limit: 20 } });
+    const ids = [];
+    const walk = (list) => list.forEach((c) => (ids.push(c.id), walk(c.replies || [])));
+    walk(data.comments || []);
+    return ids.reverse();
   }
 
   /* ---------- tabs ---------- */
@@ -1719,6 +1759,20 @@
     if (state.inline === null) loadInline(); // the tab shows its count before it is opened
     await showLinked();
     window.addEventListener("hashchange", showLinked);
+    live = liveThread({
+      base: BASE,
+      site: SITE,
+      page: () => state.pageKey,
+      known: (id) => state.index.has(id),
+      show: showLive,
+      counts: (reactions) => ((state.page.reactions = reactions), renderReactions()),
+      reload: loadThread,
+      latest: latestIds,
+      t,
+      pollMs: Math.max(Number(root.dataset.pollSeconds) || 60, 5) * 1000,
+    });
+    els.thread.before(live.button);
+    live.start();
     window.EngagementWidget.ready = true;
     root.setAttribute("data-engagement-ready", "true"); // for CSS, and for tests under a strict CSP
     root.dispatchEvent(new CustomEvent("engagement:ready", { bubbles: true }));
