@@ -106,6 +106,8 @@ class RedisListener:
         """Whether the subscription is active (waiting up to ``timeout`` seconds for it)."""
         self.start()
         assert self._ready is not None
+        if self._ready.is_set():  # every stream asks: no task for the common answer
+            return True
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ready.wait(), timeout)
         return self._ready.is_set()
