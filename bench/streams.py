@@ -23,11 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
-from mailbench import free_port, own_redis, scratch_database
+from mailbench import cpu_seconds, free_port, own_redis, scratch_database
 
 ENGAGEMENT = str(Path(sys.executable).with_name("engagement"))
 PAGE = "https://news.example.org/2026/12/live"
@@ -87,13 +89,16 @@ async def open_all(port: int, count: int) -> list[Reader]:
     return readers
 
 
-async def round_trip(port: int, readers: list[Reader], body: str) -> tuple[list[float], list[float]]:
+async def round_trip(
+    port: int, pid: int, readers: list[Reader], body: str
+) -> tuple[list[float], list[float], float]:
     """Post a comment; each stream's delay to its event from the POST's answer (0 when the
-    event came first) and from the POST's sending, in seconds."""
+    event came first) and from the POST's sending, in seconds; the server's CPU seconds for it."""
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
         # Know the id to wait for only after the answer: wait for the next comment event instead.
         waits = [asyncio.create_task(reader.wait_for(b"event: comment")) for reader in readers]
         await asyncio.sleep(0.2)  # every reader is reading
+        cpu = cpu_seconds(pid)
         sent = time.perf_counter()
         response = await client.post(
             "/api/v1/comments",
@@ -102,7 +107,8 @@ async def round_trip(port: int, readers: list[Reader], body: str) -> tuple[list[
         answered = time.perf_counter()
         response.raise_for_status()
         arrived = await asyncio.gather(*waits)
-    return [max(0.0, moment - answered) for moment in arrived], [moment - sent for moment in arrived]
+        cpu = cpu_seconds(pid) - cpu
+    return [max(0.0, moment - answered) for moment in arrived], [moment - sent for moment in arrived], cpu
 
 
 def summary(values: list[float]) -> str:
@@ -128,10 +134,13 @@ async def measure(port: int, pid: int, streams: int, rounds: int) -> None:
     every: list[float] = []
     every_sent: list[float] = []
     for n in range(rounds):
-        delays, from_sent = await round_trip(port, readers, f"Round {n}")
+        delays, from_sent, cpu = await round_trip(port, pid, readers, f"Round {n}")
         every += delays
         every_sent += from_sent
-        print(f"round {n + 1}: from the answer {summary(delays)}; from the request {summary(from_sent)}")
+        print(
+            f"round {n + 1}: from the answer {summary(delays)}; from the request {summary(from_sent)}; "
+            f"server CPU {cpu * 1000:.0f} ms"
+        )
     print(f"all rounds ({len(every):,} deliveries): from the answer {summary(every)}")
     print(f"  from the request {summary(every_sent)}; server RSS {rss_mb(pid):.1f} MB")
     for reader in readers:
@@ -177,8 +186,18 @@ def main() -> None:
         )
         first.raise_for_status()
         print(f"load average before: {os.getloadavg()[0]:.1f}; database {args.database}")
-        asyncio.run(measure(port, server.pid, args.streams, args.rounds))
+        run_loop(measure(port, server.pid, args.streams, args.rounds))
         print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """On uvloop when installed (the server's loop too): the client must not be the slower side."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def wait_until_up(port: int) -> None:

@@ -11,6 +11,8 @@ from engagement.live.notices import Notice
 # A stream this far behind (a reader on a stalled connection) is ended rather than buffered
 # without end; its browser reconnects and resumes from the database.
 MAX_BACKLOG = 200
+# Streams handed a notice per turn of the event loop.
+SLICE = 500
 # How long a refused stream is told to wait before trying again.
 FULL_RETRY_AFTER_SECONDS = 60
 
@@ -91,8 +93,15 @@ class Hub:
     def deliver(self, notices: Sequence[Notice]) -> None:
         """Hand each notice to the streams of its page (on the event loop)."""
         for notice in notices:
-            for subscription in tuple(self._pages.get(notice.page_id, ())):
-                subscription.offer(notice)
+            self._offer(notice, tuple(self._pages.get(notice.page_id, ())))
+
+    def _offer(self, notice: Notice, streams: tuple[Subscription, ...]) -> None:
+        # A busy page's streams in slices, each a turn of the loop: other requests (the
+        # poster's own answer first) go on between them instead of after them all.
+        for subscription in streams[:SLICE]:
+            subscription.offer(notice)
+        if len(streams) > SLICE:
+            asyncio.get_running_loop().call_soon(self._offer, notice, streams[SLICE:])
 
     def deliver_threadsafe(self, notices: Sequence[Notice]) -> None:
         """:meth:`deliver` from any thread; nothing to do while no stream was ever opened."""

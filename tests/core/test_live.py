@@ -10,7 +10,7 @@ from posting import post
 
 from engagement.errors import StreamsFull
 from engagement.live.broadcast import LocalBroadcast
-from engagement.live.hub import MAX_BACKLOG, Hub
+from engagement.live.hub import MAX_BACKLOG, SLICE, Hub
 from engagement.live.notices import Notice, comment_notice, decode, encode, parse_event_id
 from engagement.services.moderation import approve_comment
 from engagement.services.publication import load_comment, publish
@@ -53,6 +53,19 @@ def test_the_hub_delivers_by_page_and_refuses_past_its_cap():
         there.close()  # idempotent
         assert hub.count == 1
         hub.subscribe(2)  # room again
+
+    asyncio.run(scenario())
+
+
+def test_a_busy_page_gets_every_notice_in_order_slice_by_slice():
+    async def scenario() -> None:
+        hub = Hub(max_connections=3 * SLICE)
+        streams = [hub.subscribe(1) for _ in range(2 * SLICE + 7)]
+        hub.deliver([Notice(1, "counts", {"n": 1}), Notice(1, "counts", {"n": 2})])
+        hub.deliver([Notice(1, "counts", {"n": 3})])
+        for stream in streams:
+            received = [await asyncio.wait_for(stream.next(), WAIT) for _ in range(3)]
+            assert [notice.data["n"] for notice in received if notice] == [1, 2, 3]
 
     asyncio.run(scenario())
 
