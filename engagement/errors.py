@@ -29,6 +29,10 @@ class CommentNotFound(NotFound):
     code = "comment_not_found"
 
 
+class PageNotFound(NotFound):
+    code = "page_not_found"
+
+
 class InvalidInput(EngagementError):
     """A value a caller sent is unacceptable; ``field`` names it."""
 
@@ -116,12 +120,6 @@ class BadImportFile(InvalidInput):
     def __init__(self, path: object, where: str | None, reason: str) -> None:
         place = f"{path}, {where}" if where else str(path)
         super().__init__(place, reason)
-
-
-class PageNotFound(NotFound):
-    """A page nobody has engaged with yet, where one must exist (a live stream)."""
-
-    code = "page_not_found"
 
 
 class LiveUnavailable(EngagementError):

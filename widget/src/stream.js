@@ -8,6 +8,7 @@
 
 const BACKOFF_FIRST = 1000;
 const BACKOFF_MAX = 60000;
+const SETTLE_MS = 400;
 
 /**
  * @param {object} o
@@ -50,9 +51,13 @@ export function liveThread(o) {
     button.textContent = missedMore ? o.t("liveMissed") : o.t("liveNew", { n: pending.length });
   }
 
+  // A comment event may come before the answer to the reader's own post: the button waits a moment,
+  // so their comment is drawn (and known) first and never announced to them.
+  let settle = 0;
   function note(id) {
     if (!o.known(id) && !pending.includes(id)) pending.push(id);
-    render();
+    clearTimeout(settle);
+    settle = setTimeout(render, SETTLE_MS);
   }
 
   function url() {
@@ -132,7 +137,7 @@ export function liveThread(o) {
   return {
     button,
     start: open,
-    /** The reader's own comment: drawn already, never announced. */
-    seen: render,
+    /** The thread changed (the reader's own comment drawn, say): forget what it now shows. */
+    refresh: render,
   };
 }
