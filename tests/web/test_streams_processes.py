@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -69,13 +70,13 @@ def env(tmp_path: Path, redis_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def servers(env: dict[str, str]) -> Iterator[list[str]]:
-    """Two separate `engagement serve` processes on the same database and Redis."""
+    """Two separate `engagement serve` on the same database and Redis, the first with two processes."""
     processes, bases = [], []
     try:
-        for _ in range(2):
+        for workers in ("2", "1"):
             port = free_port()
             process = subprocess.Popen(
-                [ENGAGEMENT, "serve", "--port", str(port)],
+                [ENGAGEMENT, "serve", "--port", str(port), "--workers", workers],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -102,9 +103,12 @@ def test_a_comment_posted_through_one_process_reaches_a_stream_on_the_other(serv
     with open_stream(other, "daily", ARTICLE) as stream:
         second = post(one, "Second").json()["comment"]["id"]
         assert stream.next_of("comment").data == {"id": second, "parent": None}
-    with open_stream(one, "daily", ARTICLE) as stream:
+    # Streams on `serve --workers 2` land on either of its processes: each hears the comment.
+    with ExitStack() as streams:
+        opened = [streams.enter_context(open_stream(one, "daily", ARTICLE)) for _ in range(4)]
         third = post(other, "Third").json()["comment"]["id"]
-        assert stream.next_of("comment").data == {"id": third, "parent": None}
+        for stream in opened:
+            assert stream.next_of("comment").data == {"id": third, "parent": None}
 
 
 def test_an_approval_from_the_cli_reaches_the_streams(servers, env):
