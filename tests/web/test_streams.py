@@ -6,10 +6,12 @@ import httpx
 import pytest
 
 from engagement.config import Settings
+from engagement.services.admin.admins import add_admin
 from engagement.services.moderation import moderation_token
 from engagement.services.sites import SiteChanges, update_site
 from engagement.web import create_app
 from web.streaming import open_stream, served
+from web.test_admin import PASSWORD, Admin
 
 ARTICLE = "https://news.example.org/2026/11/article"
 READER = "reader-0123456789"
@@ -80,6 +82,18 @@ def test_a_held_comment_shows_only_once_approved(base, core, clock, first):
         assert httpx.post(f"{base}/m/{token}", timeout=10).status_code == 200
         # The first comment event is the approval's: holding it announced nothing.
         assert stream.next_of("comment").data == {"id": held_id, "parent": None}
+
+
+def test_an_approval_in_the_admin_reaches_the_stream(base, core, first):
+    add_admin(core.uow(), "owner@example.org", "owner", password=PASSWORD)
+    update_site(core.uow(), "daily", SiteChanges(moderation="all"))
+    with httpx.Client(base_url=base, timeout=10) as http, open_stream(base, "daily", ARTICLE) as stream:
+        admin = Admin(http)
+        admin.origin = base
+        assert admin.sign_in("owner@example.org").status_code == 303
+        held = post(base, "Held for the admin").json()["comment"]["id"]
+        assert admin.post("/admin/queue", [("act", f"approve:{held}")]).status_code == 303
+        assert stream.next_of("comment").data == {"id": held, "parent": None}
 
 
 def test_a_stream_resumes_from_its_last_event(base, first):
