@@ -159,6 +159,7 @@ class _PublisherHandler(http.server.BaseHTTPRequestHandler):
             theme=query.get("theme", ""),
             limit=query.get("limit", "20"),
             poll=query.get("poll", ""),
+            lang=query.get("lang", ""),
         )
         data = body.encode()
         self.send_response(200)
