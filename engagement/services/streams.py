@@ -20,7 +20,9 @@ def stream_page(uow: UnitOfWork, site_key: str, page_ref: str) -> int:
     key = page_key(page_ref)
     with uow:
         site = site_rules(uow, site_key)  # the site cache: readers arriving together cost one read
-        page_id = uow.session.scalar(_PAGE_ID, {"site_id": site.id, "key": key})
+    # One statement outside a transaction: a reconnecting crowd (after a deploy) opens thousands.
+    with uow.reading() as connection:
+        page_id = connection.execute(_PAGE_ID, {"site_id": site.id, "key": key}).scalar()
     if page_id is None:
         raise PageNotFound(f"no page {page_ref!r} on site {site_key!r} yet")
     return int(page_id)
