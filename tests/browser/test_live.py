@@ -95,3 +95,30 @@ def test_a_refused_stream_falls_back_to_polling(page, publisher, capped, page_er
         assert 503 in refused
         live_button(page).click()
         expect(card(page, "Found by polling.")).to_be_visible()
+
+
+HIDE = "Object.defineProperty(document, 'hidden', {value: %s, configurable: true});"
+HIDE += "document.dispatchEvent(new Event('visibilitychange'));"
+
+
+def test_a_hidden_tab_closes_its_stream_and_catches_up_when_shown(page, publisher, engagement, page_errors):
+    url = publisher.page(t="live-hidden")
+    seed(engagement, url, body="Before.")
+    streams: list[str] = []
+    page.on("request", lambda r: streams.append(r.url) if "/api/v1/stream?" in r.url else None)
+    open_widget(page, url)
+    seed(engagement, url, body="Seen live.")
+    expect(live_button(page)).to_have_text("Show 1 new comment", timeout=ARRIVES)
+    live_button(page).click()
+    expect(card(page, "Seen live.")).to_be_visible()
+
+    page.evaluate(HIDE % "true")
+    opened_before = len(streams)
+    seed(engagement, url, body="Written while the tab was hidden.")
+    page.evaluate(HIDE % "false")
+    # Shown again: a new stream resumes after the last event seen, and what was missed is announced.
+    expect(live_button(page)).to_have_text("Show 1 new comment", timeout=ARRIVES)
+    assert len(streams) > opened_before
+    assert "last=" in streams[-1]
+    live_button(page).click()
+    expect(card(page, "Written while the tab was hidden.")).to_be_visible()
