@@ -96,14 +96,11 @@ class EventStream(Response):
         self.subscription = subscription
         self.backlog = backlog
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, _scope: Scope, receive: Receive, send: Send) -> None:
         subscription = self.subscription
         watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, subscription))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            if scope["method"] == "HEAD":
-                await send({"type": "http.response.body", "body": b""})
-                return
             first = ServerSentEvent(comment="engagement live thread", retry=RETRY_MILLISECONDS).encode()
             await send(_body(first + b"".join(_encode(notice) for notice in self.backlog)))
             while True:

@@ -22,28 +22,53 @@ pytestmark = [pytest.mark.slow, pytest.mark.redis]
 ARTICLE = "https://news.example.org/2026/11/article"
 
 
+class OwnRedis:
+    """A redis-server of this test's own on a free port: no other test hears its channel, and
+    the test may kill it (it comes back empty) and start it again on the same port."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.folder = folder
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no", "--dir", str(self.folder)]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        try:
+            for _ in range(100):
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    time.sleep(0.1)
+        finally:
+            client.close()
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A redis-server of this test's own on a free port: no other test hears its channel."""
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
     if shutil.which("redis-server") is None:
         missing_service("redis-server", "the binary is not installed")
-    port = free_port()
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", str(tmp_path)]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
+    server = OwnRedis(tmp_path)
+    server.start()
     try:
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server
     finally:
-        client.close()
-        process.kill()
-        process.wait()
+        server.kill()
+
+
+@pytest.fixture
+def redis_url(own_redis: OwnRedis) -> str:
+    return own_redis.url
 
 
 @pytest.fixture
@@ -126,3 +151,24 @@ def test_an_approval_from_the_cli_reaches_the_streams(servers, env):
         )
         # The first comment event is the approval's: holding it announced nothing.
         assert stream.next_of("comment").data == {"id": held_id, "parent": None}
+
+
+def test_after_redis_comes_back_open_streams_end_and_resume(servers, own_redis):
+    one, _ = servers
+    assert post(one, "First").status_code == 201
+    with open_stream(one, "daily", ARTICLE) as stream:
+        own_redis.kill()
+        own_redis.start()  # empty, on the same port
+        # The subscription was lost: the stream ends, so its reader reconnects and resumes.
+        with pytest.raises(AssertionError, match="the stream ended"):
+            stream.next_event()
+    for _attempt in range(20):
+        # The other process may still be subscribing again: 503 until it is, as a reader would see.
+        params = {"site": "daily", "page": ARTICLE}
+        with httpx.stream("GET", f"{one}/api/v1/stream", params=params, timeout=10) as probe:
+            if probe.status_code == 200:
+                break
+        time.sleep(0.5)
+    with open_stream(one, "daily", ARTICLE) as stream:
+        after = post(one, "After the outage").json()["comment"]["id"]
+        assert stream.next_of("comment").data == {"id": after, "parent": None}
