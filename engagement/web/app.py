@@ -28,6 +28,7 @@ from engagement.web import (
     previews,
     reactions,
     reports,
+    signin,
     sites,
     streams,
     strings,
@@ -112,6 +113,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         moderation,
         hooks,
         admin,
+        signin,
     )
     for module in routers:
         app.include_router(module.router)
