@@ -13,6 +13,7 @@ from engagement import validation as check
 from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, InvalidToken, SignInRequired
 from engagement.i18n.locales import normalise
 from engagement.keys import hash_token, new_edit_token, token_matches
+from engagement.live.notices import comment_notice
 from engagement.metrics import instruments
 from engagement.models import Comment, Page, Site
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
@@ -106,6 +107,8 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
         )
         if published:  # counted on its page and under its parent already
             uow.add_event(COMMENT_PUBLISHED, {"comment_id": comment.id})
+            parent_id = parent.id if parent is not None else None
+            uow.announce(comment_notice(page_id, comment.id, parent_id, comment.created_at))
         elif verdict.status == "pending":
             uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
         confirmation_needed = _subscribe(uow, site, page_id, comment.id, draft, verdict)
