@@ -84,7 +84,22 @@ def site_changes(form: Form) -> SiteChanges:
         language=form.one("language") or None,  # absent: left as it is
         **numbers,  # type: ignore[arg-type]
         **lines,
+        **_sign_in(form),
     )
+
+
+def _sign_in(form: Form) -> dict[str, Any]:
+    """Sign-in from the publisher's site: a field the form did not send changes nothing."""
+    required = form.fields.get("sso_required", [None])[0]
+    if required not in (None, "optional", "required"):
+        raise InvalidInput("sso_required", "must be optional or required")
+    secret = form.one("sso_secret")
+    return {
+        # Never shown back: left empty, it stays as it is; the box removes it (and the requirement).
+        "sso_secret": "" if form.one("remove_sso_secret") == "yes" else (secret or None),
+        "sso_required": None if required is None else required == "required",
+        "sso_login_url": form.fields.get("sso_login_url", [None])[0],
+    }
 
 
 def _number(name: str, value: str) -> int:
