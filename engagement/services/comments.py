@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement import validation as check
-from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, InvalidToken
+from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, InvalidToken, SignInRequired
 from engagement.i18n.locales import normalise
 from engagement.keys import hash_token, new_edit_token, token_matches
 from engagement.live.notices import comment_notice
@@ -83,6 +83,8 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
     token = new_edit_token()
     with uow:
         site = site_rules(uow, draft.site)
+        if site.sso_required and draft.signed_in is None:  # whichever way the comment came
+            raise SignInRequired(f"sign in on the site to write here: {site.key!r} requires it")
         reader = uow.keys.reader_hash(draft.reader_id) if draft.reader_id else None
         site.refuse_banned(draft.author_email, reader)
         if uow.limiter is not None:

@@ -75,6 +75,8 @@ def error_response(status: int, body: dict[str, Any]) -> JSONResponse:
     headers = {}
     if status in (429, 503) and "retry_after" in body:
         headers["Retry-After"] = str(body["retry_after"])
+    if status == 401:  # a 401 says how to authenticate (RFC 9110), as the API's schema declares
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, headers=headers)
 
 
