@@ -97,12 +97,14 @@ def add_subscription(
     comment: Comment | None = None,
     cadence: str | None = None,
     locale: str | None = None,
+    address_verified: bool = False,
 ) -> SubscriptionRequest:
     """Record a wish inside the caller's open unit of work (never commits); idempotent.
 
     ``thread`` needs ``page``, ``replies`` needs ``comment`` (flushed, so it has an id),
     ``digest`` takes ``cadence`` (weekly unless given; asking again changes it). An address
-    not yet confirmed for the site gets a confirmation event, at most once per interval.
+    not yet confirmed for the site gets a confirmation event, at most once per interval,
+    unless ``address_verified``: the publisher's site signed its owner in and vouches for it.
     ``locale``, when it names a shipped language, becomes the one the subscriber's mails and
     pages speak (the latest choice wins; otherwise the site's language stays in force).
     """
@@ -128,6 +130,9 @@ def add_subscription(
     ).one()
     if kind == "digest" and subscription.cadence != values["cadence"]:
         subscription.cadence = values["cadence"]
+    if subscriber.confirmed_at is None and address_verified:
+        subscriber.confirmed_at = uow.now()
+        uow.add_event(SUBSCRIPTION_CONFIRMED, {"subscriber_id": subscriber.id})  # as a followed link does
     needed = subscriber.confirmed_at is None
     if needed:
         _request_confirmation(uow, subscriber)

@@ -158,6 +158,7 @@ class _PublisherHandler(http.server.BaseHTTPRequestHandler):
             site=query.get("site", "daily"),
             theme=query.get("theme", ""),
             limit=query.get("limit", "20"),
+            poll=query.get("poll", ""),
             lang=query.get("lang", ""),
         )
         data = body.encode()

@@ -3,6 +3,8 @@ Arabic right-to-left and axe-clean, an unknown language quietly English."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
@@ -24,6 +26,8 @@ def test_data_lang_de_shows_german_and_the_readers_mails_will_be_german(page, pu
     expect(root).to_have_attribute("dir", "ltr")
     expect(page.get_by_role("heading", name="Was meinen Sie?")).to_be_visible()
     expect(page.get_by_role("heading", name="2 Kommentare")).to_be_visible()
+    expect(page.locator(".eg-time").first).to_contain_text("gerade eben")  # dates in German too
+    expect(page.locator(".eg-time").first).to_have_attribute("title", re.compile(r"^\d{1,2}\. \S+ \d{4}"))
     expect(
         page.get_by_text("Helfen Sie uns zu wachsen. Unterstützen Sie The Daily Example auf Patreon!")
     ).to_be_visible()
@@ -88,3 +92,11 @@ def test_arabic_is_right_to_left_mirrored_and_axe_clean(browser, publisher, enga
         assert serious_violations(page) == []
     finally:
         context.close()
+
+
+def test_count_phrases_on_a_listing_page_follow_data_lang(page, publisher):
+    page.goto(publisher.page("listing.html", lang="pl"))
+    spans = page.locator("[data-engagement-count]")
+    # Nobody comments on this one: Polish says "0 komentarzy" (the many form), not "0 komentarze".
+    expect(spans.nth(2)).to_have_text("0 komentarzy")
+    expect(spans.nth(3)).to_have_text(re.compile(r"^\d+ reakcj[aei]$"))

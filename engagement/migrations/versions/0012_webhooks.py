@@ -1,7 +1,7 @@
 """webhook endpoints and their deliveries
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Created: 2026-12-06 21:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from engagement import links
 from engagement.i18n.catalogs import translate
 from engagement.i18n.formatting import data_locale
+from engagement.i18n.reasons import moderation_reason
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription, Suppression
 from engagement.services.delivery.digest_mail import compose_digests
@@ -146,7 +147,7 @@ def _about_comment(session: Session, mailer: Mailer, delivery: Delivery, now: da
             "author": " ".join(comment.author_name.split())[:100],
             "html": comment.html,
             "text": excerpt(comment.body, 4000),
-            "reason": comment.moderation_reason,
+            "reason": moderation_reason(comment.moderation_reason, locale),
             "created": mailer.local_time(site, comment.created_at, locale),
             "url": comment_url(page_info["url"], comment.id),
         },
