@@ -230,3 +230,29 @@ def test_sort_links_keep_the_page(client):
 def test_replies_of_an_unknown_comment_are_404(client):
     response = client.get("/embed/replies", params=PARAMS | {"comment": 999})
     assert response.status_code == 404
+
+
+def test_a_comment_from_the_form_notifies_the_pages_followers(client, core):
+    from engagement import links
+    from engagement.models import NotificationItem, Site, Subscriber
+    from engagement.services.delivery.relay import sweep_unrelayed
+    from engagement.services.pages import ensure_page
+    from engagement.services.subscriptions import add_subscription, confirm_subscriber
+
+    with core.uow() as uow:
+        site = uow.session.scalars(sa.select(Site).where(Site.key == "daily")).one()
+        follow = add_subscription(
+            uow, site, "alice@example.org", "thread", page=ensure_page(uow, site, ARTICLE)
+        )
+        follower = follow.subscription.subscriber_id
+        uow.commit()
+    confirm_subscriber(core.uow(), links.confirm_token(core.keys, follower))
+    assert form_post(client, fields(client, body="News for Alice.")).status_code == 303
+    sweep_unrelayed(core.uow(), older_than_seconds=0, window_seconds=0)
+    with core.uow() as uow:
+        items = uow.session.execute(
+            sa.select(Subscriber.email).join(
+                NotificationItem, NotificationItem.subscriber_id == Subscriber.id
+            )
+        ).all()
+    assert [email for (email,) in items] == ["alice@example.org"]
