@@ -26,7 +26,7 @@ $(NODE_STAMP): package.json package-lock.json | system-packages
 	npm ci --no-audit --no-fund
 	touch $@
 
-$(WIDGET): $(NODE_STAMP) widget/build.mjs $(wildcard widget/src/*.js)
+$(WIDGET): $(NODE_STAMP) widget/build.mjs $(wildcard widget/src/*.js widget/src/features/*.js)
 	npm run --silent build
 
 # Chromium drives the browser tests, docker-compose validates docker-compose.yml, promtool

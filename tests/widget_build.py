@@ -30,3 +30,17 @@ def build_widget(outfile: Path, root: Path = ROOT) -> bytes:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     return outfile.read_bytes()
+
+
+def stale_bundle() -> str | None:
+    """Why the bundle cannot stand for the sources (missing, or older than one of them), else None."""
+    if not BUNDLE.is_file():
+        return "engagement/web/static/widget.js is missing: run `make widget`"
+    built = BUNDLE.stat().st_mtime_ns
+    newer = [
+        p for p in [*SOURCES.rglob("*.js"), ROOT / "widget" / "build.mjs"] if p.stat().st_mtime_ns > built
+    ]
+    if newer:
+        names = ", ".join(str(p.relative_to(ROOT)) for p in newer[:3])
+        return f"engagement/web/static/widget.js is older than {names}: run `make widget`"
+    return None
