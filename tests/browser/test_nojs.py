@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import feedparser
+import httpx
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, FrameLocator, Page, expect
 
-from browser.support import seed
+from browser.support import seed, wait_ready
 from engagement.models import Comment, OutboxEvent
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
 from engagement.services.moderation import approve_comment
@@ -85,3 +87,26 @@ def test_a_held_comment_from_the_frame_waits_for_a_moderator(nojs, engagement, p
             sa.select(OutboxEvent.kind).where(OutboxEvent.payload["comment_id"].as_integer() == comment_id)
         ).all()
     assert sorted(kinds) == sorted([COMMENT_PENDING, COMMENT_PUBLISHED])
+
+
+def test_server_rendered_comments_are_readable_without_javascript(nojs, engagement, publisher):
+    seed(engagement, "/ssr/static-read", body="Rendered by the server.")
+    nojs.goto(publisher.page("ssr.html", page="/ssr/static-read"))
+    expect(nojs.get_by_text("Rendered by the server.")).to_be_visible()
+    expect(nojs.get_by_role("heading", name="1 Comment")).to_be_visible()
+
+
+def test_the_widget_takes_over_server_rendered_comments_and_links_the_feed(
+    page, engagement, publisher, page_errors
+):
+    seed(engagement, "/ssr/take-over", body="Said once, shown once.")
+    page.goto(publisher.page("ssr.html", page="/ssr/take-over"))
+    wait_ready(page)
+    expect(page.locator("[data-engagement-ssr]")).to_have_count(0)
+    expect(page.locator(".eg-comment", has_text="Said once, shown once.")).to_have_count(1)
+    expect(page.locator('script[type="application/ld+json"]')).to_have_count(1)
+    feed = page.get_by_role("link", name="Follow in a feed reader")
+    href = feed.get_attribute("href")
+    assert href == f"{engagement.url}/feeds/daily/page.atom?page=%2Fssr%2Ftake-over"
+    parsed = feedparser.parse(httpx.get(href).content)
+    assert [e.content[0].value for e in parsed.entries] == ["<p>Said once, shown once.</p>"]
