@@ -134,7 +134,9 @@ async def embed_post(
         posted = await run_in_threadpool(post_comment, uow, draft)
     except EngagementError as exc:
         return await _refused(request, uow, params, fields, exc)
-    back = query(site=site, page=page, sort=sort, title=title, posted=posted.status)
+    # A reply is shown on the page its parent is on; a new comment on the first.
+    shown_on = cursor if draft.parent else None
+    back = query(site=site, page=page, sort=sort, cursor=shown_on, title=title, posted=posted.status)
     if posted.confirmation_needed:
         back += "&confirm=true"
     fragment = f"#engagement-comment-{posted.comment.id}" if posted.status == "approved" else "#eg-heading"

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, FrameLocator, Page, expect
 
+from browser.axe import serious_violations
 from browser.support import seed, wait_ready
 from engagement.models import Comment, OutboxEvent
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
@@ -110,3 +111,20 @@ def test_the_widget_takes_over_server_rendered_comments_and_links_the_feed(
     assert href == f"{engagement.url}/feeds/daily/page.atom?page=%2Fssr%2Ftake-over"
     parsed = feedparser.parse(httpx.get(href).content)
     assert [e.content[0].value for e in parsed.entries] == ["<p>Said once, shown once.</p>"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_nothing_serious_in_the_no_javascript_page(browser, engagement, scheme):
+    parent = seed(
+        engagement, "/nojs/axe", author_name="Bea", body="A *comment* with [a link](https://example.org)."
+    )
+    seed(engagement, "/nojs/axe", body="A reply.", parent=parent.comment.id)
+    # JavaScript on only for axe itself, injected past the page's CSP.
+    context = browser.new_context(bypass_csp=True, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(f"{engagement.url}/embed/thread?site=daily&page=%2Fnojs%2Faxe&reply={parent.comment.id}")
+        expect(page.get_by_role("heading", name="Reply to Bea")).to_be_visible()
+        assert serious_violations(page) == []
+    finally:
+        context.close()

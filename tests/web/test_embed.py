@@ -256,3 +256,17 @@ def test_a_comment_from_the_form_notifies_the_pages_followers(client, core):
             )
         ).all()
     assert [email for (email,) in items] == ["alice@example.org"]
+
+
+def test_a_reply_on_a_later_page_lands_back_on_that_page(client):
+    oldest = api_post(client, "The oldest comment.", name="Bea")
+    for n in range(21):
+        api_post(client, f"Comment number {n}.")
+    first = page(client).text
+    cursor = re.search(r'cursor=([^"&]+)[^"]*" target="_self" rel="next"', first).group(1)
+    later = client.get("/embed/thread", params=PARAMS | {"cursor": cursor, "reply": oldest})
+    assert "Reply to Bea" in later.text
+    response = form_post(client, fields(client, body="A late reply.", parent=str(oldest)), cursor=cursor)
+    assert response.status_code == 303
+    assert f"cursor={cursor}" in response.headers["location"]
+    assert "A late reply." in client.get(response.headers["location"]).text
