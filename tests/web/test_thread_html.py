@@ -98,3 +98,14 @@ def test_an_unknown_page_is_an_empty_discussion(client):
 def test_plain_text_keeps_paragraphs_and_decodes_entities():
     html = "<p>One &amp; <em>two</em><br>three</p><ul><li>a</li><li>b</li></ul>"
     assert plain_text(html) == "One & two\nthree\n\na\n\nb"
+
+
+def test_a_page_named_by_id_takes_its_permalinks_from_url(client):
+    payload = {"site": "daily", "page": "story-1234", "author": {"name": "Ada"}, "body": "By id."}
+    comment = client.post("/api/v1/comments", json=payload).json()["comment"]
+    response = client.get(
+        "/api/v1/comments.html", params={"site": "daily", "page": "story-1234", "url": ARTICLE, "limit": 5}
+    )
+    (item,) = json_ld(response.text)["comment"]
+    assert item["url"] == f"{ARTICLE}#engagement-comment-{comment['id']}"
+    assert json_ld(response.text)["url"] == ARTICLE
