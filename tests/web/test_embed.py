@@ -270,3 +270,35 @@ def test_a_reply_on_a_later_page_lands_back_on_that_page(client):
     assert response.status_code == 303
     assert f"cursor={cursor}" in response.headers["location"]
     assert "A late reply." in client.get(response.headers["location"]).text
+
+
+def test_the_rate_limit_answers_429_with_the_reason_and_retry_after(tmp_path):
+    from engagement.config import load_settings
+    from engagement.core import build_core
+    from engagement.models import Base
+    from engagement.services.sites import add_site
+    from engagement.web import create_app
+    from web.support import RecordingClient
+
+    settings = load_settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'limited.db'}",
+        secret_key="test-secret-" + "x" * 32,
+        rate_limit_storage_url="memory://",
+        comment_rate_limit="1/minute",
+    )
+    core = build_core(settings)
+    Base.metadata.create_all(core.engine)
+    add_site(core.uow(), "daily", SiteChanges(name="Daily", origins=["https://news.example.org"]))
+    try:
+        with RecordingClient(create_app(settings, core), base_url="http://testserver") as client:
+            assert form_post(client, fields(client)).status_code == 303
+            before = table_rows(core)
+            refused = form_post(client, fields(client, body="One too many."))
+            assert refused.status_code == 429
+            assert int(refused.headers["retry-after"]) >= 1
+            assert 'role="alert"' in refused.text
+            assert ">One too many.</textarea>" in refused.text
+            assert table_rows(core) == before
+    finally:
+        core.dispose()
