@@ -1,6 +1,6 @@
-"""The thread without JavaScript: ``/embed/thread``, a page a site frames (``<noscript>``) that
-reads, pages and posts comments with plain links and a form (POST, then redirect to a GET).
+"""The thread without JavaScript: ``/embed/thread`` (and its replies' pages), framed in ``<noscript>``.
 
+It reads, pages and posts comments with plain links and a form (POST, then redirect to a GET).
 No cookie is set or read. The form carries a signed token bound to the site and page
 (``services/thread_forms``), and a post is refused unless the browser says it came from our own
 page (``Sec-Fetch-Site``, ``Origin``). Posting goes through ``post_comment``, as the API's does:

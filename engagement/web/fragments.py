@@ -1,5 +1,7 @@
-"""``GET /api/v1/comments.html``: a thread as an HTML fragment with schema.org JSON-LD, for a
-publisher's server or static build to put in the article, so search engines index the comments."""
+"""``GET /api/v1/comments.html``: a thread as an HTML fragment with schema.org JSON-LD.
+
+A publisher's server or static build puts it in the article, so search engines index the comments.
+"""
 
 from __future__ import annotations
 
