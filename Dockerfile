@@ -27,8 +27,14 @@ RUN pip install --require-hashes -r requirements.lock
 
 # Then the project: whatever .dockerignore lets through (sources, templates, packaging files).
 COPY . .
+<<<<<<< HEAD
+# The catalogs are compiled here (.mo files are built, never committed) and ship in the package.
+RUN python -c "from engagement.i18n.extraction import compile_all; compile_all()" \
+    && pip install --no-deps . && find /opt/engagement -name __pycache__ -prune -exec rm -rf {} +
+=======
 COPY --from=widget /src/engagement/web/static/widget.js engagement/web/static/widget.js
 RUN pip install --no-deps . && find /opt/engagement -name __pycache__ -prune -exec rm -rf {} +
+>>>>>>> main
 
 
 FROM python:3.11-slim

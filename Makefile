@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := chromium docker-compose prometheus redis-server nodejs npm
 WIDGET := engagement/web/static/widget.js
 NODE_STAMP := node_modules/.installed
 
-.PHONY: bootstrap system-packages services demo test lint lock widget
+.PHONY: bootstrap system-packages services demo test lint lock widget messages
 
 bootstrap: $(STAMP) system-packages $(WIDGET)
 
@@ -18,6 +18,7 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/engagement i18n compile >/dev/null
 	touch $@
 
 widget: $(WIDGET)
@@ -60,6 +61,13 @@ lint: bootstrap
 
 test: lint services
 	$(BIN)/pytest
+
+# After changing a user-facing string: re-extract, merge into every language, compile, check.
+# The check lists what still needs a translation (exit 1 until every catalog is complete).
+messages: $(STAMP)
+	$(BIN)/engagement i18n extract
+	$(BIN)/engagement i18n compile
+	$(BIN)/engagement i18n check
 
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from engagement.services.sites import public_settings, read_site
 from engagement.web.cors import bind_site
@@ -22,6 +22,9 @@ class ReactionChoice(BaseModel):
 class Support(BaseModel):
     url: str | None
     text: str
+    custom: bool = Field(
+        description="The site's own text; otherwise the widget shows its default in its language"
+    )
 
 
 class SiteSettings(BaseModel):
@@ -31,6 +34,8 @@ class SiteSettings(BaseModel):
     support: Support
     moderation: str
     edit_window_seconds: int
+    language: str = Field(description="The site's default language (a shipped locale)")
+    languages: list[str] = Field(description="Every shipped locale: GET /api/v1/strings/{locale}")
 
 
 @router.get("/sites/{site}", response_model=SiteSettings, responses=responses(403, 404))

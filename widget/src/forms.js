@@ -1,7 +1,7 @@
 // The comment form (top level, reply, inline feedback): controls, preview, checks, posting, the edit token kept.
 
 import { SITE, state } from "./state.js";
-import { t } from "./strings.js";
+import { locale, t } from "./strings.js";
 import { announce, field, h, nextId } from "./dom.js";
 import { store, tokens } from "./store.js";
 import { api, errorText } from "./api.js";
@@ -145,7 +145,7 @@ export function commentPayload(f, opts) {
   if (!text) return failForm(f, t("needBody"), f.body);
   if (!f.name.value.trim()) return failForm(f, t("needName"), f.name);
   if (!f.email.validity.valid) return failForm(f, t("badEmail"), f.email);
-  const payload = { site: SITE, page: state.pageKey, page_title: state.pageTitle, author: { name: f.name.value.trim() }, body: text };
+  const payload = { site: SITE, page: state.pageKey, page_title: state.pageTitle, author: { name: f.name.value.trim() }, body: text, locale: locale() };
   if (email) payload.author.email = email;
   if (email && f.notify.value !== "none") payload.notify = f.notify.value;
   if (f.honeypot.value) payload.honeypot = f.honeypot.value;

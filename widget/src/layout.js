@@ -79,9 +79,11 @@ export function buildTabs(headingId) {
 export function renderSupport() {
   const support = state.site?.support;
   if (!support?.text) return;
+  // The publisher's own words as written; our default call in the widget's language.
+  const words = support.custom === false ? t("supportCall", { site: state.site.name }) : support.text;
   const text = /^https?:\/\//i.test(support.url || "")
-    ? h("a", { href: support.url, target: "_blank", rel: "noopener" }, support.text)
-    : h("span", {}, support.text);
+    ? h("a", { href: support.url, target: "_blank", rel: "noopener" }, words)
+    : h("span", {}, words);
   els.support.replaceChildren(svg(ICON_HEART), text);
   els.support.hidden = false;
 }

@@ -1,5 +1,7 @@
 // The widget's words: the English table, `t` to look one up, and the layers over it (a language, the publisher's).
 
+import { formatNumber, pluralText } from "./plurals.js";
+
 export const STRINGS = {
   locale: "en",
   reactionsHeading: "What do you think?",
@@ -98,6 +100,7 @@ export const STRINGS = {
   linkGone: "Sorry, the comment you followed a link to is not available: it may have been removed.",
   justNow: "just now",
   support: "Support us",
+  supportCall: "Help us grow. Support {site} on Patreon!",
 };
 
 // The table in use: the base (English, or a language defined over it), then the publisher's layers.
@@ -117,10 +120,11 @@ export const setStrings = (...overrides) => {
   S = Object.assign({}, base, ...layers);
 };
 
-export const locale = () => locale();
+/** The BCP 47 tag of the language shown (features/i18n.js defines it with the language's table). */
+export const locale = () => String(S.locale || "en");
 
 export const t = (key, vars = {}) => {
-  let s = String(S[key] ?? base[key] ?? key);
-  if (s.includes("|")) s = s.split("|")[vars.n === 1 ? 0 : 1];
-  return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  const s = pluralText(S[key] ?? base[key] ?? key, vars.n, locale());
+  const shown = { ...vars, n: formatNumber(vars.n, locale()) };
+  return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(shown[k]) : m));
 };

@@ -1,7 +1,7 @@
 // Subscribing with an e-mail alone (the bell): new comments on this page, or a digest.
 
 import { SITE, state } from "./state.js";
-import { t } from "./strings.js";
+import { locale, t } from "./strings.js";
 import { ICON_BELL, field, h, nextId, svg } from "./dom.js";
 import { store } from "./store.js";
 import { api, errorText } from "./api.js";
@@ -51,7 +51,7 @@ export async function subscribe({ email, kind, status, submit }) {
     status.textContent = t("badEmail");
     return email.focus();
   }
-  const body = { site: SITE, email: email.value.trim(), kind: kind.value === "thread" ? "thread" : "digest" };
+  const body = { site: SITE, email: email.value.trim(), kind: kind.value === "thread" ? "thread" : "digest", locale: locale() };
   if (kind.value === "thread") Object.assign(body, { page: state.pageKey, page_title: state.pageTitle });
   else body.cadence = kind.value;
   submit.disabled = true;
