@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
+from engagement.i18n.formatting import when
 from engagement.services.permalinks import comment_url
 from engagement.services.public import CommentView
 from engagement.web.cors import SiteOrigins
@@ -30,6 +31,7 @@ class ThreadLinks:
     page_url: str | None
     reply_href: Callable[[int], str] | None = None
     more_href: Callable[[CommentView], str] | None = None
+    locale: str = "en"
 
     def permalink(self, comment_id: int) -> str:
         return comment_url(self.page_url or "", comment_id)
@@ -42,14 +44,13 @@ class ThreadLinks:
         """Where a comment's replies beyond a thread page's go on: our page of them, or the article."""
         return self.more_href(view) if self.more_href else self.permalink(view.id)
 
-    @staticmethod
-    def date(iso: str) -> str:
-        """``6 Dec 2026, 21:10 UTC``: the API's timestamps are UTC."""
+    def date(self, iso: str) -> str:
+        """``6 Dec 2026, 21:10 UTC`` as the page's language writes it (the API's times are UTC)."""
         try:
-            when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
         except ValueError:
             return iso
-        return f"{when.day} {when:%b %Y, %H:%M} UTC"
+        return when(moment, None, self.locale)
 
 
 def frame_headers(request: Request, site: str) -> dict[str, str]:

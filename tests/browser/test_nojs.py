@@ -47,7 +47,7 @@ def test_a_reader_without_javascript_reads_pages_and_posts(nojs, engagement, pub
     expect(frame.get_by_text("Comment number 21.")).to_be_visible()
     expect(frame.get_by_text("The oldest comment")).to_have_count(0)
 
-    frame.get_by_role("link", name="More comments").click()
+    frame.get_by_role("link", name="Load more comments").click()
     oldest = frame.get_by_text("The oldest comment")
     expect(oldest).to_be_visible()
     expect(oldest).to_contain_text("<script>alert(2)</script>")  # shown as text, never run
@@ -64,8 +64,8 @@ def test_a_reply_from_the_frame_lands_under_its_parent(nojs, engagement, publish
     nojs.goto(publisher.page("nojs.html", site="daily"))
     frame = thread_frame(nojs)
     parent_item = frame.locator(f"#engagement-comment-{parent.comment.id}")
-    parent_item.get_by_role("link", name="Reply to Bea").click()
-    expect(frame.get_by_role("heading", name="Reply to Bea")).to_be_visible()
+    parent_item.get_by_role("link", name="Reply @Bea").click()
+    expect(frame.get_by_role("heading", name="Reply @Bea")).to_be_visible()
     post_form(frame, "Here is my reply.")
     expect(parent_item.locator(".eg-replies")).to_contain_text("Here is my reply.")
 
@@ -74,7 +74,7 @@ def test_a_held_comment_from_the_frame_waits_for_a_moderator(nojs, engagement, p
     nojs.goto(publisher.page("nojs.html", site="queued"))
     frame = thread_frame(nojs)
     post_form(frame, "Please approve me.")
-    expect(frame.get_by_role("status")).to_contain_text("once a moderator has approved it")
+    expect(frame.get_by_role("status")).to_contain_text("waiting for moderation")
     expect(frame.get_by_text("Please approve me.")).to_have_count(0)
     with engagement.core.uow() as uow:
         comment_id = uow.session.scalars(
@@ -126,7 +126,7 @@ def test_axe_finds_nothing_serious_in_the_no_javascript_page(browser, engagement
     page = context.new_page()
     try:
         page.goto(f"{engagement.url}/embed/thread?site=daily&page=%2Fnojs%2Faxe&reply={parent.comment.id}")
-        expect(page.get_by_role("heading", name="Reply to Bea")).to_be_visible()
+        expect(page.get_by_role("heading", name="Reply @Bea")).to_be_visible()
         assert serious_violations(page) == []
     finally:
         context.close()

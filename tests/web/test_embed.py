@@ -111,7 +111,7 @@ def test_the_form_posts_a_comment_and_redirects_to_it(client, core):
 def test_a_reply_link_opens_the_form_with_its_parent(client, core):
     parent = api_post(client, "The first word.", name="Bea")
     reply_form = page(client, reply=parent)
-    assert "Reply to Bea" in reply_form.text
+    assert "@Bea" in reply_form.text
     assert f'name="parent" value="{parent}"' in reply_form.text
     response = form_post(client, fields(client, body="A reply.", parent=str(parent)))
     assert response.status_code == 303
@@ -125,8 +125,8 @@ def test_a_held_comment_waits_and_notify_asks_for_confirmation(client, core):
     response = form_post(client, fields(client, email="ada@mail.example.net", notify="all"))
     assert response.status_code == 303
     shown = client.get(response.headers["location"])
-    assert "once a moderator has approved it" in shown.text
-    assert "confirm your address" in shown.text
+    assert "Your comment is waiting for moderation." in shown.text
+    assert "confirm your e-mail address" in shown.text
     assert "From the form." not in shown.text
     with core.uow() as uow:
         kinds = set(uow.session.scalars(sa.select(OutboxEvent.kind)).all())
@@ -207,7 +207,7 @@ def test_replies_past_a_thread_page_go_on_in_a_page_of_their_own(client):
     thread = page(client).text
     assert "Reply number 49." in thread
     assert "Reply number 50." not in thread
-    link = re.search(r'href="(/embed/replies\?[^"]+)" target="_self">3 more replies<', thread)
+    link = re.search(r'href="(/embed/replies\?[^"]+)" target="_self">Show 3 more replies<', thread)
     assert link
     more = client.get(link.group(1).replace("&amp;", "&"))
     assert more.status_code == 200
@@ -265,7 +265,7 @@ def test_a_reply_on_a_later_page_lands_back_on_that_page(client):
     first = page(client).text
     cursor = re.search(r'cursor=([^"&]+)[^"]*" target="_self" rel="next"', first).group(1)
     later = client.get("/embed/thread", params=PARAMS | {"cursor": cursor, "reply": oldest})
-    assert "Reply to Bea" in later.text
+    assert "@Bea" in later.text
     response = form_post(client, fields(client, body="A late reply.", parent=str(oldest)), cursor=cursor)
     assert response.status_code == 303
     assert f"cursor={cursor}" in response.headers["location"]
@@ -302,3 +302,26 @@ def test_the_rate_limit_answers_429_with_the_reason_and_retry_after(tmp_path):
             assert table_rows(core) == before
     finally:
         core.dispose()
+
+
+def test_the_page_speaks_lang_then_the_browsers_language_then_the_sites(client, core):
+    api_post(client, "Hallo.")
+    german = page(client, lang="de")
+    assert '<html lang="de" dir="ltr">' in german.text
+    assert "1 Kommentar" in german.text
+    assert "lang=de" in re.search(r'action="([^"]+)"', german.text).group(1)
+    browser = client.get("/embed/thread", params=PARAMS, headers={"Accept-Language": "fr-CH, fr;q=0.9"})
+    assert '<html lang="fr"' in browser.text
+    update_site(core.uow(), "daily", SiteChanges(language="pl"))
+    site_default = client.get("/embed/thread", params=PARAMS, headers={"Accept-Language": "ja, tlh"})
+    assert '<html lang="pl"' in site_default.text
+
+
+def test_a_comment_from_a_german_page_keeps_german_for_its_mails(client, core):
+    from engagement.models import Subscriber
+
+    token = token_of(page(client, lang="de").text)
+    body = {"token": token, "name": "Ada", "body": "Hallo.", "email": "ada@mail.example.net", "notify": "all"}
+    assert form_post(client, body, lang="de").status_code == 303
+    with core.uow() as uow:
+        assert uow.session.scalars(sa.select(Subscriber.locale)).one() == "de"

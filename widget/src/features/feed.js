@@ -5,7 +5,9 @@ import { defineStrings, t } from "../strings.js";
 import { h } from "../dom.js";
 import { onReady } from "../hooks.js";
 
-defineStrings({ followFeed: "Follow in a feed reader" });
+defineStrings({
+  followFeed: "Follow in a feed reader",
+});
 
 onReady(({ root }) => {
   const notify = root.querySelector(".eg-widget > form.eg-form select[name=notify]");
