@@ -33,6 +33,7 @@ _RULES = (
         _sites.link_limit,
         _sites.supporter_badges,
         _sites.reactions,
+        _sites.language,
         _bans.email,
         _bans.reader_hash,
     )
@@ -55,6 +56,7 @@ class SiteRules:
     reaction_keys: tuple[str, ...]
     banned_emails: frozenset[str]
     banned_readers: frozenset[str]
+    language: str = "en"  # the site's default, for the pages the server renders
 
     @property
     def rows(self) -> int:
@@ -92,6 +94,7 @@ def site_rules(uow: UnitOfWork, key: str) -> SiteRules:
         reaction_keys=tuple(str(r["key"]) for r in site.reactions),
         banned_emails=frozenset(row.email for row in rows if row.email),
         banned_readers=frozenset(row.reader_hash for row in rows if row.reader_hash),
+        language=site.language or "en",
     )
     cache.put(key, rules, generation)
     return rules

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -46,11 +47,7 @@ class ThreadLinks:
 
     def date(self, iso: str) -> str:
         """``6 Dec 2026, 21:10 UTC`` as the page's language writes it (the API's times are UTC)."""
-        try:
-            moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-        except ValueError:
-            return iso
-        return when(moment, None, self.locale)
+        return _minute(iso[:16], self.locale)
 
 
 def frame_headers(request: Request, site: str) -> dict[str, str]:
@@ -82,3 +79,14 @@ def find_comment(comments: tuple[CommentView, ...], comment_id: int) -> CommentV
             return view
         stack.extend(view.replies)
     return None
+
+
+@lru_cache(maxsize=8192)
+def _minute(minute: str, locale: str) -> str:
+    """One minute as ``locale`` writes it: Babel takes ~0.1 ms a date, and a page shows the same
+    comments' minutes again and again."""
+    try:
+        moment = datetime.fromisoformat(minute).replace(tzinfo=UTC)
+    except ValueError:
+        return minute
+    return when(moment, None, locale)
