@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engagement.cli._app import CliState, pass_state
+from engagement.cli.sites_sso import SSO_OPTIONS, echo_generated, generate_secret, sso_changes
 from engagement.errors import InvalidInput
 from engagement.i18n.locales import SHIPPED
 from engagement.models import Site
@@ -37,6 +38,9 @@ FIELD_OPTIONS = {
     "supporter_badges": "--supporter-badges",
     "patreon_webhook_secret": "--patreon-webhook-secret",
     "report_threshold": "--report-threshold",
+    "sso_secret": "--sso-secret",
+    "sso_required": "--sso-required",
+    "sso_login_url": "--sso-login-url",
 }
 LIST_HELP = "Repeat for several; on update the list given replaces the old one ('' clears it)."
 
@@ -136,6 +140,7 @@ SITE_OPTIONS: list[Callable[[Any], Any]] = [
         metavar="N",
         help="Readers' reports that send a published comment back to moderation (default 3).",
     ),
+    *SSO_OPTIONS,
 ]
 
 
@@ -172,6 +177,7 @@ def _changes(options: dict[str, Any]) -> SiteChanges:
         supporter_badges=None if badges is None else badges == "on",
         patreon_webhook_secret=options["patreon_webhook_secret"],
         report_threshold=options["report_threshold"],
+        **sso_changes(options),
         **listed,
     )
 
@@ -187,8 +193,10 @@ def sites() -> None:
 @pass_state
 def add(state: CliState, /, key: str, **options: Any) -> None:
     """Add the site KEY; --name is required, every other setting has a default."""
+    generated = generate_secret(options)
     with _option_names():
         site = add_site(state.uow(), key, _changes(options))
+    echo_generated(generated)
     base = state.settings.base_url
     click.echo(f"added site {site.key} ({site.name}); embed it on a page with:")
     click.echo('  <div id="engagement-thread"></div>')
@@ -201,9 +209,11 @@ def add(state: CliState, /, key: str, **options: Any) -> None:
 @pass_state
 def update(state: CliState, /, key: str, **options: Any) -> None:
     """Change settings of the site KEY; options not given stay as they are."""
+    generated = generate_secret(options)
     with _option_names():
         site = update_site(state.uow(), key, _changes(options))
     click.echo(f"updated site {site.key} ({site.name})")
+    echo_generated(generated)
 
 
 @sites.command("list")

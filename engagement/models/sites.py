@@ -46,6 +46,12 @@ class Site(Base):
     patreon_webhook_secret: Mapped[str | None] = mapped_column(sa.String(200))
     # Distinct readers' reports that send a published comment back to moderation.
     report_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Sign-in from the publisher's site: the HS256 secret its server signs readers' tokens with
+    # (kept, not hashed: it verifies every token), whether guests may still write, and where
+    # the widget's "Sign in" link goes.
+    sso_secret: Mapped[str | None] = mapped_column(sa.String(200))
+    sso_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    sso_login_url: Mapped[str | None] = mapped_column(sa.String(2000))
     created_at: Mapped[Timestamp]
 
     @property

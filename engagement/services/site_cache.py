@@ -9,7 +9,7 @@ process's (the CLI's ban, a second web process) apply within the cache's life.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -34,6 +34,8 @@ _RULES = (
         _sites.supporter_badges,
         _sites.reactions,
         _sites.language,
+        _sites.sso_secret,
+        _sites.sso_required,
         _bans.email,
         _bans.reader_hash,
     )
@@ -57,6 +59,10 @@ class SiteRules:
     banned_emails: frozenset[str]
     banned_readers: frozenset[str]
     language: str = "en"  # the site's default, for the pages the server renders
+    # Sign-in from the publisher's site: the secret its tokens are signed with (never shown),
+    # and whether guests may still write.
+    sso_secret: str | None = field(default=None, repr=False)
+    sso_required: bool = False
 
     @property
     def rows(self) -> int:
@@ -95,6 +101,8 @@ def site_rules(uow: UnitOfWork, key: str) -> SiteRules:
         banned_emails=frozenset(row.email for row in rows if row.email),
         banned_readers=frozenset(row.reader_hash for row in rows if row.reader_hash),
         language=site.language or "en",
+        sso_secret=site.sso_secret,
+        sso_required=bool(site.sso_required),
     )
     cache.put(key, rules, generation)
     return rules

@@ -16,10 +16,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engagement.core import Core
-from engagement.errors import EngagementError, Forbidden, RateLimited
+from engagement.errors import EngagementError, Forbidden, RateLimited, SignInRequired
 from engagement.i18n.locales import from_accept_language
 from engagement.services.comments import PostComment, post_comment
 from engagement.services.public import CommentView
+from engagement.services.signin import Visitor, identify
 from engagement.services.thread_forms import check_thread_form_token, thread_form_token
 from engagement.services.thread_language import thread_locale
 from engagement.services.thread_sql import REPLIES_PER_THREAD
@@ -64,10 +65,11 @@ async def embed_thread(
         thread = list_thread(
             uow, ThreadQuery(site=site, page=page, sort=sort, limit=PAGE_SIZE, cursor=cursor)
         )
+        guests_write = _guests_write(uow, site)
     except EngagementError as exc:
         return _error(request, site, exc)
     # Not cached (the pages' no-store): back on the article after posting, a reader must see it.
-    notice = {"posted": posted, "confirm": confirm}
+    notice = {"posted": posted, "confirm": confirm, "guests_write": guests_write}
     return _page(request, thread, params, locale, reply=reply, notice=notice)
 
 
@@ -139,6 +141,8 @@ async def embed_post(
     try:
         locale = _locale(request, uow, site, lang)
         check_thread_form_token(core.keys, site, page, fields.get("token"))
+        # A guest, as every no-JavaScript reader is: refused where the site requires sign-in.
+        identify(uow, site, Visitor(), writing=True)
         draft = _draft(fields, site, page, title, ip, locale)
         posted = await run_in_threadpool(post_comment, uow, draft)
     except EngagementError as exc:
@@ -192,6 +196,15 @@ def _check_origin(request: Request) -> None:
         raise Forbidden("this form was sent from another site; it was refused")
 
 
+def _guests_write(uow: UnitOfWork, site: str) -> bool:
+    """Whether a guest may post here: the form is shown only then (sign-in needs the widget)."""
+    try:
+        identify(uow, site, Visitor(), writing=True)
+    except SignInRequired:
+        return False
+    return True
+
+
 def _locale(request: Request, uow: UnitOfWork, site: str, lang: str | None) -> str:
     return thread_locale(uow, site, lang, from_accept_language(request.headers.get("accept-language")))
 
@@ -218,6 +231,7 @@ async def _refused(
         error=exc.reason,
         form=fields,
         status=status_for(exc),
+        notice={"guests_write": not isinstance(exc, SignInRequired)},
     )
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)

@@ -325,3 +325,17 @@ def test_a_comment_from_a_german_page_keeps_german_for_its_mails(client, core):
     assert form_post(client, body, lang="de").status_code == 303
     with core.uow() as uow:
         assert uow.session.scalars(sa.select(Subscriber.locale)).one() == "de"
+
+
+def test_where_the_site_requires_sign_in_the_page_has_no_form_and_a_post_is_refused(client, core):
+    from engagement.services.thread_forms import thread_form_token
+
+    update_site(core.uow(), "daily", SiteChanges(sso_secret="s" * 40, sso_required=True))
+    shown = page(client)
+    assert "Sign in to comment" in shown.text
+    assert 'name="token"' not in shown.text
+    before = table_rows(core)
+    token = thread_form_token(core.keys, "daily", ARTICLE)
+    refused = form_post(client, {"token": token, "name": "Guest", "body": "Let me in."})
+    assert refused.status_code == 401
+    assert table_rows(core) == before
