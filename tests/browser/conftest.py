@@ -160,6 +160,7 @@ class _PublisherHandler(http.server.BaseHTTPRequestHandler):
             "site": query.get("site", "daily"),
             "theme": query.get("theme", ""),
             "limit": query.get("limit", "20"),
+            "poll": query.get("poll", ""),
             "lang": query.get("lang", ""),
         }
         if "$fragment" in text:  # as a publisher's server does: the thread's HTML put in the article
