@@ -243,10 +243,24 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngagementServer]
     core.on_commit = handoff(make_celery(core.settings))
     seed_demo(core, core.settings.base_url)
     workers = start_embedded(core.settings)
+    _wait_for_worker(core.settings.data_dir, workers)
     server = _serve(core, port, demo=True)
     yield server
     server.stop()
     workers.stop()
+
+
+def _wait_for_worker(data_dir: Path, workers, wait: float = 180) -> None:
+    """Until the embedded worker consumes (its first heartbeat): on a busy machine its start alone
+    can take most of a mail test's wait, which is meant for the mail's own way."""
+    from engagement.heartbeat import heartbeat_path
+
+    beat = heartbeat_path(data_dir, "worker")
+    deadline = time.monotonic() + wait
+    while not beat.exists():
+        assert workers.running, "the embedded worker exited at start"
+        assert time.monotonic() < deadline, f"the embedded worker did not start consuming within {wait:.0f} s"
+        time.sleep(0.2)
 
 
 @pytest.fixture

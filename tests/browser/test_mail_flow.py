@@ -51,6 +51,8 @@ def test_notify_confirm_notification_and_one_click_unsubscribe(page, browser, de
     # 2. The confirmation mail arrives; its link leads to a page whose button confirms.
     open_mail(page, demo.url, READER, re.compile(r"Confirm your subscription to The Daily Example"))
     page.locator("pre.mail a[href*='/s/confirm/']").click()
+    # The mail page's own heading names the subject too: wait until the link's page is there.
+    page.wait_for_url(re.compile(r"/s/confirm/"), timeout=30_000)
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your subscription")
     assert subscriptions(demo, READER) == [("thread", False)]  # opening the link changed nothing
     page.get_by_role("button", name="Confirm my subscription").click()
@@ -92,6 +94,8 @@ def test_a_reply_to_my_comment_reaches_my_inbox(page, browser, demo):
     expect(main_form(page).locator(".eg-status")).to_contain_text("Check your inbox to confirm")
     open_mail(page, demo.url, reader, re.compile(r"Confirm your subscription"))
     page.locator("pre.mail a[href*='/s/confirm/']").click()
+    # The mail page's own heading names the subject too: wait until the link's page is there.
+    page.wait_for_url(re.compile(r"/s/confirm/"), timeout=30_000)
     page.get_by_role("button", name="Confirm my subscription").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Subscription confirmed")
 
