@@ -44,6 +44,9 @@ class Site(Base):
     patreon_webhook_secret: Mapped[str | None] = mapped_column(sa.String(200))
     # Distinct readers' reports that send a published comment back to moderation.
     report_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
+    # "More discussions" under the thread: shown or not, and its heading (None: the widget's own).
+    popular: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    popular_title: Mapped[str | None] = mapped_column(sa.String(100))
     created_at: Mapped[Timestamp]
 
     @property

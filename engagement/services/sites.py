@@ -42,6 +42,8 @@ class SiteChanges:
     supporter_badges: bool | None = None
     patreon_webhook_secret: str | None = None
     report_threshold: int | None = None
+    popular: bool | None = None
+    popular_title: str | None = None  # '' goes back to the widget's own heading
 
 
 # Built once: nearly every request looks its site up, and building the statement costs
@@ -116,6 +118,7 @@ def public_settings(site: Site) -> dict[str, Any]:
         "support": {"url": site.support_url, "text": site.support_call},
         "moderation": site.moderation,
         "edit_window_seconds": site.edit_window_seconds,
+        "popular": {"enabled": site.popular, "title": site.popular_title},
     }
 
 
@@ -184,4 +187,6 @@ _VALIDATORS: dict[str, Any] = {
     "supporter_badges": lambda v: check.boolean("supporter_badges", v),
     "patreon_webhook_secret": lambda v: _secret(v),
     "report_threshold": lambda v: check.integer("report_threshold", v, minimum=1, maximum=1000),
+    "popular": lambda v: check.boolean("popular", v),
+    "popular_title": lambda v: check.single_line("popular_title", v, max_length=100, required=False),
 }

@@ -63,6 +63,9 @@ def site_changes(form: Form) -> SiteChanges:
     if badges not in ("on", "off"):
         raise InvalidInput("supporter_badges", "must be on or off")
     secret = form.one("patreon_webhook_secret")
+    popular = form.one("popular")
+    if popular not in ("", "on", "off"):
+        raise InvalidInput("popular", "must be on or off")
     return SiteChanges(
         name=form.one("name"),
         supporter_thanks=form.one("supporter_thanks"),
@@ -74,6 +77,8 @@ def site_changes(form: Form) -> SiteChanges:
         support_text=form.one("support_text"),
         reactions=reactions,
         timezone=form.one("timezone"),
+        popular=None if popular == "" else popular == "on",
+        popular_title=form.one("popular_title"),
         **numbers,  # type: ignore[arg-type]
         **lines,
     )
