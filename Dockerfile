@@ -1,7 +1,16 @@
 # One image for every process: web, worker, beat, the one-shot migration and the doctor.
 # The build stage installs the locked, hash-checked dependencies and the project into a
 # virtual environment; the runtime stage holds that environment alone (no build files, no
-# pip cache) and runs as an unprivileged user.
+# pip cache) and runs as an unprivileged user. The widget's bundle comes from a node stage
+# (esbuild as package-lock.json pins it); node goes no further.
+FROM node:20-slim AS widget
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY widget/ widget/
+RUN npm run build
+
+
 FROM python:3.11-slim AS build
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,7 +27,14 @@ RUN pip install --require-hashes -r requirements.lock
 
 # Then the project: whatever .dockerignore lets through (sources, templates, packaging files).
 COPY . .
+<<<<<<< HEAD
+# The catalogs are compiled here (.mo files are built, never committed) and ship in the package.
+RUN python -c "from engagement.i18n.extraction import compile_all; compile_all()" \
+    && pip install --no-deps . && find /opt/engagement -name __pycache__ -prune -exec rm -rf {} +
+=======
+COPY --from=widget /src/engagement/web/static/widget.js engagement/web/static/widget.js
 RUN pip install --no-deps . && find /opt/engagement -name __pycache__ -prune -exec rm -rf {} +
+>>>>>>> main
 
 
 FROM python:3.11-slim

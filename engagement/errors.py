@@ -29,6 +29,10 @@ class CommentNotFound(NotFound):
     code = "comment_not_found"
 
 
+class PageNotFound(NotFound):
+    code = "page_not_found"
+
+
 class InvalidInput(EngagementError):
     """A value a caller sent is unacceptable; ``field`` names it."""
 

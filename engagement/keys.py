@@ -20,6 +20,7 @@ PURPOSES = (
     "moderator_optout",
     "approval_optout",
     "admin_form",
+    "thread_form",
 )
 
 

@@ -107,3 +107,33 @@ def test_importing_the_whole_core_loads_no_adapter_or_queue():
     loaded = json.loads(done.stdout)
     assert "engagement.services.sites" in loaded
     assert [name for name in loaded if _forbidden(name)] == []
+
+
+WORKERS = PACKAGE.parent / "workers"
+
+
+def _workers_graph() -> dict[str, set[str]]:
+    """Which workers module imports which (at any depth of the file: type-only and late imports too)."""
+    modules = {f"workers.{path.stem}" for path in WORKERS.glob("*.py") if path.stem != "__init__"}
+    graph: dict[str, set[str]] = {}
+    for name in sorted(modules):
+        source = (WORKERS / f"{name.split('.')[1]}.py").read_text()
+        graph[name] = {
+            ".".join(imported.split(".")[:2])
+            for _, imported in _imported(name, source)
+            if ".".join(imported.split(".")[:2]) in modules - {name}
+        }
+    return graph
+
+
+def test_the_workers_modules_import_in_one_direction():
+    # The app module builds the app and has the tasks module register on it; nothing imports back.
+    graph = _workers_graph()
+    assert "workers.tasks" in graph["workers.app"]
+    assert "workers.app" not in graph["workers.tasks"]
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(n == goal or (n not in seen and reaches(n, goal, seen | {n})) for n in graph[start])
+
+    circles = sorted(name for name in graph if reaches(name, name, {name}))
+    assert circles == [], f"these workers modules import each other in a circle: {circles}"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from required_services import missing_service
+from widget_build import build_widget
 
 from engagement.config import Settings
 
@@ -229,12 +230,26 @@ def test_the_image_runs_as_a_non_root_user():
     assert users[-1] not in ("root", "0")
 
 
-def test_the_image_is_built_in_two_stages_and_checks_healthz():
+def test_the_image_is_built_in_stages_and_checks_healthz():
     lines = (ROOT / "Dockerfile").read_text().splitlines()
     stages = [line for line in lines if line.startswith("FROM ")]
+    widget = lines[lines.index(stages[0]) : lines.index(stages[1])]
+    build = lines[lines.index(stages[1]) : lines.index(stages[2])]
     runtime = lines[lines.index(stages[-1]) :]
 
-    assert stages == ["FROM python:3.11-slim AS build", "FROM python:3.11-slim"]
+    assert stages == [
+        "FROM node:20-slim AS widget",
+        "FROM python:3.11-slim AS build",
+        "FROM python:3.11-slim",
+    ]
+    # The widget's bundle is built from the locked esbuild, then packaged with the rest.
+    assert "RUN npm ci --no-audit --no-fund" in widget
+    assert "RUN npm run build" in widget
+    bundle = "COPY --from=widget /src/engagement/web/static/widget.js engagement/web/static/widget.js"
+    assert build.index(bundle) < next(
+        i for i, line in enumerate(build) if line.startswith("RUN pip install --no-deps .")
+    )
+    assert not any(line.startswith("COPY --from=widget") for line in runtime)
     assert "COPY --from=build /opt/engagement /opt/engagement" in runtime
     assert not any("pip install" in line for line in runtime)  # the runtime stage builds nothing
     healthcheck = next(i for i, line in enumerate(runtime) if line.startswith("HEALTHCHECK"))
@@ -283,6 +298,13 @@ def test_the_build_context_holds_what_the_image_needs_and_no_local_state(tmp_pat
 
     assert not [path for path in sent if path.startswith((".env", ".venv", "data/", "tests/", ".git"))]
     assert not [path for path in sent if "__pycache__" in path]
+    assert not [
+        path for path in sent if path.startswith("node_modules/") or path.endswith("static/widget.js")
+    ]
+    assert {"package.json", "package-lock.json", "widget/build.mjs", "widget/src/main.js"} <= set(sent)
+    # The widget stage's build, from the context alone (with the checkout's `npm ci` for esbuild),
+    # puts the bundle where the build stage's `COPY --from=widget` takes it.
+    build_widget(context / "engagement" / "web" / "static" / "widget.js", root=context)
     # What the build stage's `pip install .` builds, from the context alone.
     build = subprocess.run(
         [sys.executable, "setup.py", "-q", "build", "--build-base", str(tmp_path / "build")],

@@ -9,6 +9,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from widget_build import BUNDLE, SOURCES, build_widget
+
 from engagement.mail.render import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,3 +76,21 @@ def test_a_build_carries_the_top_level_mail_templates(tmp_path):
     where, subject = run.stdout.splitlines()
     assert Path(where) == lib / "engagement" / "templates" / "emails"
     assert "Example" in subject
+
+
+def test_the_served_widget_is_a_fresh_build_of_its_sources(tmp_path):
+    # The bundle is a build product (gitignored): what the server sends and the browser tests
+    # exercise must be what widget/src/ says today. `make widget` rebuilds it.
+    assert BUNDLE.is_file(), "run `make widget`"
+    fresh = build_widget(tmp_path / "widget.js")
+    assert BUNDLE.read_bytes() == fresh, "widget.js is older than widget/src/: run `make widget`"
+    assert list(SOURCES.glob("*.js"))
+
+
+def test_the_widget_bundle_is_never_committed():
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", str(BUNDLE)], cwd=ROOT, capture_output=True, check=False, timeout=30
+    )
+    assert ignored.returncode == 0, (
+        "engagement/web/static/widget.js is a build product: keep it in .gitignore"
+    )

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import atexit
-import os
 import queue
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,10 +14,12 @@ import structlog
 from celery import Celery
 
 from engagement.config import Settings
-from engagement.core import Core, build_core
-from engagement.mail.mailer import Mailer, build_mailer
+from engagement.core import Core
 from engagement.uow import OnCommit
-from workers.lifecycle import StopFlag, add_steps
+from workers import tasks
+from workers.lifecycle import add_steps
+from workers.observe import observe_tasks
+from workers.resources import EngagementCelery, Resources
 
 log = structlog.get_logger(__name__)
 QUEUES = ("relay", "send", "digest")
@@ -44,44 +44,8 @@ DIGEST_TICK_EVERY = timedelta(minutes=5)
 PRUNE_EVERY = timedelta(days=1)
 
 
-@dataclass
-class Resources:
-    """What the tasks of one worker process share, built on first use in that process.
-
-    Built lazily so that a prefork worker's children each open their own database pool
-    instead of sharing the parent's sockets. A test may hand in a core of its own.
-    """
-
-    settings: Settings
-    core: Core | None = None
-    mailer: Mailer | None = None
-    pid: int = 0
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        self.stopping = StopFlag()  # made before a worker's pool starts, so its processes share it
-        if self.core is not None:
-            self.pid = os.getpid()
-
-    def get(self) -> tuple[Core, Mailer]:
-        with self._lock:
-            if self.core is None or self.pid != os.getpid():
-                self.core = build_core(self.settings)
-                self.pid = os.getpid()
-                self.mailer = None
-            if self.mailer is None:
-                self.mailer = build_mailer(self.settings, self.core.keys)
-            return self.core, self.mailer
-
-
 def is_redis(url: str) -> bool:
     return url.startswith(("redis://", "rediss://"))
-
-
-class EngagementCelery(Celery):
-    """A Celery app that carries the process's core and mailer for its tasks."""
-
-    resources: Resources
 
 
 def make_celery(settings: Settings, *, core: Core | None = None, key_prefix: str = "") -> EngagementCelery:
@@ -89,9 +53,6 @@ def make_celery(settings: Settings, *, core: Core | None = None, key_prefix: str
 
     ``key_prefix`` keeps the Redis keys of several deployments (or test runs) apart.
     """
-    from workers import tasks
-    from workers.observe import observe_tasks
-
     app = EngagementCelery("engagement", set_as_current=False)
     app.conf.update(_config(settings, key_prefix))
     app.resources = Resources(settings, core=core)

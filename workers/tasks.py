@@ -7,7 +7,7 @@ twice, the sweep overlapping a hand-off) finds its work done and does nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -22,9 +22,7 @@ from engagement.services.delivery.relay import RelayResult, flush_notifications,
 from engagement.services.delivery.retention import prune_deliveries
 from engagement.services.delivery.sending import chunk_sender, send_deliveries
 from workers.observe import cause_headers
-
-if TYPE_CHECKING:
-    from workers.app import EngagementCelery
+from workers.resources import EngagementCelery
 
 AnyTask = Task[Any, Any]
 log = structlog.get_logger(__name__)

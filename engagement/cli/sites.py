@@ -12,6 +12,7 @@ from rich.table import Table
 
 from engagement.cli._app import CliState, pass_state
 from engagement.errors import InvalidInput
+from engagement.i18n.locales import SHIPPED
 from engagement.models import Site
 from engagement.services.sites import MODERATION_POLICIES, SiteChanges, add_site, list_sites, update_site
 from engagement.services.supporters import supporter_counts
@@ -29,6 +30,7 @@ FIELD_OPTIONS = {
     "link_limit": "--link-limit",
     "reactions": "--reaction",
     "timezone": "--timezone",
+    "language": "--language",
     "digest_hour": "--digest-hour",
     "digest_weekday": "--digest-weekday",
     "supporter_thanks": "--supporter-thanks",
@@ -105,6 +107,11 @@ SITE_OPTIONS: list[Callable[[Any], Any]] = [
         "--timezone", metavar="ZONE", help="Time zone of the digest schedule, such as Europe/Paris."
     ),
     click.option(
+        "--language",
+        metavar="TAG",
+        help=f"Default language of widget, pages and mails: {', '.join(SHIPPED)} (default en).",
+    ),
+    click.option(
         "--digest-hour", type=int, metavar="0-23", help="Local hour when digests leave (default 8)."
     ),
     click.option(
@@ -170,6 +177,7 @@ def _changes(options: dict[str, Any]) -> SiteChanges:
         link_limit=options["link_limit"],
         reactions=options["reactions"] or None,
         timezone=options["timezone"],
+        language=options["language"],
         digest_hour=options["digest_hour"],
         digest_weekday=options["digest_weekday"],
         supporter_thanks=options["supporter_thanks"],
@@ -259,7 +267,8 @@ def _table(found: Sequence[Site], supporters: dict[int, int]) -> Table:
             "\n".join(site.moderator_emails) or "-",
             f"{site.edit_window_seconds}s",
             site.support_call + (f"\n{site.support_url}" if site.support_url else ""),
-            f"{site.digest_hour:02d}:00, weekly on {WEEKDAYS[site.digest_weekday]}, {site.timezone}",
+            f"{site.digest_hour:02d}:00, weekly on {WEEKDAYS[site.digest_weekday]}, {site.timezone}"
+            f"\nlanguage {site.language}",
             f"{supporters.get(site.id, 0)}" + (", badges on" if site.supporter_badges else ""),
         )
     return table

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from engagement.cli._app import EXIT_CONFIG, EXIT_FAILURE, CliState, fail, pass_state
 from engagement.errors import SiteNotFound
+from engagement.i18n.locales import DEFAULT, SHIPPED, normalise
 from engagement.mail.mailer import site_context
 from engagement.mail.render import MailRenderer
 from engagement.mail.template_check import check_templates, preview_template
@@ -45,6 +46,9 @@ def check(state: CliState, /) -> None:
 @click.argument("name", type=click.Choice(TEMPLATES))
 @click.option("--site", "site", default=None, help="Render as this site's mail, with its own overrides.")
 @click.option(
+    "--locale", default=None, metavar="TAG", help="Render in this language (en, de, fr, … pt-BR, ar)."
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
@@ -53,13 +57,17 @@ def check(state: CliState, /) -> None:
     help="The folder to write NAME.html and NAME.txt into.",
 )
 @pass_state
-def preview(state: CliState, /, name: str, site: str | None, output: Path) -> None:
+def preview(state: CliState, /, name: str, site: str | None, locale: str | None, output: Path) -> None:
     """Write template NAME rendered with sample data as HTML and text, to look at."""
     if site is not None and not is_site_key(site):
         fail(f"{site!r} is not a site key", EXIT_CONFIG)
-    site_values = _site_values(state, site) if site is not None else None
+    shipped = normalise(locale) if locale is not None else None
+    if locale is not None and shipped is None:
+        fail(f"{locale!r} is not a shipped language: use one of {', '.join(SHIPPED)}", EXIT_CONFIG)
+    site_values = _site_values(state, site, shipped or DEFAULT) if site is not None else None
+    renderer = MailRenderer(state.settings.templates_dir)
     try:
-        rendered = preview_template(MailRenderer(state.settings.templates_dir), name, site, site_values)
+        rendered = preview_template(renderer, name, site, site_values, locale=shipped)
     except Exception as exc:  # a template's own error, shown as the operator needs to fix it
         fail(describe_error(exc), EXIT_FAILURE)
     output.mkdir(parents=True, exist_ok=True)
@@ -70,9 +78,9 @@ def preview(state: CliState, /, name: str, site: str | None, output: Path) -> No
     click.echo(f"Wrote {html} and {text}")
 
 
-def _site_values(state: CliState, key: str) -> dict[str, Any] | None:
+def _site_values(state: CliState, key: str, locale: str) -> dict[str, Any] | None:
     """The site's own name and support call when the database knows it; sample ones otherwise."""
     try:
-        return site_context(read_site(state.uow(), key))
+        return site_context(read_site(state.uow(), key), locale)
     except (SiteNotFound, sa.exc.SQLAlchemyError):
         return None

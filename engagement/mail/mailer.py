@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import structlog
 
 from engagement import links
 from engagement.config import Settings
+from engagement.i18n import formatting
+from engagement.i18n.catalogs import translate
+from engagement.i18n.locales import DEFAULT, choose
 from engagement.keys import Keys
 from engagement.mail.addresses import wire_address
 from engagement.mail.gate import RateGate, make_gate
@@ -76,8 +78,12 @@ class Mailer:
         """Message-IDs and List-Ids end in the host of the service's base URL."""
         return urlsplit(self.settings.base_url).hostname or "localhost"
 
-    def site_context(self, site: Site) -> dict[str, Any]:
-        return site_context(site)
+    def site_context(self, site: Site, locale: str = DEFAULT) -> dict[str, Any]:
+        return site_context(site, locale)
+
+    def locale_of(self, site: Site, chosen: str | None) -> str:
+        """The language of a mail: the reader's choice when we ship it, else the site's."""
+        return choose(chosen, default=site.language or DEFAULT)
 
     def subscriber_links(self, subscriber_id: int, subscription_id: int | None) -> dict[str, str]:
         """The one-click unsubscribe link (of one subscription, or everything) and preferences."""
@@ -88,9 +94,9 @@ class Mailer:
             "preferences_url": links.preferences_url(base, links.preferences_token(self.keys, subscriber_id)),
         }
 
-    def local_time(self, site: Site, moment: datetime) -> str:
-        local = moment.astimezone(ZoneInfo(site.timezone or "UTC"))
-        return f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+    def local_time(self, site: Site, moment: datetime, locale: str = DEFAULT) -> str:
+        """A moment in the site's time zone, as ``locale`` writes it: ``6 Dec 2026, 14:05 CET``."""
+        return formatting.when(moment, site.timezone, locale)
 
     def delivery_message_id(self, delivery: Delivery) -> str:
         """Stable for a delivery across retries, so a receiver can drop a duplicate."""
@@ -159,14 +165,22 @@ class Mailer:
         )
 
 
-def site_context(site: Site) -> dict[str, Any]:
-    """What every mail template knows of its site (``engagement templates preview`` too)."""
+def site_context(site: Site, locale: str = DEFAULT) -> dict[str, Any]:
+    """What every mail template knows of its site (``engagement templates preview`` too).
+
+    The publisher's own call to action and thanks are sent as written; our defaults speak
+    the mail's language.
+    """
     return {
         "key": site.key,
         "name": site.name,
-        "support_call": site.support_call,
+        "support_call": site.support_text
+        or translate(locale, "Help us grow. Support %(site)s on Patreon!", site=site.name),
         "support_url": site.support_url,
-        "supporter_thanks": site.supporter_thanks_text,
+        "supporter_thanks": site.supporter_thanks
+        or translate(
+            locale, "Thank you for supporting %(site)s! Readers like you keep it going.", site=site.name
+        ),
     }
 
 

@@ -15,6 +15,8 @@ import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import escape
 
+from engagement.i18n.catalogs import template_callables, with_i18n
+from engagement.i18n.locales import DEFAULT, direction, html_lang
 from engagement.mail.templates import SHIPPED, TEMPLATES, describe_error, search_path
 
 log = structlog.get_logger(__name__)
@@ -115,10 +117,18 @@ class MailRenderer:
         return templates
 
     def render_with(self, templates: _Templates, name: str, context: Mapping[str, Any]) -> RenderedMail:
-        """The three parts from one set of templates, errors and all (``engagement templates check``)."""
-        subject = templates.text.get_template(f"{name}/subject.txt").render(context)
-        text = templates.text.get_template(f"{name}/body.txt").render(context)
-        html = templates.html.get_template(f"{name}/body.html").render(context)
+        """The three parts from one set of templates, errors and all (``engagement templates check``).
+
+        ``context["locale"]`` (a shipped locale; English when absent) picks the catalog that
+        ``{% trans %}`` reads, and gives the HTML its ``lang`` and ``dir``.
+        """
+        locale = str(context.get("locale") or DEFAULT)
+        common = {**context, "locale": locale, "lang": html_lang(locale), "dir": direction(locale)}
+        text_context = {**common, **template_callables(locale, html=False)}
+        html_context = {**common, **template_callables(locale, html=True)}
+        subject = templates.text.get_template(f"{name}/subject.txt").render(text_context)
+        text = templates.text.get_template(f"{name}/body.txt").render(text_context)
+        html = templates.html.get_template(f"{name}/body.html").render(html_context)
         return RenderedMail(
             subject=" ".join(subject.split()),
             text=text.strip() + "\n",
@@ -139,6 +149,8 @@ class _Templates:
         self.folders = folders
         self.text = Environment(autoescape=False, keep_trailing_newline=True, **options)  # noqa: S701 -- plain text, never HTML
         self.html = Environment(autoescape=True, **options)
+        for env in (self.text, self.html):
+            with_i18n(env)
 
 
 def _site_key(context: Mapping[str, Any]) -> str | None:

@@ -37,6 +37,8 @@ class Site(Base):
     digest_hour: Mapped[int] = mapped_column(default=8)  # local hour the digests leave
     digest_weekday: Mapped[int] = mapped_column(default=0)  # 0 = Monday, for weekly digests
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    # The shipped locale of its widget, pages and mails when neither page nor reader chose one.
+    language: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
     # Supporters: the thanks their mails carry instead of the call, their comments' badge, and
     # the secret that signs Patreon's webhooks (HMAC-MD5, so it is kept, not hashed).
     supporter_thanks: Mapped[str | None] = mapped_column(sa.String(300))

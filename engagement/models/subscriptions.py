@@ -30,6 +30,8 @@ class Subscriber(Base):
     created_at: Mapped[Timestamp]
     # Set by the link in a "your comment was approved" mail: no more such mails on this site.
     approval_notices_off_at: Mapped[Timestamp | None]
+    # The shipped locale the reader used when subscribing: every mail and page they get uses it.
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class Subscription(Base):

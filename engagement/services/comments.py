@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engagement import validation as check
 from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, InvalidToken
+from engagement.i18n.locales import normalise
 from engagement.keys import hash_token, new_edit_token, token_matches
 from engagement.metrics import instruments
 from engagement.models import Comment, Page, Site
@@ -50,6 +51,7 @@ class PostComment:
     reader_id: str | None = None
     client_ip: str | None = None
     honeypot: str | None = None
+    locale: str | None = None  # a BCP 47 tag: the language the reader's mails will speak
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ class _Draft:
     reader_id: str | None
     client_ip: str | None
     honeypot: str | None
+    locale: str | None
 
 
 def _checked(request: PostComment) -> _Draft:
@@ -198,6 +201,7 @@ def _checked(request: PostComment) -> _Draft:
         reader_id=check.single_line("reader_id", request.reader_id, max_length=MAX_READER_ID, required=False),
         client_ip=check.single_line("client_ip", request.client_ip, max_length=64, required=False),
         honeypot=request.honeypot,
+        locale=normalise(request.locale),
     )
 
 
@@ -368,10 +372,12 @@ def _subscribe(
     site = get_site(uow.session, rules.key)
     if draft.notify == "replies":
         comment = uow.session.get_one(Comment, comment_id)
-        request = add_subscription(uow, site, draft.author_email, "replies", comment=comment)
+        request = add_subscription(
+            uow, site, draft.author_email, "replies", comment=comment, locale=draft.locale
+        )
     else:
         page = uow.session.get_one(Page, page_id)
-        request = add_subscription(uow, site, draft.author_email, "thread", page=page)
+        request = add_subscription(uow, site, draft.author_email, "thread", page=page, locale=draft.locale)
     return request.confirmation_needed
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from engagement.errors import CommentNotFound
-from engagement.models import Comment, Page
+from engagement.models import Comment, Page, Site
 from engagement.services.moderation import QueueItem, decided, queue_item, read_moderation_token
 from engagement.uow import UnitOfWork
 
@@ -23,6 +23,7 @@ class ModerationLink:
     action: str
     item: QueueItem
     done: str | None
+    locale: str  # the site's language (a moderator's browser language goes first on the page)
 
 
 def read_moderation_link(uow: UnitOfWork, token: str) -> ModerationLink:
@@ -35,4 +36,7 @@ def read_moderation_link(uow: UnitOfWork, token: str) -> ModerationLink:
         if row is None:
             raise CommentNotFound(f"no comment {comment_id}")
         comment, page = row
-        return ModerationLink(action=action, item=queue_item(comment, page), done=decided(comment))
+        language = uow.session.scalars(sa.select(Site.language).where(Site.id == page.site_id)).one()
+        return ModerationLink(
+            action=action, item=queue_item(comment, page), done=decided(comment), locale=language
+        )

@@ -19,6 +19,7 @@ from engagement.services.subscriptions import (
     UnsubscribeResult,
     add_subscriber_if_new,
     mask_email,
+    reader_locale,
     unsubscribe,
 )
 from engagement.uow import UnitOfWork
@@ -63,7 +64,9 @@ def stop_moderation_mails(uow: UnitOfWork, site_id: int, email: str) -> Unsubscr
         removed = len(site.moderator_emails) - len(kept)
         if removed:
             site.moderator_emails = kept
-        result = UnsubscribeResult(site.name, mask_email(address), everything=False, removed=removed)
+        result = UnsubscribeResult(
+            site.name, mask_email(address), everything=False, removed=removed, locale=site.language
+        )
         uow.commit()
         return result
 
@@ -82,7 +85,13 @@ def stop_approval_notices(uow: UnitOfWork, site_id: int, email: str) -> Unsubscr
         if subscriber.approval_notices_off_at is None:
             subscriber.approval_notices_off_at = uow.now()
             removed = 1
-        result = UnsubscribeResult(site.name, mask_email(address), everything=False, removed=removed)
+        result = UnsubscribeResult(
+            site.name,
+            mask_email(address),
+            everything=False,
+            removed=removed,
+            locale=reader_locale(subscriber, site),
+        )
         uow.commit()
         return result
 

@@ -10,7 +10,7 @@ from engagement import links
 from engagement import validation as check
 from engagement.models import Page, Subscription
 from engagement.models.subscriptions import CADENCES
-from engagement.services.subscriptions import add_subscription, mask_email, subscriber_and_site
+from engagement.services.subscriptions import add_subscription, mask_email, reader_locale, subscriber_and_site
 from engagement.uow import UnitOfWork
 
 
@@ -34,6 +34,7 @@ class PreferencesView:
     digest_cadence: str | None
     subscriptions: list[SubscriptionView]
     unsubscribe_all_token: str
+    locale: str
 
 
 def preferences(uow: UnitOfWork, token: str) -> PreferencesView:
@@ -65,6 +66,7 @@ def preferences(uow: UnitOfWork, token: str) -> PreferencesView:
             digest_cadence=next((v.cadence for v in views if v.kind == "digest"), None),
             subscriptions=views,
             unsubscribe_all_token=links.unsubscribe_token(uow.keys, subscriber.id),
+            locale=reader_locale(subscriber, site),
         )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engagement import validation as check
 from engagement.errors import Conflict, InvalidInput, SiteNotFound
+from engagement.i18n.locales import SHIPPED, normalise
 from engagement.models import DEFAULT_REACTIONS, Site
 from engagement.services.supporter_flags import refresh_flags
 from engagement.uow import UnitOfWork
@@ -38,6 +39,7 @@ class SiteChanges:
     digest_hour: int | None = None
     digest_weekday: int | None = None
     timezone: str | None = None
+    language: str | None = None
     supporter_thanks: str | None = None
     supporter_badges: bool | None = None
     patreon_webhook_secret: str | None = None
@@ -115,9 +117,11 @@ def public_settings(site: Site) -> dict[str, Any]:
         "key": site.key,
         "name": site.name,
         "reactions": [dict(r) for r in site.reactions],
-        "support": {"url": site.support_url, "text": site.support_call},
+        "support": {"url": site.support_url, "text": site.support_call, "custom": bool(site.support_text)},
         "moderation": site.moderation,
         "edit_window_seconds": site.edit_window_seconds,
+        "language": site.language,
+        "languages": list(SHIPPED),
         "popular": {"enabled": site.popular, "title": site.popular_title},
     }
 
@@ -165,6 +169,14 @@ def _secret(value: str) -> str | None:
     return secret
 
 
+def _language(value: str) -> str:
+    """A publisher names the default explicitly: a tag we do not ship is refused, with the list."""
+    locale = normalise(value)
+    if locale is None:
+        raise InvalidInput("language", f"use one of the shipped languages: {', '.join(SHIPPED)}")
+    return locale
+
+
 def _words(values: Sequence[str]) -> list[str]:
     return [w.strip().lower() for w in values if w.strip()]
 
@@ -183,6 +195,7 @@ _VALIDATORS: dict[str, Any] = {
     "digest_hour": lambda v: check.integer("digest_hour", v, minimum=0, maximum=23),
     "digest_weekday": lambda v: check.integer("digest_weekday", v, minimum=0, maximum=6),
     "timezone": lambda v: check.timezone("timezone", v),
+    "language": _language,
     "supporter_thanks": lambda v: check.single_line("supporter_thanks", v, max_length=300, required=False),
     "supporter_badges": lambda v: check.boolean("supporter_badges", v),
     "patreon_webhook_secret": lambda v: _secret(v),

@@ -14,6 +14,7 @@ from engagement import links
 from engagement import validation as check
 from engagement.db import insert_ignoring_conflict
 from engagement.errors import InvalidInput, NotFound
+from engagement.i18n.locales import DEFAULT, choose, normalise
 from engagement.models import Comment, Page, Site, Subscriber, Subscription, Suppression
 from engagement.models.subscriptions import CADENCES, KINDS
 from engagement.outbox import CONFIRMATION_REQUESTED
@@ -47,6 +48,7 @@ class SubscribeRequest:
     page_title: str | None = None
     cadence: str | None = None
     client_ip: str | None = None
+    locale: str | None = None  # a BCP 47 tag; one we do not ship leaves the site's language
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class ConfirmResult:
     email_masked: str
     already_confirmed: bool
     preferences_token: str
+    locale: str = DEFAULT
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class UnsubscribeResult:
     email_masked: str
     everything: bool
     removed: int
+    locale: str = DEFAULT
 
 
 def active_clause() -> ColumnElement[bool]:
@@ -92,17 +96,23 @@ def add_subscription(
     page: Page | None = None,
     comment: Comment | None = None,
     cadence: str | None = None,
+    locale: str | None = None,
 ) -> SubscriptionRequest:
     """Record a wish inside the caller's open unit of work (never commits); idempotent.
 
     ``thread`` needs ``page``, ``replies`` needs ``comment`` (flushed, so it has an id),
     ``digest`` takes ``cadence`` (weekly unless given; asking again changes it). An address
     not yet confirmed for the site gets a confirmation event, at most once per interval.
+    ``locale``, when it names a shipped language, becomes the one the subscriber's mails and
+    pages speak (the latest choice wins; otherwise the site's language stays in force).
     """
     address = check.email("email", email)
     check.one_of("kind", kind, KINDS)
     values = _target(site, kind, page, comment, cadence)
     subscriber = _lock_or_create_subscriber(uow, site, address)
+    shipped = normalise(locale)
+    if shipped is not None and subscriber.locale != shipped:
+        subscriber.locale = shipped
     insert_ignoring_conflict(
         uow.session,
         Subscription.__table__,  # type: ignore[arg-type]
@@ -144,7 +154,9 @@ def subscribe(uow: UnitOfWork, request: SubscribeRequest) -> None:
         if uow.limiter is not None:
             # Counted after validation, so typing mistakes do not use up a reader's allowance.
             uow.limiter.check("subscribe", {"ip": request.client_ip, "email": address})
-        add_subscription(uow, site, address, request.kind, page=page, cadence=request.cadence)
+        add_subscription(
+            uow, site, address, request.kind, page=page, cadence=request.cadence, locale=request.locale
+        )
         uow.commit()
 
 
@@ -161,6 +173,7 @@ def confirm_subscriber(uow: UnitOfWork, token: str) -> ConfirmResult:
             email_masked=mask_email(subscriber.email),
             already_confirmed=already,
             preferences_token=links.preferences_token(uow.keys, subscriber.id),
+            locale=reader_locale(subscriber, site),
         )
         uow.commit()
         return result
@@ -181,6 +194,7 @@ def unsubscribe(uow: UnitOfWork, token: str) -> UnsubscribeResult:
             email_masked=mask_email(subscriber.email),
             everything=subscription_id is None,
             removed=int(removed or 0),
+            locale=reader_locale(subscriber, site),
         )
 
 
@@ -265,3 +279,16 @@ def subscriber_and_site(session: Session, subscriber_id: int) -> tuple[Subscribe
         # Erased on request, or the site was removed: the link cannot be honoured any more.
         raise NotFound("nothing is held for this address any more")
     return row[0], row[1]
+
+
+def reader_locale(subscriber: Subscriber, site: Site) -> str:
+    """The language of a subscriber's mails and pages: their own choice, else the site's."""
+    return choose(subscriber.locale, default=site.language or DEFAULT)
+
+
+def confirming_locale(uow: UnitOfWork, token: str) -> str:
+    """The language of the page a confirmation link opens (the token's subscriber's)."""
+    subscriber_id = links.read_confirm_token(uow.keys, token)
+    with uow:
+        subscriber, site = subscriber_and_site(uow.session, subscriber_id)
+        return reader_locale(subscriber, site)

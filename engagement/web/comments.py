@@ -85,6 +85,7 @@ def post_a_comment(
             reader_id=reader,
             client_ip=ip,
             honeypot=payload.honeypot,
+            locale=payload.locale,
         ),
     )
     content = {

@@ -27,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 # The article embeds the widget as a publisher's page would: our script, our API, nothing else.
 ARTICLE_CSP = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 MAILBOX_CSP = (
     "default-src 'none'; style-src 'self'; img-src data:; frame-src 'self'; form-action 'self'; "

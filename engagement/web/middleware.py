@@ -93,7 +93,10 @@ class SecurityHeaders:
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 is_html = headers.get("content-type", "").startswith("text/html")
                 headers.setdefault("Content-Security-Policy", PAGE_CSP if is_html else DEFAULT_CSP)
-                if is_html:
+                # A page whose route names who may frame it (the no-JS thread) keeps that choice.
+                csp = headers["Content-Security-Policy"]
+                framable = "frame-ancestors" in csp and "frame-ancestors 'none'" not in csp
+                if is_html and not framable:
                     headers.setdefault("X-Frame-Options", "DENY")
                 if self.hsts:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -14,9 +14,6 @@ from engagement.web.templating import HTML_PAGE, html_errors, render, render_err
 
 router = APIRouter(tags=["moderation pages"], responses=responses(503))
 
-LABELS = {"approve": "Approve", "reject": "Reject", "spam": "Mark as spam"}
-DONE = {"approve": "approved", "reject": "rejected", "spam": "marked as spam"}
-
 
 @router.get("/m/{token}", response_class=HTMLResponse, responses={**HTML_PAGE, **html_errors(403, 404)})
 def moderation_page(token: str, request: Request, uow: Uow) -> HTMLResponse:
@@ -25,7 +22,7 @@ def moderation_page(token: str, request: Request, uow: Uow) -> HTMLResponse:
         link = read_moderation_link(uow, token)
     except EngagementError as exc:
         return render_error(request, exc)
-    return render(request, "moderate.html", link=link, label=LABELS[link.action])
+    return render(request, "moderate.html", locale=link.locale, link=link)
 
 
 @router.post("/m/{token}", response_class=HTMLResponse, responses={**HTML_PAGE, **html_errors(403, 404, 409)})
@@ -34,4 +31,4 @@ def moderation_action(token: str, request: Request, uow: Uow) -> HTMLResponse:
         action, comment = moderate_by_token(uow, token)
     except EngagementError as exc:
         return render_error(request, exc)
-    return render(request, "moderated.html", done=DONE[action], comment=comment)
+    return render(request, "moderated.html", action=action, comment=comment)

@@ -72,6 +72,11 @@ class CommentIn(Strict):
     anchor: AnchorIn | None = None
     notify: Literal["none", "replies", "all"] = "none"
     honeypot: str | None = Field(default=None, max_length=1000, description="Left empty by people")
+    locale: str | None = Field(
+        default=None,
+        max_length=35,
+        description="BCP 47 tag of the language the widget shows: the author's mails speak it",
+    )
 
 
 class CommentEdit(Strict):

@@ -26,6 +26,9 @@ class ReactionChoice(BaseModel):
 class Support(BaseModel):
     url: str | None
     text: str
+    custom: bool = Field(
+        description="The site's own text; otherwise the widget shows its default in its language"
+    )
 
 
 class PopularSetting(BaseModel):
@@ -40,6 +43,8 @@ class SiteSettings(BaseModel):
     support: Support
     moderation: str
     edit_window_seconds: int
+    language: str = Field(description="The site's default language (a shipped locale)")
+    languages: list[str] = Field(description="Every shipped locale: GET /api/v1/strings/{locale}")
     popular: PopularSetting
 
 

@@ -16,11 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from engagement import links
 from engagement.errors import EngagementError
 from engagement.services.optouts import read_unsubscribe_link, unsubscribe_by_link
 from engagement.services.preferences import preferences, set_digest_cadence
-from engagement.services.subscriptions import confirm_subscriber
+from engagement.services.subscriptions import confirm_subscriber, confirming_locale
 from engagement.web.deps import CoreDep, Uow
 from engagement.web.errors import responses
 from engagement.web.templating import HTML_PAGE, form_fields, html_errors, path_for, render, render_error
@@ -32,9 +31,13 @@ REDIRECT: dict[int | str, dict[str, Any]] = {303: {"description": "Back to the p
 
 
 @router.get("/confirm/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
-def confirm_page(token: str, request: Request, core: CoreDep) -> HTMLResponse:
+def confirm_page(token: str, request: Request, uow: Uow) -> HTMLResponse:
     """A button that confirms the address (a scanner fetching the link confirms nothing)."""
-    return _page(request, "confirm.html", partial(links.read_confirm_token, core.keys, token), token=token)
+    try:
+        locale = confirming_locale(uow, token)
+    except EngagementError as exc:
+        return render_error(request, exc)
+    return render(request, "confirm.html", locale=locale, token=token)
 
 
 @router.post("/confirm/{token}", response_class=HTMLResponse, responses=ACTION_RESPONSES)
@@ -63,7 +66,7 @@ async def unsubscribe_action(token: str, request: Request, uow: Uow) -> Response
     back = fields.get("preferences")
     if back:
         return _back_to_preferences(request, back, "removed")
-    return render(request, "unsubscribed.html", result=result)
+    return render(request, "unsubscribed.html", locale=result.locale, result=result)
 
 
 @router.get("/preferences/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
@@ -91,7 +94,8 @@ def _page(request: Request, template: str, read: Callable[[], object], **context
         result = read()
     except EngagementError as exc:
         return render_error(request, exc)
-    return render(request, template, result=result, **context)
+    locale = getattr(result, "locale", None)  # the subscriber's language, once the token named them
+    return render(request, template, locale=locale, result=result, **context)
 
 
 def _back_to_preferences(request: Request, token: str, done: str) -> RedirectResponse:

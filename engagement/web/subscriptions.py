@@ -32,6 +32,11 @@ class SubscriptionIn(Strict):
     page: str | None = Field(default=None, max_length=2000, description="Required for kind=thread")
     page_title: str | None = Field(default=None, max_length=300)
     cadence: Literal["daily", "weekly"] | None = None
+    locale: str | None = Field(
+        default=None,
+        max_length=35,
+        description="BCP 47 tag of the reader's language; one not shipped leaves the site's language",
+    )
 
 
 class Accepted(BaseModel):

@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from engagement.errors import EngagementError, InvalidInput
+from engagement.i18n.catalogs import template_callables, with_i18n
+from engagement.i18n.locales import choose, direction, from_accept_language, html_lang
 from engagement.web.errors import status_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -31,7 +33,15 @@ def html_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def make_templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=TEMPLATES_DIR)
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    with_i18n(templates.env)
+    return templates
+
+
+def page_locale(request: Request, chosen: str | None = None) -> str:
+    """A page's language: the one chosen for it (a subscriber's, a site's), else the browser's, else
+    English."""
+    return choose(chosen, from_accept_language(request.headers.get("accept-language")))
 
 
 def path_for(request: Request, route: str, /, **params: str) -> str:
@@ -40,18 +50,29 @@ def path_for(request: Request, route: str, /, **params: str) -> str:
     return root + str(request.app.url_path_for(route, **params))
 
 
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request, name: str, status: int = 200, *, locale: str | None = None, **context: Any
+) -> HTMLResponse:
+    """``name`` in ``locale`` (see :func:`page_locale`), with ``lang`` and ``dir`` for its ``<html>``."""
     templates: Jinja2Templates = request.app.state.templates
 
     def path(route: str, /, **params: str) -> str:
         return path_for(request, route, **params)
 
-    context = {"path": path, **context}
+    chosen = page_locale(request, locale)
+    context = {
+        "path": path,
+        "locale": chosen,
+        "lang": html_lang(chosen),
+        "dir": direction(chosen),
+        **template_callables(chosen, html=True),
+        **context,
+    }
     return templates.TemplateResponse(request, name, context, status_code=status, headers=NO_STORE)
 
 
-def render_error(request: Request, exc: EngagementError) -> HTMLResponse:
-    return render(request, "error.html", status=status_for(exc), reason=exc.reason)
+def render_error(request: Request, exc: EngagementError, locale: str | None = None) -> HTMLResponse:
+    return render(request, "error.html", status=status_for(exc), locale=locale, reason=exc.reason)
 
 
 async def form_fields(request: Request) -> dict[str, str]:

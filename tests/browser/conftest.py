@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import uvicorn
 from required_services import missing_service
+from widget_build import stale_bundle
 
 from engagement.config import load_settings
 from engagement.core import Core, build_core
@@ -50,6 +51,8 @@ def browser_type_launch_args() -> dict:
     """Launch Debian's Chromium (never a downloaded browser: the network refuses)."""
     if not CHROMIUM.exists():
         missing_service("Chromium", f"{CHROMIUM} is not installed (apt-get install chromium)")
+    if problem := stale_bundle():  # the browser would run yesterday's widget
+        pytest.fail(problem, pytrace=False)
     return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS, "headless": True}
 
 
@@ -155,6 +158,7 @@ class _PublisherHandler(http.server.BaseHTTPRequestHandler):
             site=query.get("site", "daily"),
             theme=query.get("theme", ""),
             limit=query.get("limit", "20"),
+            lang=query.get("lang", ""),
         )
         data = body.encode()
         self.send_response(200)

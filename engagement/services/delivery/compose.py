@@ -12,9 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from babel.lists import format_list
 from sqlalchemy.orm import Session
 
 from engagement import links
+from engagement.i18n.catalogs import translate
+from engagement.i18n.formatting import data_locale
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription, Suppression
 from engagement.services.delivery.digest_mail import compose_digests
@@ -81,28 +84,26 @@ def _confirmation(session: Session, mailer: Mailer, delivery: Delivery, now: dat
     if subscriber.confirmed_at is not None:
         return Skip(delivery.id, "already_confirmed")
     site = session.get(Site, subscriber.site_id)
+    if site is None:
+        return Skip(delivery.id, "unsubscribed")
+    locale = mailer.locale_of(site, subscriber.locale)
     rows = session.execute(
         sa.select(Subscription.kind, Subscription.cadence, Page)
         .outerjoin(Page, Page.id == Subscription.page_id)
         .where(Subscription.subscriber_id == subscriber.id)
         .order_by(Subscription.id)
     )
-    wishes = []
-    for kind, cadence, page in rows:
-        if kind == "thread" and page is not None:
-            wishes.append(f"new comments on “{page_context(mailer, page)['title']}”")
-        elif kind == "replies":
-            wishes.append("replies to your comments")
-        elif kind == "digest":
-            wishes.append(f"its {cadence or 'weekly'} digest")
-    if site is None or not wishes:
+    wanted = (_wish(mailer, locale, kind, cadence, page) for kind, cadence, page in rows)
+    wishes = [wish for wish in wanted if wish]
+    if not wishes:
         return Skip(delivery.id, "unsubscribed")  # nothing left to confirm
     token = links.confirm_token(mailer.keys, subscriber.id)
     context = {
-        "site": mailer.site_context(site),
+        "locale": locale,
+        "site": mailer.site_context(site, locale),
         "recipient": subscriber.email,
         "supporter": subscriber.supporter,
-        "wish": _joined(sorted(set(wishes), key=wishes.index)),
+        "wish": format_list(sorted(set(wishes), key=wishes.index), locale=data_locale(locale)),
         "confirm_url": links.confirm_url(mailer.settings.base_url, token),
         "unsubscribe_url": links.unsubscribe_url(
             mailer.settings.base_url, links.unsubscribe_token(mailer.keys, subscriber.id)
@@ -130,8 +131,10 @@ def _about_comment(session: Session, mailer: Mailer, delivery: Delivery, now: da
     if stopped is not None:
         return stopped
     page_info = page_context(mailer, page)
+    locale = _about_comment_locale(session, mailer, site, delivery, waiting=waiting)
     context = {
-        "site": mailer.site_context(site),
+        "locale": locale,
+        "site": mailer.site_context(site, locale),
         "recipient": delivery.recipient,
         "supporter": False,
         "page": page_info,
@@ -140,7 +143,7 @@ def _about_comment(session: Session, mailer: Mailer, delivery: Delivery, now: da
             "html": comment.html,
             "text": excerpt(comment.body, 4000),
             "reason": comment.moderation_reason,
-            "created": mailer.local_time(site, comment.created_at),
+            "created": mailer.local_time(site, comment.created_at, locale),
             "url": comment_url(page_info["url"], comment.id),
         },
         "unsubscribe_url": _optout_url(mailer, site, delivery),
@@ -179,5 +182,28 @@ def _suppressed(session: Session, emails: list[str]) -> set[str]:
     return set(session.scalars(sa.select(Suppression.email).where(Suppression.email.in_(emails))))
 
 
-def _joined(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def _wish(mailer: Mailer, locale: str, kind: str, cadence: str | None, page: Page | None) -> str | None:
+    """One thing the confirmation mail says the address will get, in the mail's language."""
+    if kind == "thread" and page is not None:
+        return translate(locale, "new comments on “%(title)s”", title=page_context(mailer, page)["title"])
+    if kind == "replies":
+        return translate(locale, "replies to your comments")
+    if kind == "digest" and cadence == "daily":
+        return translate(locale, "its daily digest")
+    if kind == "digest":
+        return translate(locale, "its weekly digest")
+    return None
+
+
+def _about_comment_locale(
+    session: Session, mailer: Mailer, site: Site, delivery: Delivery, *, waiting: bool
+) -> str:
+    """Moderators read the site's language; an author the one they subscribed in, if they did."""
+    if waiting:
+        return mailer.locale_of(site, None)
+    chosen = session.scalars(
+        sa.select(Subscriber.locale).where(
+            Subscriber.site_id == site.id, sa.func.lower(Subscriber.email) == delivery.recipient.lower()
+        )
+    ).first()
+    return mailer.locale_of(site, chosen)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engagement.i18n import formatting
+from engagement.i18n.catalogs import translate
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, DigestRun, Page, Site, Subscriber, Subscription
 from engagement.services.delivery.digests import DIGEST_TEMPLATE
@@ -64,12 +65,14 @@ def _compose(batch: _Batch, mailer: Mailer, delivery: Delivery, now: datetime) -
     if (skip := recipient_skip(delivery, subscriber, batch.suppressed)) is not None:
         return skip
     site = batch.sites[run.site_id]
-    replies = [_comment(batch, mailer, site, i) for i in ctx["replies"] if i in batch.comments]
+    # Same language, same content: the renderer's cache renders it once for all of them.
+    locale = mailer.locale_of(site, subscriber.locale)
+    replies = [_comment(batch, mailer, site, i, locale) for i in ctx["replies"] if i in batch.comments]
     followed = []
     for page_id, count, ids in ctx["followed"]:
         page = batch.pages.get(page_id)
         if page is not None:
-            comments = [_comment(batch, mailer, site, i) for i in ids if i in batch.comments]
+            comments = [_comment(batch, mailer, site, i, locale) for i in ids if i in batch.comments]
             followed.append({**page_context(mailer, page), "count": count, "comments": comments})
     top = [
         {**page_context(mailer, batch.pages[int(t["page_id"])]), "count": t["count"]}
@@ -81,7 +84,7 @@ def _compose(batch: _Batch, mailer: Mailer, delivery: Delivery, now: datetime) -
     context = {
         **recipient_context(mailer, site, subscriber, int(ctx["subscription_id"])),
         "period": run.period,
-        "period_label": _period_label(site, run),
+        "period_label": _period_label(site, run, locale),
         "replies": replies,
         "followed": followed,
         "top_pages": top,
@@ -89,7 +92,7 @@ def _compose(batch: _Batch, mailer: Mailer, delivery: Delivery, now: datetime) -
     return mailer.outgoing(delivery, DIGEST_TEMPLATE, context, site=site, now=now, bulk=True)
 
 
-def _comment(batch: _Batch, mailer: Mailer, site: Site, comment_id: int) -> dict[str, Any]:
+def _comment(batch: _Batch, mailer: Mailer, site: Site, comment_id: int, locale: str) -> dict[str, Any]:
     comment = batch.comments[comment_id]
     page = page_context(mailer, batch.pages[comment.page_id])
     return {
@@ -98,15 +101,13 @@ def _comment(batch: _Batch, mailer: Mailer, site: Site, comment_id: int) -> dict
         "text": excerpt(comment.body, 300),
         "url": comment_url(page["url"], comment.id),
         "page_title": page["title"],
-        "created": mailer.local_time(site, comment.published_at or comment.created_at),
+        "created": mailer.local_time(site, comment.published_at or comment.created_at, locale),
     }
 
 
-def _period_label(site: Site, run: DigestRun) -> str:
-    zone = ZoneInfo(site.timezone or "UTC")
-    start = run.period_start.astimezone(zone)
-    end = run.period_end.astimezone(zone)
+def _period_label(site: Site, run: DigestRun, locale: str) -> str:
     if run.period == "daily":
-        return f"the 24 hours to {end.day} {end:%B %Y, %H:%M}"
-    last = (run.period_end - timedelta(seconds=1)).astimezone(zone)
-    return f"{start.day} {start:%B} – {last.day} {last:%B %Y}"
+        end = formatting.when(run.period_end, site.timezone, locale)
+        return translate(locale, "the 24 hours to %(end)s", end=end)
+    last = run.period_end - timedelta(seconds=1)
+    return formatting.days(run.period_start, last, site.timezone, locale)

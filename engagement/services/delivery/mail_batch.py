@@ -46,9 +46,14 @@ def recipient_skip(delivery: Delivery, subscriber: Subscriber, suppressed: set[s
 def recipient_context(
     mailer: Mailer, site: Site, subscriber: Subscriber, subscription_id: int | None
 ) -> dict[str, Any]:
-    """What every subscriber mail says of its site and recipient, with the manage/unsubscribe links."""
+    """What every subscriber mail says of its site and recipient, with the manage/unsubscribe links.
+
+    The mail speaks the language the subscriber chose when subscribing, else the site's.
+    """
+    locale = mailer.locale_of(site, subscriber.locale)
     return {
-        "site": mailer.site_context(site),
+        "locale": locale,
+        "site": mailer.site_context(site, locale),
         "recipient": subscriber.email,
         "supporter": subscriber.supporter,
         **mailer.subscriber_links(subscriber.id, subscription_id),

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
+from engagement.i18n.catalogs import translate
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription
 from engagement.services.delivery.mail_batch import (
@@ -172,13 +174,15 @@ def _comment(
 ) -> dict[str, Any]:
     visible = comment.status == APPROVED
     parent = batch.comments.get(comment.parent_id or 0) if batch else None
+    locale = mailer.locale_of(site, subscriber.locale)
+    removed = translate(locale, "(removed)")
     return {
         "id": comment.id,
         "author": " ".join(comment.author_name.split())[:100],
-        "html": comment.html if visible else "<p><em>(removed)</em></p>",
-        "text": excerpt(comment.body) if visible else "(removed)",
+        "html": comment.html if visible else f"<p><em>{escape(removed)}</em></p>",
+        "text": excerpt(comment.body) if visible else removed,
         "url": comment_url(page_context(mailer, page)["url"], comment.id),
-        "created": mailer.local_time(site, comment.published_at or comment.created_at),
+        "created": mailer.local_time(site, comment.published_at or comment.created_at, locale),
         "reply_to_you": parent is not None and _same(parent.author_email, subscriber.email),
     }
 

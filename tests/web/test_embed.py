@@ -1,0 +1,232 @@
+"""The thread without JavaScript (/embed/thread): reading, paging, posting through the form, refusals."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from engagement.models import Comment, OutboxEvent
+from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
+from engagement.services.sites import SiteChanges, update_site
+from web.support import table_rows
+
+ARTICLE = "https://news.example.org/2026/11/article"
+PARAMS = {"site": "daily", "page": ARTICLE}
+SAME_ORIGIN = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+XSS = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+
+
+def api_post(client, text="A comment.", name="Jane", **changes):
+    payload = {"site": "daily", "page": ARTICLE, "author": {"name": name}, "body": text} | changes
+    response = client.post("/api/v1/comments", json=payload)
+    assert response.status_code in (201, 202), response.text
+    return response.json()["comment"]["id"]
+
+
+def page(client, **params):
+    return client.get("/embed/thread", params=PARAMS | params)
+
+
+def token_of(html: str) -> str:
+    found = re.search(r'name="token" value="([^"]+)"', html)
+    assert found, "the form carries a token"
+    return found.group(1)
+
+
+def form_post(client, fields, headers=SAME_ORIGIN, **params):
+    return client.post(
+        "/embed/thread", params=PARAMS | params, data=fields, headers=headers, follow_redirects=False
+    )
+
+
+def fields(client, **values):
+    return {"token": token_of(page(client).text), "name": "Ada", "body": "From the form."} | values
+
+
+def test_the_page_shows_the_thread_with_the_sanitised_html_and_frame_headers(client):
+    api_post(client, "Hello *world*")
+    response = page(client)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<p>Hello <em>world</em></p>" in response.text
+    assert "1 Comment" in response.text
+    csp = response.headers["content-security-policy"]
+    assert "frame-ancestors 'self' https://news.example.org" in csp
+    assert "script-src" not in csp
+    assert "default-src 'none'" in csp
+    assert "x-frame-options" not in response.headers
+    assert response.headers["referrer-policy"] == "same-origin"
+    assert 'href="https://news.example.org/2026/11/article#engagement-comment-' in response.text
+
+
+def test_xss_payloads_stay_inert(client):
+    api_post(client, XSS, name=XSS)
+    response = page(client, title=XSS)
+    assert "<script>" not in response.text
+    assert "<img src=x" not in response.text
+    assert "&lt;script&gt;" in response.text
+
+
+def test_an_unknown_site_is_404_and_an_unknown_page_an_empty_thread(client):
+    assert client.get("/embed/thread", params={"site": "nosuch", "page": ARTICLE}).status_code == 404
+    response = page(client, page="https://news.example.org/new-story")
+    assert response.status_code == 200
+    assert "No comments yet" in response.text
+
+
+def test_pages_are_linked_by_the_threads_cursor(client):
+    for n in range(23):
+        api_post(client, f"Comment number {n}.")
+    first = page(client)
+    assert "Comment number 22." in first.text
+    assert "Comment number 2." not in first.text
+    link = re.search(r'href="(/embed/thread\?[^"]+cursor=[^"]+)" target="_self" rel="next"', first.text)
+    assert link
+    second = client.get(link.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200
+    assert "Comment number 2." in second.text
+    assert "Comment number 22." not in second.text
+    assert "First comments" in second.text
+    assert 'rel="next"' not in second.text
+
+
+def test_the_form_posts_a_comment_and_redirects_to_it(client, core):
+    response = form_post(client, fields(client, body="Posted *without* script."))
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith("/embed/thread?")
+    assert "posted=approved" in location
+    comment_id = int(location.rsplit("#engagement-comment-", 1)[1])
+    shown = client.get(location)
+    assert "Thanks, your comment is published." in shown.text
+    assert "<p>Posted <em>without</em> script.</p>" in shown.text
+    with core.uow() as uow:
+        kinds = uow.session.scalars(sa.select(OutboxEvent.kind)).all()
+        assert uow.session.get(Comment, comment_id).author_name == "Ada"
+    assert kinds == [COMMENT_PUBLISHED]
+
+
+def test_a_reply_link_opens_the_form_with_its_parent(client, core):
+    parent = api_post(client, "The first word.", name="Bea")
+    reply_form = page(client, reply=parent)
+    assert "Reply to Bea" in reply_form.text
+    assert f'name="parent" value="{parent}"' in reply_form.text
+    response = form_post(client, fields(client, body="A reply.", parent=str(parent)))
+    assert response.status_code == 303
+    with core.uow() as uow:
+        reply = uow.session.scalars(sa.select(Comment).where(Comment.parent_id == parent)).one()
+    assert reply.author_name == "Ada"
+
+
+def test_a_held_comment_waits_and_notify_asks_for_confirmation(client, core):
+    update_site(core.uow(), "daily", SiteChanges(moderation="all"))
+    response = form_post(client, fields(client, email="ada@mail.example.net", notify="all"))
+    assert response.status_code == 303
+    shown = client.get(response.headers["location"])
+    assert "once a moderator has approved it" in shown.text
+    assert "confirm your address" in shown.text
+    assert "From the form." not in shown.text
+    with core.uow() as uow:
+        kinds = set(uow.session.scalars(sa.select(OutboxEvent.kind)).all())
+    assert COMMENT_PENDING in kinds
+    assert "subscriber.confirmation_requested" in kinds
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"token": ""}, id="missing token"),
+        pytest.param({"token": "forged.token.value"}, id="forged token"),
+    ],
+)
+def test_a_form_without_a_good_token_is_403_and_stores_nothing(client, core, change):
+    good = fields(client)
+    before = table_rows(core)
+    response = form_post(client, good | change)
+    assert response.status_code == 403
+    assert "security token" in response.text
+    assert table_rows(core) == before
+
+
+def test_a_token_of_another_page_is_refused(client, core):
+    other = client.get("/embed/thread", params={"site": "daily", "page": "https://news.example.org/other"})
+    before = table_rows(core)
+    response = form_post(client, {"token": token_of(other.text), "name": "Ada", "body": "Hi"})
+    assert response.status_code == 403
+    assert table_rows(core) == before
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, id="cross-site"),
+        pytest.param({"Origin": "https://evil.example"}, id="foreign origin"),
+        pytest.param({"Origin": "null"}, id="opaque origin"),
+    ],
+)
+def test_a_post_from_another_site_is_403_and_stores_nothing(client, core, headers):
+    good = fields(client)
+    before = table_rows(core)
+    response = form_post(client, good, headers=headers)
+    assert response.status_code == 403
+    assert table_rows(core) == before
+
+
+def test_invalid_input_shows_the_reason_with_4xx_and_keeps_the_text_but_not_the_address(client, core):
+    good = fields(client, name="", email="ada@mail.example.net", body="Kept text.")
+    before = table_rows(core)
+    response = form_post(client, good)
+    assert response.status_code == 422
+    assert 'role="alert"' in response.text
+    assert "author_name" in response.text
+    assert ">Kept text.</textarea>" in response.text
+    assert "ada@mail.example.net" not in response.text
+    assert table_rows(core) == before
+
+
+def test_notify_without_an_address_is_refused_like_the_api(client, core):
+    before = table_rows(core)
+    response = form_post(client, fields(client, notify="all"))
+    assert response.status_code == 422
+    assert table_rows(core) == before
+
+
+def test_a_filled_honeypot_reads_like_moderation(client, core):
+    response = form_post(client, fields(client, website="http://spam.example"))
+    assert response.status_code == 303
+    assert "posted=pending" in response.headers["location"]
+    assert "From the form." not in client.get(response.headers["location"]).text
+
+
+def test_replies_past_a_thread_page_go_on_in_a_page_of_their_own(client):
+    top = api_post(client, "A busy comment.", name="Bea")
+    for n in range(53):
+        api_post(client, f"Reply number {n}.", parent=top)
+    thread = page(client).text
+    assert "Reply number 49." in thread
+    assert "Reply number 50." not in thread
+    link = re.search(r'href="(/embed/replies\?[^"]+)" target="_self">3 more replies<', thread)
+    assert link
+    more = client.get(link.group(1).replace("&amp;", "&"))
+    assert more.status_code == 200
+    assert "Reply number 50." in more.text
+    assert "Reply number 52." in more.text
+    assert "Reply number 49." not in more.text
+    assert "frame-ancestors 'self' https://news.example.org" in more.headers["content-security-policy"]
+
+
+def test_sort_links_keep_the_page(client):
+    first = api_post(client, "Older.")
+    api_post(client, "Newer.")
+    text = page(client, sort="oldest").text
+    assert text.index("Older.") < text.index("Newer.")
+    assert '<strong aria-current="true">Oldest</strong>' in text
+    assert "sort=top" in text
+    assert f"engagement-comment-{first}" in text
+
+
+def test_replies_of_an_unknown_comment_are_404(client):
+    response = client.get("/embed/replies", params=PARAMS | {"comment": 999})
+    assert response.status_code == 404
