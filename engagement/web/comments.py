@@ -12,6 +12,7 @@ from engagement.services.comments import PostComment, delete_comment, edit_comme
 from engagement.services.permalinks import ContextQuery, comment_context
 from engagement.services.thread_sql import REPLIES_PER_THREAD
 from engagement.services.threads import RepliesQuery, ThreadQuery, list_replies, list_thread
+from engagement.uow import UnitOfWork
 from engagement.web.bearer import bearer_token
 from engagement.web.cors import bind_site
 from engagement.web.deps import ClientIp, ReaderId, SiteQuery, Uow
@@ -116,10 +117,16 @@ async def get_thread(
     reader: ReaderId = None,
 ) -> Response:
     """A page of top-level comments, each with its replies, and the page's reactions."""
-    bind_site(request, site)
     query = ThreadQuery(
         site=site, page=page, sort=sort, limit=limit, cursor=cursor, passage=passage, reader_id=reader
     )
+    return thread_response(request, uow, query)
+
+
+def thread_response(request: Request, uow: UnitOfWork, query: ThreadQuery) -> Response:
+    """The thread page's answer, with its ETag (304 when the reader has it already); the route
+    and its fast path (``web/fast_reads.py``) both answer with it."""
+    bind_site(request, query.site)
     content = dumps(thread_json(list_thread(uow, query)))
     etag = '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
     headers = {"ETag": etag, **READ_HEADERS}
