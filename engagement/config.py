@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     # At most this many mails reach one address in 24 hours (confirmations aside); the rest
     # are skipped as "rate_limited" (engagement/services/delivery/recipient_cap.py); 0: no cap.
     max_mails_per_recipient_per_day: int = Field(default=100, ge=0)
+    # Webhooks (engagement/services/webhooks/): loopback and private addresses are refused
+    # unless this development switch is on; attempts per delivery (backoff from the retry
+    # delay); deliveries failed in a row that disable an endpoint; requests in flight per batch.
+    webhooks_allow_private: bool = False
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_retry_seconds: float = Field(default=30.0, gt=0, le=86_400)
+    webhook_disable_after: int = Field(default=20, ge=1, le=10_000)
+    webhook_concurrency: int = Field(default=8, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # auto: JSON lines in production mode away from a terminal, key=value otherwise.
     log_format: Literal["auto", "json", "console"] = "auto"

@@ -88,6 +88,12 @@ class Unauthenticated(EngagementError):
     code = "unauthenticated"
 
 
+class SignInRequired(Unauthenticated):
+    """The site lets only readers its own site signed in write; the widget offers "Sign in"."""
+
+    code = "sign_in_required"
+
+
 class Malformed(EngagementError):
     """A request the server cannot read at all (not JSON, an unknown event)."""
 

@@ -32,6 +32,7 @@ class Keys:
             raise ValueError("secret key is empty")
         self._secret = secret_key.encode()
         self._reader_key = hmac.new(self._secret, b"reader-id", hashlib.sha256).digest()
+        self._signed_in_key = hmac.new(self._secret, b"signed-in-reader", hashlib.sha256).digest()
         # Built once: a fan-out signs two links per mail.
         self._serializers = {
             purpose: URLSafeTimedSerializer(self._secret, salt=f"engagement.{purpose}")
@@ -41,6 +42,15 @@ class Keys:
     def reader_hash(self, reader_id: str) -> str:
         """The only form in which a browser's opaque id is stored."""
         return hmac.new(self._reader_key, reader_id.encode(), hashlib.sha256).hexdigest()
+
+    def signed_in_reader_id(self, site_key: str, subject: str) -> str:
+        """The reader id of someone the publisher's site signed in: the same on every device.
+
+        Keyed, so nobody can compute another reader's id from a publisher's user id; shaped
+        like the widget's random ids, so votes, reactions and reports take it unchanged.
+        """
+        message = f"{site_key}\0{subject}".encode()
+        return "sso-" + hmac.new(self._signed_in_key, message, hashlib.sha256).hexdigest()
 
     def sign(self, purpose: str, data: dict[str, Any]) -> str:
         """A URL-safe token that carries ``data`` for one purpose."""

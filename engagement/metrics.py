@@ -36,6 +36,7 @@ class Instruments:
     smtp_send_duration: Histogram
     tasks: Counter
     task_duration: Histogram
+    webhook_deliveries: Counter
 
 
 @functools.cache
@@ -69,6 +70,11 @@ def instruments() -> Instruments:
         tasks=Counter("engagement_tasks", "Worker tasks run, by how they ended", ["task", "state"]),
         task_duration=Histogram(
             "engagement_task_duration_seconds", "Time a worker task ran", ["task"], buckets=LATENCY_BUCKETS
+        ),
+        webhook_deliveries=Counter(
+            "engagement_webhook_deliveries",
+            "Webhook deliveries by what became of each attempt: sent, retry, failed",
+            ["event", "status"],
         ),
     )
 

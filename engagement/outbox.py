@@ -14,7 +14,18 @@ from engagement.models import OutboxEvent
 COMMENT_PUBLISHED = "comment.published"
 COMMENT_PENDING = "comment.pending"
 CONFIRMATION_REQUESTED = "subscriber.confirmation_requested"
-EVENT_KINDS = (COMMENT_PUBLISHED, COMMENT_PENDING, CONFIRMATION_REQUESTED)
+# Events no mail follows; webhooks carry them (engagement/services/webhooks/).
+COMMENT_REPORTED = "comment.reported"
+COMMENT_REMOVED = "comment.removed"
+SUBSCRIPTION_CONFIRMED = "subscription.confirmed"
+EVENT_KINDS = (
+    COMMENT_PUBLISHED,
+    COMMENT_PENDING,
+    CONFIRMATION_REQUESTED,
+    COMMENT_REPORTED,
+    COMMENT_REMOVED,
+    SUBSCRIPTION_CONFIRMED,
+)
 
 
 def claim_unrelayed(

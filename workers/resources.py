@@ -11,6 +11,7 @@ from celery import Celery
 from engagement.config import Settings
 from engagement.core import Core, build_core
 from engagement.mail.mailer import Mailer, build_mailer
+from engagement.services.webhooks.sending import WebhookSender
 from workers.lifecycle import StopFlag
 
 
@@ -25,6 +26,7 @@ class Resources:
     settings: Settings
     core: Core | None = None
     mailer: Mailer | None = None
+    webhook_sender: WebhookSender | None = None
     pid: int = 0
 
     def __post_init__(self) -> None:
@@ -42,6 +44,14 @@ class Resources:
             if self.mailer is None:
                 self.mailer = build_mailer(self.settings, self.core.keys)
             return self.core, self.mailer
+
+    def webhooks(self) -> WebhookSender:
+        """This process's webhook sender (its HTTP connections and threads), made on first use."""
+        self.get()
+        with self._lock:
+            if self.webhook_sender is None or self.webhook_sender.pid != os.getpid():
+                self.webhook_sender = WebhookSender(self.settings)
+            return self.webhook_sender
 
 
 class EngagementCelery(Celery):

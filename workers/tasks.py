@@ -21,12 +21,15 @@ from engagement.services.delivery.digests import due_digests, run_lease_seconds,
 from engagement.services.delivery.relay import RelayResult, flush_notifications, relay_events, sweep_unrelayed
 from engagement.services.delivery.retention import prune_deliveries
 from engagement.services.delivery.sending import chunk_sender, send_deliveries
+from engagement.services.webhooks.deliveries import due_webhooks
+from engagement.services.webhooks.sending import send_webhooks
 from workers.observe import cause_headers
 from workers.resources import EngagementCelery
 
 AnyTask = Task[Any, Any]
 log = structlog.get_logger(__name__)
 SEND_BATCH = 200  # deliveries per send task: one SMTP connection each
+WEBHOOK_BATCH = 200  # webhook deliveries per task: one claim, sent a few at a time
 FLUSH_CHUNK = 1000
 SWEEP_CHUNK = 200
 SWEEP_AGE_SECONDS = 10.0  # younger events are still on their way from the hand-off
@@ -74,6 +77,14 @@ def _flush_due(task: AnyTask) -> None:
         limit = FLUSH_CHUNK
 
 
+def _dispatch_webhooks(task: AnyTask, ids: Sequence[int]) -> None:
+    ids = list(ids)
+    headers = cause_headers()
+    for start in range(0, len(ids), WEBHOOK_BATCH):
+        batch = ids[start : start + WEBHOOK_BATCH]
+        task.app.send_task("engagement.webhook_send", args=[batch], queue="send", headers=headers)
+
+
 def _after_relay(task: AnyTask, result: RelayResult) -> None:
     # The requests that wrote these events: this task's line and the sends it causes name them.
     if len(result.request_ids) == 1:
@@ -81,6 +92,7 @@ def _after_relay(task: AnyTask, result: RelayResult) -> None:
     elif result.request_ids:
         structlog.contextvars.bind_contextvars(request_ids=result.request_ids)
     _dispatch(task, result.deliveries)
+    _dispatch_webhooks(task, result.webhooks)
     if result.notify_due:
         _flush_due(task)
 
@@ -135,9 +147,32 @@ def send(task: AnyTask, delivery_ids: list[int]) -> None:
 
 
 def resume(task: AnyTask, grace_seconds: float = RESUME_GRACE_SECONDS) -> None:
-    """Hand out again the deliveries that are due but whose task was lost."""
+    """Hand out again the deliveries (mail and webhooks) that are due but whose task was lost."""
     core, _ = _resources(task)
     _dispatch(task, due_deliveries(core.uow(), grace_seconds=grace_seconds))
+    _dispatch_webhooks(task, due_webhooks(core.uow(), grace_seconds=grace_seconds))
+
+
+def webhook_send(task: AnyTask, delivery_ids: list[int]) -> None:
+    """Send a batch of webhook deliveries; schedule their retries; mail owners of endpoints turned off."""
+    app: EngagementCelery = task.app  # type: ignore[assignment]
+    core, _ = app.resources.get()
+    report = send_webhooks(
+        core.uow(), app.resources.webhooks(), delivery_ids, stopping=app.resources.stopping
+    )
+    if report.handed_back:  # this worker is stopping: another one sends them now
+        _dispatch_webhooks(task, report.handed_back)
+    _dispatch(task, report.mails)
+    if report.retry_at is not None:
+        # The fast path back; should this message be lost, the resume sweep finds the rows.
+        delay = max(0.0, (report.retry_at - core.clock()).total_seconds())
+        task.app.send_task(
+            "engagement.webhook_send",
+            args=[report.retry_ids],
+            countdown=delay,
+            queue="send",
+            headers=cause_headers(),
+        )
 
 
 def digest_tick(task: AnyTask) -> None:
@@ -190,6 +225,7 @@ TASKS: tuple[tuple[Callable[..., None], str], ...] = (
     (flush, "relay"),
     (send, "send"),
     (resume, "send"),
+    (webhook_send, "send"),
     (digest_tick, "digest"),
     (digest, "digest"),
     (prune, "digest"),  # long batch work, like digests: never in the way of hand-offs or sends

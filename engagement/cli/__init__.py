@@ -29,6 +29,7 @@ main.lazy.update(
         "bounces": "engagement.cli.delivery:bounces",
         "digest": "engagement.cli.delivery:digest",
         "health": "engagement.cli.health:health",
+        "webhooks": "engagement.cli.webhooks:webhooks",
         "i18n": "engagement.cli.i18n:i18n",
     }
 )

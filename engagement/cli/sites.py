@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engagement.cli._app import CliState, pass_state
+from engagement.cli.sites_sso import SSO_OPTIONS, echo_generated, generate_secret, sso_changes
 from engagement.errors import InvalidInput
 from engagement.i18n.locales import SHIPPED
 from engagement.models import Site
@@ -39,6 +40,9 @@ FIELD_OPTIONS = {
     "report_threshold": "--report-threshold",
     "popular": "--popular",
     "popular_title": "--popular-title",
+    "sso_secret": "--sso-secret",
+    "sso_required": "--sso-required",
+    "sso_login_url": "--sso-login-url",
 }
 LIST_HELP = "Repeat for several; on update the list given replaces the old one ('' clears it)."
 
@@ -148,6 +152,7 @@ SITE_OPTIONS: list[Callable[[Any], Any]] = [
         metavar="TEXT",
         help="Its heading (default: the widget's 'More discussions', translated; '' restores it).",
     ),
+    *SSO_OPTIONS,
 ]
 
 
@@ -186,6 +191,7 @@ def _changes(options: dict[str, Any]) -> SiteChanges:
         report_threshold=options["report_threshold"],
         popular=options["popular"],
         popular_title=options["popular_title"],
+        **sso_changes(options),
         **listed,
     )
 
@@ -201,8 +207,10 @@ def sites() -> None:
 @pass_state
 def add(state: CliState, /, key: str, **options: Any) -> None:
     """Add the site KEY; --name is required, every other setting has a default."""
+    generated = generate_secret(options)
     with _option_names():
         site = add_site(state.uow(), key, _changes(options))
+    echo_generated(generated)
     base = state.settings.base_url
     click.echo(f"added site {site.key} ({site.name}); embed it on a page with:")
     click.echo('  <div id="engagement-thread"></div>')
@@ -215,9 +223,11 @@ def add(state: CliState, /, key: str, **options: Any) -> None:
 @pass_state
 def update(state: CliState, /, key: str, **options: Any) -> None:
     """Change settings of the site KEY; options not given stay as they are."""
+    generated = generate_secret(options)
     with _option_names():
         site = update_site(state.uow(), key, _changes(options))
     click.echo(f"updated site {site.key} ({site.name})")
+    echo_generated(generated)
 
 
 @sites.command("list")

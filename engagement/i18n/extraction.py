@@ -43,8 +43,10 @@ METHODS = [
 # The widget's English strings: the `STRINGS = {…};` table of widget/src/strings.js, and any
 # `defineStrings({…});` literal a feature module adds its own keys with.
 WIDGET_SOURCES = "widget/src"
-_WIDGET_BLOCK = re.compile(r"(?:STRINGS\s*=\s*|defineStrings\(\s*)\{(?P<body>\n.*?)\n\s*\}\)?;", re.S)
-_WIDGET_LINE = re.compile(r'^\s*(?P<key>\w+):\s*(?P<text>"(?:[^"\\]|\\.)*"),?\s*$')
+# count.js (listing pages' counts) is a script of its own; its phrases are widget strings too.
+OTHER_SCRIPTS = ("engagement/web/static/count.js",)
+_WIDGET_BLOCK = re.compile(r"(?:\bSTRINGS\s*=\s*|\bdefineStrings\(\s*)\{")
+_WIDGET_ENTRY = re.compile(r'(?P<key>\w+)\s*:\s*(?P<text>"(?:[^"\\\n]|\\.)*")')
 SKIPPED_DIRECTORIES = frozenset({"__pycache__", "node_modules", "build", "dist"})
 NOT_TRANSLATED = frozenset({"locale"})  # the widget's own locale tag, not a text
 
@@ -62,23 +64,47 @@ def widget_strings(root: Path) -> list[WidgetString]:
     """Every English string of the widget's modules under ``root``, in file and line order."""
     folder = root / WIDGET_SOURCES
     found: list[WidgetString] = []
-    for module in sorted(folder.rglob("*.js")):
+    modules = sorted(folder.rglob("*.js")) + [root / p for p in OTHER_SCRIPTS if (root / p).is_file()]
+    for module in modules:
         text = module.read_text(encoding="utf-8")
         where = module.relative_to(root).as_posix()
         for block in _WIDGET_BLOCK.finditer(text):
-            first_line = text.count("\n", 0, block.start("body")) + 1
-            for offset, line in enumerate(block.group("body").splitlines()):
-                match = _WIDGET_LINE.match(line)
-                if match is None or match["key"] in NOT_TRANSLATED:
+            start = block.end()
+            body = text[start : _closing_brace(text, start)]
+            for entry in _WIDGET_ENTRY.finditer(body):
+                if entry["key"] in NOT_TRANSLATED:
                     continue
-                value: str = json.loads(match["text"])
+                value: str = json.loads(entry["text"])
                 one, bar, many = value.partition("|")
                 plural = bar and "{n}" in value
                 singular, other = (one, many) if plural else (value, None)
-                found.append(WidgetString(match["key"], singular, other, where, first_line + offset))
+                line = text.count("\n", 0, start + entry.start()) + 1
+                found.append(WidgetString(entry["key"], singular, other, where, line))
     if not found:
         raise ValueError(f"no widget strings under {folder}: looked for `STRINGS = {{ … }};`")
     return found
+
+
+def _closing_brace(text: str, start: int) -> int:
+    """Where the object literal opened just before ``start`` closes (braces in strings skipped)."""
+    depth, quote, i = 1, "", start
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'`":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError("an unclosed `{` in the widget's strings")
 
 
 def extract(root: Path) -> tuple[Catalog, list[WidgetString]]:

@@ -50,4 +50,11 @@ def sample_context(site_key: str = "example", site_name: str = "Example Daily") 
         "replies": [comment],
         "followed": [{**page, "count": 2, "comments": [comment, parent]}],
         "top_pages": [{**page, "count": 12}],
+        "webhook": {
+            "id": 3,
+            "url": "https://hooks.example.org/engagement",
+            "reason": "20 deliveries failed in a row",
+            "last_error": "HTTP 503",
+            "admin_url": "https://comments.example.org/admin/sites/example/webhooks",
+        },
     }

@@ -11,6 +11,7 @@ TEMPLATES = (
     "moderation_request",
     "comment_approved",
     "digest",
+    "webhook_disabled",
 )
 PARTS = ("subject.txt", "body.txt", "body.html")
 BASE = "_base"

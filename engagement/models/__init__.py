@@ -9,6 +9,7 @@ from engagement.models.reports import Report
 from engagement.models.sites import DEFAULT_REACTIONS, Page, Site
 from engagement.models.subscriptions import Subscriber, Subscription
 from engagement.models.supporters import Supporter
+from engagement.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "DEFAULT_REACTIONS",
@@ -31,4 +32,6 @@ __all__ = [
     "Supporter",
     "Suppression",
     "Vote",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

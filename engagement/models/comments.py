@@ -62,6 +62,10 @@ class Comment(Base):
     # The supporter badge as shown: the site shows badges and the address is an active
     # supporter's. Kept by the supporters service, so a thread read joins nothing.
     author_supporter: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Written by a reader the publisher's site signed in (its author_reader is then derived
+    # from the site and the token's subject), and whether the token called them a supporter.
+    author_verified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    author_sso_supporter: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     anchor_passage: Mapped[str | None] = mapped_column(sa.String(200))
     anchor_exact: Mapped[str | None] = mapped_column(sa.String(1000))
     anchor_prefix: Mapped[str | None] = mapped_column(sa.String(200))

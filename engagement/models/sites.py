@@ -49,6 +49,12 @@ class Site(Base):
     # "More discussions" under the thread: shown or not, and its heading (None: the widget's own).
     popular: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     popular_title: Mapped[str | None] = mapped_column(sa.String(100))
+    # Sign-in from the publisher's site: the HS256 secret its server signs readers' tokens with
+    # (kept, not hashed: it verifies every token), whether guests may still write, and where
+    # the widget's "Sign in" link goes.
+    sso_secret: Mapped[str | None] = mapped_column(sa.String(200))
+    sso_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    sso_login_url: Mapped[str | None] = mapped_column(sa.String(2000))
     created_at: Mapped[Timestamp]
 
     @property

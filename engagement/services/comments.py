@@ -26,6 +26,7 @@ from engagement.services.sites import get_site
 from engagement.services.subscriptions import add_subscription
 from engagement.services.supporter_flags import is_supporter
 from engagement.services.thread_sql import VIEW_COLUMNS
+from engagement.sso_tokens import SignedIn
 from engagement.uow import UnitOfWork
 
 _table = cast(sa.Table, Comment.__table__)
@@ -43,7 +44,7 @@ class PostComment:
     page: str
     page_title: str | None = None
     parent: int | None = None
-    author_name: str
+    author_name: str | None = None
     author_email: str | None = None
     body: str
     anchor: Anchor | None = None
@@ -52,6 +53,9 @@ class PostComment:
     client_ip: str | None = None
     honeypot: str | None = None
     locale: str | None = None  # a BCP 47 tag: the language the reader's mails will speak
+    # A reader the publisher's site signed in: the token's name and address replace the form's,
+    # and ``reader_id`` is the one derived from the token's subject.
+    signed_in: SignedIn | None = None
 
 
 @dataclass(frozen=True)
@@ -118,12 +122,23 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
         )
 
 
-def edit_comment(uow: UnitOfWork, comment_id: int, edit_token: str, body: str) -> CommentView:
+def edit_comment(
+    uow: UnitOfWork,
+    comment_id: int,
+    edit_token: str | None,
+    body: str,
+    *,
+    signed_in_reader: str | None = None,
+) -> CommentView:
     """Change a comment's text within the site's edit window; a body that now breaks a rule
-    sends a published comment back to the moderation queue."""
+    sends a published comment back to the moderation queue.
+
+    The author proves it with the edit token, or (signed in by the publisher's site, from any
+    device) with ``signed_in_reader``, the reader id their token gives.
+    """
     body = check.required_text("body", body, max_length=check.MAX_BODY)
     with uow:
-        comment, site = _own_comment(uow, comment_id, edit_token)
+        comment, site = _own_comment(uow, comment_id, edit_token, signed_in_reader)
         comment.body = body
         comment.html = render_markdown(body)
         comment.edited_at = uow.now()
@@ -137,16 +152,20 @@ def edit_comment(uow: UnitOfWork, comment_id: int, edit_token: str, body: str) -
         return comment_view(comment, public=False, status=_author_status(comment))
 
 
-def delete_comment(uow: UnitOfWork, comment_id: int, edit_token: str) -> None:
+def delete_comment(
+    uow: UnitOfWork, comment_id: int, edit_token: str | None, *, signed_in_reader: str | None = None
+) -> None:
     """Remove a comment within the edit window: with replies it stays as a nameless placeholder."""
     with uow:
-        comment, _site = _own_comment(uow, comment_id, edit_token)
+        comment, _site = _own_comment(uow, comment_id, edit_token, signed_in_reader)
         withdraw(uow, comment, "deleted")
         comment.body = ""
         comment.html = ""
         comment.author_name = ""
         comment.author_email = None
         comment.author_reader = None
+        comment.author_verified = False
+        comment.author_sso_supporter = False
         comment.edit_token_hash = None
         comment.moderation_reason = None
         # The anchor stays: it quotes the article, not the author, and keeps a placeholder
@@ -169,6 +188,7 @@ class _Draft:
     client_ip: str | None
     honeypot: str | None
     locale: str | None
+    signed_in: SignedIn | None
 
 
 def _checked(request: PostComment) -> _Draft:
@@ -182,7 +202,14 @@ def _checked(request: PostComment) -> _Draft:
     ):
         raise InvalidInput("parent", "must be a comment id")
     notify = check.one_of("notify", request.notify or "none", NOTIFY_CHOICES)
-    email = check.email("author_email", request.author_email) if request.author_email else None
+    signed_in = request.signed_in
+    name: str | None
+    email: str | None
+    if signed_in is not None:  # the publisher vouches for the name (and the address, if any)
+        name, email = signed_in.name, signed_in.email
+    else:
+        name = request.author_name
+        email = check.email("author_email", request.author_email) if request.author_email else None
     if notify != "none" and email is None:
         raise InvalidInput("notify", "needs an e-mail address to send notifications to")
     anchor = request.anchor.checked() if request.anchor is not None else None
@@ -193,7 +220,7 @@ def _checked(request: PostComment) -> _Draft:
         page=request.page,
         page_title=title,
         parent=request.parent,
-        author_name=_name(request.author_name),
+        author_name=_name(name),
         author_email=email,
         body=check.required_text("body", request.body, max_length=check.MAX_BODY),
         anchor=anchor,
@@ -202,10 +229,11 @@ def _checked(request: PostComment) -> _Draft:
         client_ip=check.single_line("client_ip", request.client_ip, max_length=64, required=False),
         honeypot=request.honeypot,
         locale=normalise(request.locale),
+        signed_in=signed_in,
     )
 
 
-def _name(value: str) -> str:
+def _name(value: str | None) -> str:
     # A name ends up in mail headers ("Jane replied"): one line, like a title.
     name = check.single_line("author_name", value, max_length=check.MAX_NAME)
     assert name is not None
@@ -263,11 +291,14 @@ def _row(
     """The new comment's values, but for its page and its place in the thread."""
     anchor = draft.anchor or Anchor()
     now = uow.now()
+    sso_supporter = draft.signed_in is not None and draft.signed_in.supporter
     return {
         "author_name": draft.author_name,
         "author_email": draft.author_email,
         "author_reader": reader,
-        "author_supporter": _badge(uow.session, site, draft.author_email),
+        "author_supporter": _badge(uow.session, site, draft.author_email, sso_supporter),
+        "author_verified": draft.signed_in is not None,
+        "author_sso_supporter": sso_supporter,
         "body": draft.body,
         "html": html,
         "status": verdict.status,
@@ -298,6 +329,8 @@ _ROW_FIELDS = (
     "author_email",
     "author_reader",
     "author_supporter",
+    "author_verified",
+    "author_sso_supporter",
     "body",
     "html",
     "status",
@@ -346,9 +379,14 @@ def _claim_and_insert(
     return comment
 
 
-def _badge(session: Session, site: SiteRules, email: str | None) -> bool:
-    """Whether the new comment shows the supporter badge (asked only of sites that show it)."""
-    if not site.supporter_badges or email is None:
+def _badge(session: Session, site: SiteRules, email: str | None, sso_supporter: bool) -> bool:
+    """Whether the new comment shows the supporter badge (asked only of sites that show it):
+    the publisher's token says so, or the address is an active supporter's."""
+    if not site.supporter_badges:
+        return False
+    if sso_supporter:
+        return True
+    if email is None:
         return False
     return bool(session.scalar(sa.select(is_supporter(site.id, email))))
 
@@ -370,28 +408,55 @@ def _subscribe(
     if verdict.status == "spam":
         return True  # what a real request would most likely say, without mailing anyone
     site = get_site(uow.session, rules.key)
+    # An address the publisher's site verified needs no confirmation mail from us.
+    verified = draft.signed_in is not None and draft.signed_in.email_verified
     if draft.notify == "replies":
         comment = uow.session.get_one(Comment, comment_id)
         request = add_subscription(
-            uow, site, draft.author_email, "replies", comment=comment, locale=draft.locale
+            uow,
+            site,
+            draft.author_email,
+            "replies",
+            comment=comment,
+            locale=draft.locale,
+            address_verified=verified,
         )
     else:
         page = uow.session.get_one(Page, page_id)
-        request = add_subscription(uow, site, draft.author_email, "thread", page=page, locale=draft.locale)
+        request = add_subscription(
+            uow, site, draft.author_email, "thread", page=page, locale=draft.locale, address_verified=verified
+        )
     return request.confirmation_needed
 
 
-def _own_comment(uow: UnitOfWork, comment_id: int, edit_token: str) -> tuple[Comment, Site]:
-    """The comment the token's holder wrote, still inside the site's edit window."""
+def _own_comment(
+    uow: UnitOfWork, comment_id: int, edit_token: str | None, signed_in_reader: str | None
+) -> tuple[Comment, Site]:
+    """The comment the token's holder (or the signed-in reader) wrote, still inside the site's edit window."""
     comment = load_comment(uow.session, comment_id)
     if comment.status == "deleted":
         raise CommentNotFound(f"no comment {comment_id}")
-    if not isinstance(edit_token, str) or not token_matches(edit_token, comment.edit_token_hash):
+    if not _is_author(uow, comment, edit_token, signed_in_reader):
+        if edit_token is None:
+            raise InvalidToken("you are not signed in as the author of this comment")
         raise InvalidToken("this edit token does not belong to this comment")
     site = uow.session.scalars(sa.select(Site).join(Page).where(Page.id == comment.page_id)).one()
     if uow.now() > comment.created_at + timedelta(seconds=site.edit_window_seconds):
         raise EditWindowClosed("the time to edit or delete this comment is over")
     return comment, site
+
+
+def _is_author(
+    uow: UnitOfWork, comment: Comment, edit_token: str | None, signed_in_reader: str | None
+) -> bool:
+    if isinstance(edit_token, str) and token_matches(edit_token, comment.edit_token_hash):
+        return True
+    # A signed-in reader's id is derived from the site and their subject: the same on every device.
+    return (
+        signed_in_reader is not None
+        and comment.author_verified
+        and comment.author_reader == uow.keys.reader_hash(signed_in_reader)
+    )
 
 
 def _author_status(comment: Comment) -> str:

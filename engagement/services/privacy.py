@@ -14,11 +14,14 @@ from engagement.models import (
     Comment,
     Delivery,
     Page,
+    Reaction,
+    Report,
     Site,
     Subscriber,
     Subscription,
     Supporter,
     Suppression,
+    Vote,
 )
 from engagement.services.public import iso as _iso
 from engagement.uow import UnitOfWork
@@ -72,19 +75,29 @@ def erase_address(uow: UnitOfWork, email: str) -> ErasureReport:
     no address, reader id or edit token left. Subscribers (and so their subscriptions),
     supporter records and deliveries go. Bans and suppressions stay: they exist to protect
     others, and erasing them would let the address be banned-then-welcome or mailed again after a complaint.
+
+    A reader the publisher's site signed in with this address is known by a reader id derived
+    from their subject: every comment, vote, reaction and report of that reader goes the same
+    way, including comments whose token carried no address.
     """
     address = check.email("email", email)
     with uow:
         session = uow.session
+        readers = _signed_in_readers(session, address)
+        authored = Comment.author_email == address
+        if readers:
+            authored = sa.or_(authored, sa.and_(Comment.author_verified, Comment.author_reader.in_(readers)))
         anonymised = (
             sa.update(Comment)
-            .where(Comment.author_email == address)
+            .where(authored)
             .values(
                 author_name=DELETED_AUTHOR,
                 author_email=None,
                 author_reader=None,
                 edit_token_hash=None,
                 author_supporter=False,
+                author_verified=False,
+                author_sso_supporter=False,
             )
             .execution_options(synchronize_session=False)
         )
@@ -97,9 +110,39 @@ def erase_address(uow: UnitOfWork, email: str) -> ErasureReport:
             "subscribers": _changed(session, sa.delete(Subscriber).where(Subscriber.email == address)),
             "supporters": _changed(session, sa.delete(Supporter).where(Supporter.email == address)),
             "deliveries": _changed(session, sa.delete(Delivery).where(Delivery.recipient == address)),
+            **_signed_in_reader_rows(session, readers),
         }
         uow.commit()
         return ErasureReport(email=address, counts=counts)
+
+
+def _signed_in_readers(session: Session, address: str) -> list[str]:
+    """The reader ids (hashed) under which the publisher's sites signed this address in."""
+    found = sa.select(Comment.author_reader).where(
+        Comment.author_email == address, Comment.author_verified, Comment.author_reader.is_not(None)
+    )
+    return sorted({reader for reader in session.scalars(found.distinct()) if reader})
+
+
+def _signed_in_reader_rows(session: Session, readers: list[str]) -> dict[str, int]:
+    """Votes, reactions and reports of those readers, removed (no counts when there are none)."""
+    if not readers:
+        return {}
+    # The scores those votes made go with them.
+    given = session.execute(
+        sa.select(Vote.comment_id, sa.func.sum(Vote.value))
+        .where(Vote.reader_hash.in_(readers))
+        .group_by(Vote.comment_id)
+    ).all()
+    for comment_id, total in given:
+        session.execute(
+            sa.update(Comment).where(Comment.id == comment_id).values(score=Comment.score - int(total or 0))
+        )
+    return {
+        "votes": _changed(session, sa.delete(Vote).where(Vote.reader_hash.in_(readers))),
+        "reactions": _changed(session, sa.delete(Reaction).where(Reaction.reader_hash.in_(readers))),
+        "reports": _changed(session, sa.delete(Report).where(Report.reader_hash.in_(readers))),
+    }
 
 
 def _subscribers(session: Session, address: str) -> list[dict[str, Any]]:

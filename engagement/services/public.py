@@ -43,11 +43,13 @@ class Anchor:
 class Author:
     """The public face of a comment's author: a name, or None for a removed comment.
 
-    ``supporter`` is the badge a site may show on its supporters' comments; never an address.
+    ``supporter`` is the badge a site may show on its supporters' comments; ``verified``, that
+    the publisher's site signed the author in; never an address.
     """
 
     name: str | None
     supporter: bool = False
+    verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class CommentFields(Protocol):
     def author_name(self) -> str: ...
     @property
     def author_supporter(self) -> bool: ...
+    @property
+    def author_verified(self) -> bool: ...
     @property
     def html(self) -> str: ...
     @property
@@ -147,7 +151,11 @@ def comment_view(
 def _author(comment: CommentFields, *, shown: bool) -> Author:
     if not shown:
         return Author(name=None)
-    return Author(name=comment.author_name, supporter=bool(comment.author_supporter))
+    return Author(
+        name=comment.author_name,
+        supporter=bool(comment.author_supporter),
+        verified=bool(comment.author_verified),
+    )
 
 
 def anchor_of(comment: CommentFields) -> Anchor | None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from engagement.errors import CommentNotFound
 from engagement.models import Comment, Page
-from engagement.outbox import COMMENT_PUBLISHED
+from engagement.outbox import COMMENT_PUBLISHED, COMMENT_REMOVED
 from engagement.uow import UnitOfWork
 
 APPROVED = "approved"
@@ -80,6 +80,8 @@ def withdraw(uow: UnitOfWork, comment: Comment, status: str) -> None:
     comment.status = status
     if was_published:
         _count_on_page(uow, comment.page_id, -1)
+        if status != "pending":  # back in the queue is announced as comment.pending by the caller
+            uow.add_event(COMMENT_REMOVED, {"comment_id": comment.id, "status": status})
     if was_visible and not is_visible(comment):
         # Without replies it leaves the thread; with replies it stays as a placeholder.
         count_in_ancestors(uow.session, comment.ancestor_ids, -1)

@@ -14,7 +14,7 @@ from engagement.errors import CommentNotFound, Forbidden
 from engagement.metrics import instruments
 from engagement.models import Comment, Page, Report, Site
 from engagement.models.reports import REASONS
-from engagement.outbox import COMMENT_PENDING
+from engagement.outbox import COMMENT_PENDING, COMMENT_REPORTED
 from engagement.services.publication import load_comment, withdraw
 from engagement.services.reactions import reader_hash
 from engagement.uow import UnitOfWork
@@ -62,6 +62,7 @@ def report_comment(
         )
         if not added.rowcount:  # type: ignore[attr-defined]
             return  # the same reader's report, a moment earlier, from another request
+        uow.add_event(COMMENT_REPORTED, {"comment_id": comment.id, "reason": reason})
         apply_threshold(uow, comment)
         uow.commit()
     instruments().reports.labels(reason).inc()

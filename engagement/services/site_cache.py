@@ -9,7 +9,7 @@ process's (the CLI's ban, a second web process) apply within the cache's life.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -33,6 +33,8 @@ _RULES = (
         _sites.link_limit,
         _sites.supporter_badges,
         _sites.reactions,
+        _sites.sso_secret,
+        _sites.sso_required,
         _bans.email,
         _bans.reader_hash,
     )
@@ -55,6 +57,10 @@ class SiteRules:
     reaction_keys: tuple[str, ...]
     banned_emails: frozenset[str]
     banned_readers: frozenset[str]
+    # Sign-in from the publisher's site: the secret its tokens are signed with (never shown),
+    # and whether guests may still write.
+    sso_secret: str | None = field(default=None, repr=False)
+    sso_required: bool = False
 
     @property
     def rows(self) -> int:
@@ -92,6 +98,8 @@ def site_rules(uow: UnitOfWork, key: str) -> SiteRules:
         reaction_keys=tuple(str(r["key"]) for r in site.reactions),
         banned_emails=frozenset(row.email for row in rows if row.email),
         banned_readers=frozenset(row.reader_hash for row in rows if row.reader_hash),
+        sso_secret=site.sso_secret,
+        sso_required=bool(site.sso_required),
     )
     cache.put(key, rules, generation)
     return rules

@@ -15,6 +15,7 @@ from engagement.errors import Conflict, InvalidInput, SiteNotFound
 from engagement.i18n.locales import SHIPPED, normalise
 from engagement.models import DEFAULT_REACTIONS, Site
 from engagement.services.supporter_flags import refresh_flags
+from engagement.sso_tokens import check_secret
 from engagement.uow import UnitOfWork
 
 SITE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -46,6 +47,10 @@ class SiteChanges:
     report_threshold: int | None = None
     popular: bool | None = None
     popular_title: str | None = None  # '' goes back to the widget's own heading
+    # Sign-in from the publisher's site ('' removes the secret or the link).
+    sso_secret: str | None = None
+    sso_required: bool | None = None
+    sso_login_url: str | None = None
 
 
 # Built once: nearly every request looks its site up, and building the statement costs
@@ -123,7 +128,14 @@ def public_settings(site: Site) -> dict[str, Any]:
         "language": site.language,
         "languages": list(SHIPPED),
         "popular": {"enabled": site.popular, "title": site.popular_title},
+        "sign_in": sign_in_settings(site),
     }
+
+
+def sign_in_settings(site: Site) -> dict[str, Any]:
+    """Whether readers may (or must) be signed in by the publisher's site; never its secret."""
+    enabled = site.sso_secret is not None
+    return {"enabled": enabled, "required": enabled and site.sso_required, "login_url": site.sso_login_url}
 
 
 def _apply(site: Site, changes: SiteChanges) -> None:
@@ -135,6 +147,11 @@ def _apply(site: Site, changes: SiteChanges) -> None:
             values[f.name] = _VALIDATORS[f.name](value)
     for name, value in values.items():
         setattr(site, name, value)
+    if site.sso_secret is None and site.sso_required:
+        if changes.sso_secret is not None:  # removing the secret lets guests write again
+            site.sso_required = False
+        else:
+            raise InvalidInput("sso_required", "a site can require sign-in only once it has a signing secret")
 
 
 def _origins(values: Sequence[str]) -> list[str]:
@@ -202,4 +219,7 @@ _VALIDATORS: dict[str, Any] = {
     "report_threshold": lambda v: check.integer("report_threshold", v, minimum=1, maximum=1000),
     "popular": lambda v: check.boolean("popular", v),
     "popular_title": lambda v: check.single_line("popular_title", v, max_length=100, required=False),
+    "sso_secret": lambda v: check_secret("sso_secret", v) if v else None,
+    "sso_required": lambda v: check.boolean("sso_required", v),
+    "sso_login_url": lambda v: check.http_url("sso_login_url", v) if v else None,
 }

@@ -17,7 +17,7 @@ from engagement.errors import InvalidInput, NotFound
 from engagement.i18n.locales import DEFAULT, choose, normalise
 from engagement.models import Comment, Page, Site, Subscriber, Subscription, Suppression
 from engagement.models.subscriptions import CADENCES, KINDS
-from engagement.outbox import CONFIRMATION_REQUESTED
+from engagement.outbox import CONFIRMATION_REQUESTED, SUBSCRIPTION_CONFIRMED
 from engagement.services.pages import ensure_page
 from engagement.services.sites import get_site
 from engagement.services.supporter_flags import new_subscriber_flag
@@ -97,12 +97,14 @@ def add_subscription(
     comment: Comment | None = None,
     cadence: str | None = None,
     locale: str | None = None,
+    address_verified: bool = False,
 ) -> SubscriptionRequest:
     """Record a wish inside the caller's open unit of work (never commits); idempotent.
 
     ``thread`` needs ``page``, ``replies`` needs ``comment`` (flushed, so it has an id),
     ``digest`` takes ``cadence`` (weekly unless given; asking again changes it). An address
-    not yet confirmed for the site gets a confirmation event, at most once per interval.
+    not yet confirmed for the site gets a confirmation event, at most once per interval,
+    unless ``address_verified``: the publisher's site signed its owner in and vouches for it.
     ``locale``, when it names a shipped language, becomes the one the subscriber's mails and
     pages speak (the latest choice wins; otherwise the site's language stays in force).
     """
@@ -128,6 +130,8 @@ def add_subscription(
     ).one()
     if kind == "digest" and subscription.cadence != values["cadence"]:
         subscription.cadence = values["cadence"]
+    if subscriber.confirmed_at is None and address_verified:
+        subscriber.confirmed_at = uow.now()
     needed = subscriber.confirmed_at is None
     if needed:
         _request_confirmation(uow, subscriber)
@@ -168,6 +172,7 @@ def confirm_subscriber(uow: UnitOfWork, token: str) -> ConfirmResult:
         already = subscriber.confirmed_at is not None
         if not already:
             subscriber.confirmed_at = uow.now()
+            uow.add_event(SUBSCRIPTION_CONFIRMED, {"subscriber_id": subscriber.id})
         result = ConfirmResult(
             site_name=site.name,
             email_masked=mask_email(subscriber.email),

@@ -46,10 +46,14 @@ def _refresh(session: Session, site: Site, addresses: list[str] | None) -> None:
         subscribers = subscribers.where(Subscriber.email.in_(addresses))
         comments = comments.where(Comment.author_email.in_(addresses))
     else:
-        comments = comments.where(Comment.author_email.is_not(None))
+        comments = comments.where(sa.or_(Comment.author_email.is_not(None), Comment.author_sso_supporter))
     session.execute(
         subscribers.values(supporter=is_supporter(Subscriber.site_id, Subscriber.email)),
         execution_options={"synchronize_session": False},
     )
-    badge = sa.and_(sa.literal(site.supporter_badges), is_supporter(site.id, Comment.author_email))
+    # A signed-in reader's token may call them a supporter: that holds whatever the table says.
+    badge = sa.and_(
+        sa.literal(site.supporter_badges),
+        sa.or_(Comment.author_sso_supporter, is_supporter(site.id, Comment.author_email)),
+    )
     session.execute(comments.values(author_supporter=badge), execution_options={"synchronize_session": False})

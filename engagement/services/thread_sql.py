@@ -32,6 +32,7 @@ VIEW_COLUMNS = (
     _comments.depth,
     _comments.author_name,
     _comments.author_supporter,
+    _comments.author_verified,
     _comments.html,
     _comments.status,
     _comments.created_at,

@@ -26,6 +26,7 @@ from engagement.web import (
     previews,
     reactions,
     reports,
+    signin,
     sites,
     strings,
     subscriber_pages,
@@ -101,6 +102,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         moderation,
         hooks,
         admin,
+        signin,
     )
     for module in routers:
         app.include_router(module.router)

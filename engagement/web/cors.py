@@ -25,7 +25,7 @@ from engagement.models import Site
 log = structlog.get_logger(__name__)
 CACHE_SECONDS = 30.0
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE"
-ALLOW_HEADERS = "Authorization, Content-Type, If-None-Match, X-Engagement-Reader"
+ALLOW_HEADERS = "Authorization, Content-Type, If-None-Match, X-Engagement-Reader, X-Engagement-SSO"
 EXPOSE_HEADERS = "ETag, Retry-After"
 SITE_STATE = "engagement_site"
 

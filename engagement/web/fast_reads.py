@@ -3,7 +3,8 @@
 The thread read is the hottest route, and FastAPI's dependency and parameter solving was about
 a quarter of its CPU. This middleware, the innermost, answers a GET whose parameters are each
 given once and plainly valid, with the route's own code (``comments.thread_response``).
-Anything else (a missing, repeated, empty or doubtful value) goes on to the FastAPI route,
+Anything else (a missing, repeated, empty or doubtful value, a sign-in token to check) goes on
+to the FastAPI route,
 which answers as the OpenAPI schema says: a 422 with its reason. Domain and database errors
 are answered through the same handlers as the route's.
 """
@@ -23,6 +24,7 @@ from engagement.errors import EngagementError
 from engagement.services.sites import SITE_KEY
 from engagement.services.threads import SORTS, ThreadQuery
 from engagement.web import comments
+from engagement.web.cors import bind_site
 from engagement.web.deps import READER_PATTERN
 from engagement.web.errors import database_down, error_response, status_for
 
@@ -30,6 +32,7 @@ PATH = "/api/v1/comments"
 _READER = re.compile(READER_PATTERN)
 _LIMIT = re.compile(r"[1-9][0-9]{0,2}")
 _READER_HEADER = b"x-engagement-reader"
+_SSO_HEADER = b"x-engagement-sso"
 # The route's bounds (comments.get_thread): a value past them goes to the route for its 422.
 _MAX_LENGTH = {"site": 64, "page": 2000, "sort": 6, "limit": 3, "cursor": 200, "passage": 200}
 _ROUTE = next(r for r in comments.router.routes if isinstance(r, APIRoute) and r.name == "get_thread")
@@ -49,6 +52,7 @@ class FastThreadReads:
         scope["route"] = _ROUTE  # the route's name in logs and metrics, as if it had answered
         request = Request(scope, receive)
         try:
+            bind_site(request, query.site)
             response = comments.thread_response(request, request.app.state.core.uow(), query)
         except EngagementError as exc:
             response = error_response(status_for(exc), exc.as_dict())
@@ -69,7 +73,12 @@ def _plain_query(scope: Scope) -> ThreadQuery | None:
         if key in given or not value or len(value) > limit:
             return None
         given[key] = value
-    readers = [value for name, value in scope["headers"] if name == _READER_HEADER]
+    readers = []
+    for name, value in scope["headers"]:
+        if name == _READER_HEADER:
+            readers.append(value)
+        elif name == _SSO_HEADER:
+            return None  # a sign-in token is checked by the route (its 401s)
     reader = readers[0].decode("latin-1") if readers else None
     if len(readers) > 1 or (reader is not None and not _READER.fullmatch(reader)):
         return None

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from engagement.errors import EngagementError
+from engagement.i18n.reasons import moderation_reason
 from engagement.services.moderation import moderate_by_token
 from engagement.services.moderation_links import read_moderation_link
 from engagement.web.deps import Uow
@@ -22,7 +23,7 @@ def moderation_page(token: str, request: Request, uow: Uow) -> HTMLResponse:
         link = read_moderation_link(uow, token)
     except EngagementError as exc:
         return render_error(request, exc)
-    return render(request, "moderate.html", locale=link.locale, link=link)
+    return render(request, "moderate.html", locale=link.locale, link=link, reason_text=moderation_reason)
 
 
 @router.post("/m/{token}", response_class=HTMLResponse, responses={**HTML_PAGE, **html_errors(403, 404, 409)})

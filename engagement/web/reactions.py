@@ -6,10 +6,12 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from engagement.services.reactions import react
+from engagement.services.signin import identify
 from engagement.web.cors import bind_site
-from engagement.web.deps import RequiredReaderId, SiteKey, Uow
+from engagement.web.deps import SiteKey, Uow
 from engagement.web.errors import responses
 from engagement.web.schemas import Strict
+from engagement.web.signin import WriterDep
 
 router = APIRouter(prefix="/api/v1", tags=["reactions"], responses=responses(503))
 
@@ -34,9 +36,10 @@ class ReactionsOut(BaseModel):
     my_reaction: str | None
 
 
-@router.put("/reactions", response_model=ReactionsOut, responses=responses(400, 403, 404, 413, 422))
-def put_reaction(payload: ReactionIn, request: Request, uow: Uow, reader: RequiredReaderId) -> ReactionsOut:
+@router.put("/reactions", response_model=ReactionsOut, responses=responses(400, 401, 403, 404, 413, 422))
+def put_reaction(payload: ReactionIn, request: Request, uow: Uow, visitor: WriterDep) -> ReactionsOut:
     """Set, change (the same call) or remove (``reaction: null``) the reader's reaction."""
     bind_site(request, payload.site)
+    reader = identify(uow, payload.site, visitor, writing=True).reader_id
     state = react(uow, payload.site, payload.page, reader, payload.reaction, payload.page_title)
     return ReactionsOut(reactions=state.reactions, my_reaction=state.my_reaction)

@@ -67,7 +67,9 @@ class CommentIn(Strict):
     page: str = Field(max_length=2000, description="The page's URL, path or explicit id")
     page_title: str | None = Field(default=None, max_length=300)
     parent: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    author: AuthorIn
+    author: AuthorIn | None = Field(
+        default=None, description="Required of guests; a reader signed in with `X-Engagement-SSO` sends none"
+    )
     body: str = Field(max_length=10_000, description="Markdown subset")
     anchor: AnchorIn | None = None
     notify: Literal["none", "replies", "all"] = "none"
@@ -97,6 +99,7 @@ class AnchorOut(BaseModel):
 class AuthorOut(BaseModel):
     name: str | None
     supporter: bool = Field(default=False, description="The site shows a supporter badge on this author")
+    verified: bool = Field(default=False, description="The publisher's site signed this author in")
 
 
 class CommentOut(BaseModel):
@@ -183,7 +186,11 @@ def comment_json(view: CommentView, depth: int = 0) -> dict[str, Any]:
     return {
         "id": view.id,
         "parent": view.parent,
-        "author": {"name": view.author.name, "supporter": view.author.supporter},
+        "author": {
+            "name": view.author.name,
+            "supporter": view.author.supporter,
+            "verified": view.author.verified,
+        },
         "html": view.html,
         "created_at": view.created_at,
         "edited_at": view.edited_at,

@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
+from engagement.services.signin import identify_for_comment
 from engagement.services.votes import vote
-from engagement.web.deps import RequiredReaderId, Uow
+from engagement.web.deps import Uow
 from engagement.web.errors import responses
 from engagement.web.schemas import Strict
+from engagement.web.signin import WriterDep
 
 router = APIRouter(prefix="/api/v1", tags=["votes"], responses=responses(503))
 
@@ -28,9 +30,12 @@ class VoteOut(BaseModel):
 
 
 @router.put(
-    "/comments/{comment_id}/vote", response_model=VoteOut, responses=responses(400, 403, 404, 413, 422)
+    "/comments/{comment_id}/vote", response_model=VoteOut, responses=responses(400, 401, 403, 404, 413, 422)
 )
-def put_vote(comment_id: CommentId, payload: VoteIn, uow: Uow, reader: RequiredReaderId) -> VoteOut:
-    """Vote on an approved comment; the answer is its new score and the reader's vote."""
+def put_vote(comment_id: CommentId, payload: VoteIn, uow: Uow, visitor: WriterDep) -> VoteOut:
+    """Vote on an approved comment; the answer is its new score and the reader's vote.
+
+    A reader signed in by the publisher's site votes once, from whichever device."""
+    reader = identify_for_comment(uow, comment_id, visitor, writing=True).reader_id
     state = vote(uow, comment_id, reader, payload.value)
     return VoteOut(score=state.score, my_vote=state.my_vote)

@@ -3,6 +3,8 @@ Arabic right-to-left and axe-clean, an unknown language quietly English."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
@@ -88,3 +90,11 @@ def test_arabic_is_right_to_left_mirrored_and_axe_clean(browser, publisher, enga
         assert serious_violations(page) == []
     finally:
         context.close()
+
+
+def test_count_phrases_on_a_listing_page_follow_data_lang(page, publisher):
+    page.goto(publisher.page("listing.html", lang="pl"))
+    spans = page.locator("[data-engagement-count]")
+    # Nobody comments on this one: Polish says "0 komentarzy" (the many form), not "0 komentarze".
+    expect(spans.nth(2)).to_have_text("0 komentarzy")
+    expect(spans.nth(3)).to_have_text(re.compile(r"^\d+ reakcj[aei]$"))

@@ -7,6 +7,7 @@ import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from babel import Locale
@@ -15,7 +16,9 @@ from babel.messages.pofile import read_po, write_po
 from engagement.i18n import extraction, formatting, locales
 from engagement.i18n.catalogs import po_path, translate, translate_plural
 from engagement.i18n.extraction import problems, widget_strings
+from engagement.i18n.reasons import moderation_reason
 from engagement.i18n.widget_strings import plural_index, plural_samples, strings_document
+from engagement.services.moderation import content_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -219,7 +222,49 @@ def test_a_string_added_to_the_code_but_not_extracted_is_reported(tmp_path):
 
 def test_the_widget_ships_the_same_languages_as_the_server():
     source = (ROOT / "widget/src/features/i18n.js").read_text("utf-8")
-    listed = re.search(r"export const SHIPPED = \[([^\]]*)\]", source)
+    listed = re.search(r"const SHIPPED = \[([^\]]*)\]", source)
     assert listed is not None
     tags = [tag.strip().strip('"') for tag in listed.group(1).split(",")]
     assert tags == [locales.html_lang(locale) for locale in locales.SHIPPED]
+
+
+def test_the_stored_moderation_reasons_are_said_in_the_mails_language():
+    rules = SimpleNamespace(banned_words=["cheap pills"], link_limit=1)
+    stored = [
+        content_reason(rules, "Buy CHEAP pills now"),
+        content_reason(rules, "https://a.example https://b.example"),
+        "every comment is moderated on this site",
+        "first comment by this author",
+        "reported by 1 reader",
+        "reported by 3 readers",
+    ]
+    assert [moderation_reason(reason, "de") for reason in stored] == [
+        "enthält das gesperrte Wort „cheap pills“",
+        "2 Links (erlaubt sind 1)",
+        "auf dieser Website wird jeder Kommentar moderiert",
+        "erster Kommentar dieser Person",
+        "von 1 Person gemeldet",
+        "von 3 Personen gemeldet",
+    ]
+    assert moderation_reason("reported by 5 readers", "pl") == "zgłoszony przez 5 osób"
+    assert moderation_reason("a reason typed by hand", "de") == "a reason typed by hand"
+    assert moderation_reason(None, "de") is None
+
+
+def test_a_features_own_strings_are_extracted_one_line_or_many(tmp_path):
+    features = tmp_path / "widget/src/features"
+    features.mkdir(parents=True)
+    (features / "feed.js").write_text(
+        'defineStrings({ followFeed: "Follow in a feed reader" });\n'
+        "defineStrings({\n"
+        '  liveNew: "Show {n} new comment|Show {n} new comments",\n'
+        '  braces: "Keep {name} and } in a string",\n'
+        "});\n"
+        "defineStrings(translated); // a variable: nothing to extract\n"
+    )
+    found = [(s.key, s.singular, s.plural, s.line) for s in widget_strings(tmp_path)]
+    assert found == [
+        ("followFeed", "Follow in a feed reader", None, 1),
+        ("liveNew", "Show {n} new comment", "Show {n} new comments", 3),
+        ("braces", "Keep {name} and } in a string", None, 4),
+    ]

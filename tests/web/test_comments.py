@@ -31,7 +31,7 @@ def test_post_answers_201_with_the_comment_and_its_edit_token(client):
     assert posted["confirmation_needed"] is False
     assert len(posted["edit_token"]) >= 32
     comment = posted["comment"]
-    assert comment["author"] == {"name": "Jane", "supporter": False}
+    assert comment["author"] == {"name": "Jane", "supporter": False, "verified": False}
     assert comment["html"] == "<p>Hello <em>world</em></p>"
     assert comment["parent"] is None
     assert comment["replies"] == []
@@ -162,7 +162,9 @@ def test_a_busy_comment_carries_its_oldest_replies_and_pages_the_rest(client, co
     url = f"/api/v1/comments/{top}/replies"
     rest = client.get(url, params={"site": "daily", "cursor": busy["replies_cursor"]}, headers=READER)
     assert rest.status_code == 200
-    assert rest.headers["Vary"] == "X-Engagement-Reader"  # each reader's own votes are in it
+    assert (
+        rest.headers["Vary"] == "X-Engagement-Reader, X-Engagement-SSO"
+    )  # each reader's own votes are in it
     assert [c["id"] for c in body(rest)["replies"]] == posted[REPLIES_PER_THREAD:]
     assert body(rest)["next_cursor"] is None
     first_two = body(client.get(url, params={"site": "daily", "limit": 2}))
@@ -212,7 +214,7 @@ def test_a_deleted_comment_with_replies_stays_as_a_placeholder(client):
     )
     [top] = body(thread(client))["comments"]
     assert top["deleted"] is True
-    assert top["author"] == {"name": None, "supporter": False}
+    assert top["author"] == {"name": None, "supporter": False, "verified": False}
     assert top["html"] == ""
     assert top["replies"][0]["html"] == "<p>A reply</p>"
 

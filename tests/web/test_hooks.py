@@ -74,6 +74,6 @@ def test_the_thread_carries_the_badge_only_when_the_site_shows_badges(client, co
         found = client.get("/api/v1/comments", params={"site": "daily", "page": ARTICLE}).json()
         return [c["author"] for c in found["comments"]]
 
-    assert authors() == [{"name": "Ann", "supporter": False}]
+    assert authors() == [{"name": "Ann", "supporter": False, "verified": False}]
     update_site(core.uow(), "daily", SiteChanges(supporter_badges=True))
-    assert authors() == [{"name": "Ann", "supporter": True}]
+    assert authors() == [{"name": "Ann", "supporter": True, "verified": False}]

@@ -9,7 +9,8 @@ from engagement import links
 from engagement.cli import main
 from engagement.models import Subscriber
 from engagement.services.sites import SiteChanges, update_site
-from web.support import body
+from engagement.web import create_app
+from web.support import RecordingClient, body
 
 ARTICLE = "https://news.example.org/2026/11/article"
 ADDRESS = "reader@mail.example.net"
@@ -163,3 +164,13 @@ def test_a_mail_template_is_previewed_in_a_language(tmp_path):
     )
     assert refused.exit_code == 2
     assert "not a shipped language" in refused.output
+
+
+def test_the_demo_speaks_the_browsers_language(core):
+    with RecordingClient(create_app(core.settings, core, demo=True), base_url=core.settings.base_url) as demo:
+        index = demo.get("/", headers={"Accept-Language": "nl-BE,nl;q=0.9"})
+        assert '<html lang="nl" dir="ltr">' in index.text
+        assert "Alles draait in dit ene proces" in index.text
+        mailbox = demo.get("/demo/mail", headers={"Accept-Language": "ar"})
+        assert '<html lang="ar" dir="rtl">' in mailbox.text
+        assert "صندوق بريد العرض التجريبي" in mailbox.text

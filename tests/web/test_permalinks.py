@@ -41,7 +41,7 @@ def test_a_reply_past_the_first_page_comes_in_its_thread_as_the_thread_shows_it(
     response = context(client, linked)
 
     assert response.status_code == 200
-    assert response.headers["Vary"] == "X-Engagement-Reader"
+    assert response.headers["Vary"] == "X-Engagement-Reader, X-Engagement-SSO"
     comment = body(response)["comment"]
     [shown] = body(client.get("/api/v1/comments", params={"site": "daily", "page": ARTICLE}))["comments"]
     assert comment.keys() == shown.keys()

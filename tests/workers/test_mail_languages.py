@@ -105,6 +105,7 @@ def test_the_moderators_mail_speaks_the_sites_language(core, site, mailer, sink)
         == "[The Daily Example] Un commentaire de Jan attend la modération sur « The article »"
     )
     assert "Chaque lien vous demande de confirmer et reste valable 7 jours." in _text(request)
+    assert "Pourquoi il attend : tous les commentaires sont modérés sur ce site" in _text(request)
 
 
 def test_an_arabic_mail_reads_right_to_left(core, site, mailer, sink):

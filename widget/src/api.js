@@ -3,6 +3,7 @@
 import { BASE } from "./state.js";
 import { t } from "./strings.js";
 import { readerId } from "./store.js";
+import { identity } from "./identity.js";
 
 let READER = "";
 const headerSources = [];
@@ -44,6 +45,7 @@ export async function api(method, path, { query, body, token } = {}) {
     throw new ApiError(0, { reason: t("offline") });
   }
   const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok && identity.retry(res.status, data)) return api(method, path, { query, body, token });
   if (!res.ok) throw new ApiError(res.status, data || {}, res.headers.get("Retry-After"));
   return { status: res.status, data: data || {} };
 }

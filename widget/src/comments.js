@@ -1,5 +1,6 @@
 // One comment drawn: author, time, passage, body, votes and actions; reporting it to the moderators.
 
+import { identity } from "./identity.js";
 import { MAX_DEPTH, REPLIES_PAGE, state } from "./state.js";
 import { t } from "./strings.js";
 import { announce, h, nextId } from "./dom.js";
@@ -94,6 +95,7 @@ export function renderComment(c, depth, { context = null, flat = false, withIds 
       avatar(c),
       h("span", { class: "eg-name", id: nameId }, deleted ? t("deletedComment") : nameOf(c)),
       !deleted && c.author?.supporter && h("span", { class: "eg-badge" }, t("supporter")),
+      !deleted && identity.mark(c),
       context && h("span", { class: "eg-context" }, t("inReplyTo", { name: nameOf(context) })),
       // The link's name starts with what it shows ("3 hours ago"), so a voice-control user who
       // says the visible words finds it (WCAG 2.5.3); the rest is for screen readers only.

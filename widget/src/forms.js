@@ -6,6 +6,7 @@ import { announce, field, h, nextId } from "./dom.js";
 import { store, tokens } from "./store.js";
 import { api, errorText } from "./api.js";
 import { commentHTML } from "./format.js";
+import { identity } from "./identity.js";
 
 /**
  * A comment form: top level, reply (``parent``) or inline feedback (``anchor``).
@@ -19,11 +20,12 @@ export function commentForm(opts = {}) {
     h("label", { for: f.body.id, class: "eg-sr" }, t("bodyLabel")),
     f.body,
     h("small", { id: `${f.body.id}-md`, class: "eg-hint eg-md" }, t("markdownHint")),
+    identity.line(),
     h(
       "div",
       { class: "eg-row" },
-      field(t("nameLabel"), f.name),
-      field(t("emailLabel"), f.email, t("emailHint")),
+      identity.field(field(t("nameLabel"), f.name)),
+      identity.field(field(t("emailLabel"), f.email, t("emailHint"))),
       h("div", { class: "eg-field" }, h("label", { for: f.notify.id }, t("notifyLabel")), f.notify, f.notifyHint),
     ),
     h("div", { class: "eg-hp", "aria-hidden": "true" }, h("label", { for: f.honeypot.id }, t("honeypotLabel")), f.honeypot),
@@ -78,7 +80,7 @@ export function formControls(opts) {
   };
   f.preview = previewToggle(f.body, f.status);
   const syncNotify = () => {
-    const usable = f.email.value.trim() !== "" && f.email.validity.valid;
+    const usable = identity.signedIn() || (f.email.value.trim() !== "" && f.email.validity.valid);
     f.notify.disabled = !usable;
     if (!usable) f.notify.value = "none";
     f.notifyHint.hidden = usable;
@@ -143,11 +145,17 @@ export function commentPayload(f, opts) {
   const text = f.body.value.trim();
   const email = f.email.value.trim();
   if (!text) return failForm(f, t("needBody"), f.body);
-  if (!f.name.value.trim()) return failForm(f, t("needName"), f.name);
-  if (!f.email.validity.valid) return failForm(f, t("badEmail"), f.email);
-  const payload = { site: SITE, page: state.pageKey, page_title: state.pageTitle, author: { name: f.name.value.trim() }, body: text, locale: locale() };
-  if (email) payload.author.email = email;
-  if (email && f.notify.value !== "none") payload.notify = f.notify.value;
+  const payload = { site: SITE, page: state.pageKey, page_title: state.pageTitle, body: text, locale: locale() };
+  if (identity.signedIn()) {
+    // The site's sign-in gives the name and the address: the form sends neither.
+    if (f.notify.value !== "none") payload.notify = f.notify.value;
+  } else {
+    if (!f.name.value.trim()) return failForm(f, t("needName"), f.name);
+    if (!f.email.validity.valid) return failForm(f, t("badEmail"), f.email);
+    payload.author = { name: f.name.value.trim() };
+    if (email) payload.author.email = email;
+    if (email && f.notify.value !== "none") payload.notify = f.notify.value;
+  }
   if (f.honeypot.value) payload.honeypot = f.honeypot.value;
   if (opts.parent) payload.parent = opts.parent;
   if (opts.anchor) payload.anchor = opts.anchor;
@@ -163,7 +171,7 @@ export async function sendComment(f, opts) {
   f.status.textContent = "";
   try {
     const { status: code, data } = await api("POST", "/api/v1/comments", { body: payload });
-    store.set("engagement.author", { name: payload.author.name, email: payload.author.email || "" });
+    if (payload.author) store.set("engagement.author", { name: payload.author.name, email: payload.author.email || "" });
     f.body.value = "";
     const messages = [code === 202 ? t("pending") : t("published")];
     if (data.confirmation_needed) messages.push(t("confirmEmail"));

@@ -1,5 +1,7 @@
 // Storage: the reader's id, edit tokens, the author's name (localStorage, never a cookie).
 
+import { identity } from "./identity.js";
+
 export const store = (() => {
   const memory = {};
   let ls = null;
@@ -49,7 +51,7 @@ export const tokens = {
     return all;
   },
   get(id) {
-    return this.all()[id] || null;
+    return this.all()[id] || identity.entryFor(id) || null;
   },
   put(id, entry) {
     const all = this.all();

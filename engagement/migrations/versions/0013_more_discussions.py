@@ -1,7 +1,7 @@
 """a site can turn "More discussions" off and set its heading
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Created: 2026-12-06 21:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

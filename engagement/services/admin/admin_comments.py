@@ -44,6 +44,7 @@ class AdminComment:
     parent: AdminComment | None = None
     replies: tuple[AdminComment, ...] = ()
     author_others: int = 0  # the author's other comments on this site (by address)
+    author_verified: bool = False  # signed in by the publisher's site
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def admin_comment(
         page_title=page.title,
         page_url=page.url,
         reports=reports,
+        author_verified=comment.author_verified,
     )
 
 

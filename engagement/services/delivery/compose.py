@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from engagement import links
 from engagement.i18n.catalogs import translate
 from engagement.i18n.formatting import data_locale
+from engagement.i18n.reasons import moderation_reason
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription, Suppression
 from engagement.services.delivery.digest_mail import compose_digests
@@ -33,6 +34,8 @@ from engagement.services.delivery.recipient_cap import cap_per_recipient
 from engagement.services.moderation import TOKEN_LIFETIME, moderation_token
 from engagement.services.optouts import approval_notices_off
 from engagement.services.permalinks import comment_url
+from engagement.services.webhooks.disabling import WEBHOOK_DISABLED_TEMPLATE
+from engagement.services.webhooks.mail import webhook_disabled_mail
 
 CONFIRM_TEMPLATE = "confirm_subscription"
 MODERATION_TEMPLATE = "moderation_request"
@@ -65,6 +68,8 @@ def compose(
             results[delivery.id] = guarded(delivery, lambda d: _confirmation(session, mailer, d, now))
         elif delivery.template in (MODERATION_TEMPLATE, APPROVED_TEMPLATE):
             results[delivery.id] = guarded(delivery, lambda d: _about_comment(session, mailer, d, now))
+        elif delivery.template == WEBHOOK_DISABLED_TEMPLATE:
+            results[delivery.id] = guarded(delivery, lambda d: webhook_disabled_mail(session, mailer, d, now))
         else:
             results[delivery.id] = Skip(delivery.id, "unknown_template")
     return cap_per_recipient(
@@ -142,7 +147,7 @@ def _about_comment(session: Session, mailer: Mailer, delivery: Delivery, now: da
             "author": " ".join(comment.author_name.split())[:100],
             "html": comment.html,
             "text": excerpt(comment.body, 4000),
-            "reason": comment.moderation_reason,
+            "reason": moderation_reason(comment.moderation_reason, locale),
             "created": mailer.local_time(site, comment.created_at, locale),
             "url": comment_url(page_info["url"], comment.id),
         },

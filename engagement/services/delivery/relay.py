@@ -1,4 +1,4 @@
-"""The relay: turn committed outbox events into notification items and deliveries, once each.
+"""The relay: turn committed outbox events into notification items, deliveries and webhooks, once each.
 
 An event is handed to the broker right after its commit; if that hand-off is lost (broker
 down, worker killed), the periodic sweep finds it still unrelayed and relays it. On
@@ -19,10 +19,19 @@ from sqlalchemy.orm import Session
 
 from engagement.logs import REQUEST_ID
 from engagement.models import Comment, OutboxEvent, Page, Site, Subscriber
-from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED, CONFIRMATION_REQUESTED, claim_unrelayed
+from engagement.outbox import (
+    COMMENT_PENDING,
+    COMMENT_PUBLISHED,
+    COMMENT_REMOVED,
+    COMMENT_REPORTED,
+    CONFIRMATION_REQUESTED,
+    SUBSCRIPTION_CONFIRMED,
+    claim_unrelayed,
+)
 from engagement.services.delivery.compose import APPROVED_TEMPLATE, CONFIRM_TEMPLATE, MODERATION_TEMPLATE
 from engagement.services.delivery.deliveries import NewDelivery, add_deliveries
 from engagement.services.delivery.notifications import flush_due_windows, plan_comment_notifications
+from engagement.services.webhooks.planning import plan_webhooks
 from engagement.uow import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -38,6 +47,7 @@ class RelayResult:
 
     relayed: int = 0
     deliveries: list[int] = field(default_factory=list)
+    webhooks: list[int] = field(default_factory=list)  # webhook deliveries planned, to send
     notify_due: bool = False
     seen: int = 0  # events the sweep looked at (relayed or not)
     # The requests whose events these were: the tasks they cause log them (engagement/logs.py).
@@ -135,6 +145,7 @@ def _relay_one(
             return
     result.relayed += 1
     result.deliveries += found.deliveries
+    result.webhooks += found.webhooks
     if isinstance(request_id, str) and request_id not in result.request_ids:
         result.request_ids.append(request_id)
     result.notify_due = result.notify_due or found.notify_due
@@ -207,9 +218,11 @@ def _handle(
             context = {"subscriber_id": subscriber.id}
             key = f"confirm:{event.id}"
             wanted.append(NewDelivery(key, subscriber.email, CONFIRM_TEMPLATE, subscriber.site_id, context))
-    else:
+    elif event.kind not in (COMMENT_REPORTED, COMMENT_REMOVED, SUBSCRIPTION_CONFIRMED):  # no mail for those
         raise ValueError(f"unknown event kind {event.kind!r}")
     result.deliveries += add_deliveries(session, wanted, now).values()
+    # In the same transaction as the mail: the event is relayed with all its deliveries, or not at all.
+    result.webhooks += plan_webhooks(session, event, now)
 
 
 def _comment_and_site(session: Session, comment_id: int) -> tuple[Comment, Site] | None:

@@ -6,7 +6,8 @@
  * The attribute names the page (URL, path or data-page-id). Empty means the link the element
  * sits in, else the first link of its list item, row or article, else this page.
  * The element gets the bare number; data-engagement-format="reactions" counts reactions instead,
- * and data-engagement-text writes a phrase ("3 comments", strings overridable) instead of a number.
+ * and data-engagement-text writes a phrase ("3 comments", strings overridable) instead of a number,
+ * in data-lang's (else the browser's) language when shipped.
  */
 (() => {
   "use strict";
@@ -18,21 +19,36 @@
   const MAX_GET_URL = 1800; // beyond this a GET risks proxies' URL limits: POST instead
   const MAX_PAGES = 500; // the API's batch limit
 
-  let overrides = {};
+  let own = {};
   try {
-    overrides = JSON.parse(script.dataset.strings || "{}");
-  } catch {
-    overrides = {};
-  }
+    own = JSON.parse(script.dataset.strings || "{}");
+  } catch {}
   const STRINGS = {
     countComments: "{n} comment|{n} comments",
     countReactions: "{n} reaction|{n} reactions",
-    ...(window.EngagementStrings || {}),
-    ...overrides,
   };
+  own = { ...window.EngagementStrings, ...own };
+  let words = { ...STRINGS, ...own };
+  let lang = "en";
+  const tag = script.dataset.lang || navigator.language || lang;
+
+  async function loadWords() {
+    if (tag.startsWith(lang)) return;
+    try {
+      const res = await fetch(`${BASE}/api/v1/strings/${encodeURIComponent(tag)}`, { credentials: "omit" });
+      if (!res.ok) return;
+      const { strings: s, locale } = await res.json();
+      words = { ...STRINGS, countComments: s.countComments, countReactions: s.countReactions, ...own };
+      lang = locale;
+    } catch {}
+  }
+
+  // Plurals: {one, few, many, other…} by Intl.PluralRules, or English "one|many".
   const format = (key, n) => {
-    const [one, many] = String(STRINGS[key]).split("|");
-    return (n === 1 || many === undefined ? one : many).replace("{n}", String(n));
+    const v = words[key];
+    const [one, many] = String(v).split("|");
+    const text = v.other ? v[new Intl.PluralRules(lang).select(n)] ?? v.other : n === 1 || !many ? one : many;
+    return text.replace("{n}", n.toLocaleString(lang));
   };
 
   /** The page an element counts for, without its fragment (one page, one key). */
@@ -67,11 +83,13 @@
 
   async function fill() {
     const elements = [...document.querySelectorAll("[data-engagement-count]")];
+    const loaded = elements.some((el) => el.hasAttribute("data-engagement-text")) && loadWords();
     const refs = [...new Set(elements.map(refOf))];
     const counts = {};
     for (let i = 0; i < refs.length; i += MAX_PAGES) {
       Object.assign(counts, await fetchCounts(refs.slice(i, i + MAX_PAGES)));
     }
+    await loaded;
     for (const el of elements) {
       const found = counts[refOf(el)] || { comments: 0, reactions: 0 };
       const kind = el.getAttribute("data-engagement-format") === "reactions" ? "reactions" : "comments";

@@ -1,0 +1,1 @@
+"""Webhooks from the outbox: endpoints, planning in the relay's transaction, signed sends with retries."""

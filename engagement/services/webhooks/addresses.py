@@ -1,0 +1,117 @@
+"""Where a webhook may go: http(s) URLs without credentials, to public addresses only, pinned once resolved.
+
+A site owner must not make the server probe its own network, so the host is resolved before
+each send, every address it resolves to is checked, and the request goes to exactly the
+checked address (the name is kept for the Host header and TLS): a DNS answer that changes
+between the check and the connection (rebinding) cannot slip through.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from engagement.errors import InvalidInput
+
+Resolver = Callable[[str, int], Sequence[str]]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+MAX_URL_LENGTH = 2000
+# Cloud metadata services answer on these even where they are not link-local.
+METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address the system's resolver gives ``host`` (IPv4 and IPv6)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL: where to connect (``url`` names the address), and the name it was given."""
+
+    url: str
+    host_header: str
+    hostname: str
+    https: bool
+
+
+def parse_url(url: str) -> tuple[str, str, int]:
+    """The URL's scheme, host and port, or InvalidInput saying what is wrong with it."""
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidInput("url", "give the endpoint's URL, such as https://hooks.example.org/engagement")
+    if len(url) > MAX_URL_LENGTH or any(c.isspace() or ord(c) < 32 for c in url):
+        raise InvalidInput("url", f"must be one line of at most {MAX_URL_LENGTH} characters")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise InvalidInput("url", "only http:// and https:// URLs can receive webhooks")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise InvalidInput(
+            "url", "must not carry credentials (user:password@); the signature proves the sender"
+        )
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise InvalidInput("url", "has an invalid port") from None
+    if not parts.hostname:
+        raise InvalidInput("url", "has no host")
+    return parts.scheme, parts.hostname, port
+
+
+def refusal(address: IPAddress) -> str | None:
+    """Why ``address`` may not receive webhooks (loopback, private…), or None when it is public."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+    checks = (
+        (address in METADATA, "a cloud metadata address"),
+        (address.is_loopback, "a loopback address"),
+        (address.is_link_local, "a link-local address"),
+        (address.is_multicast, "a multicast address"),
+        (address.is_reserved or address.is_unspecified, "a reserved address"),
+        (address.is_private, "a private address"),
+        (not address.is_global, "not a public address"),
+    )
+    return next((reason for refused, reason in checks if refused), None)
+
+
+class AddressGuard:
+    """Resolves and checks endpoint hosts; ``allow_private`` (development only) lifts the refusal."""
+
+    def __init__(self, *, allow_private: bool = False, resolver: Resolver = system_resolver) -> None:
+        self.allow_private = allow_private
+        self.resolver = resolver
+
+    def check_url(self, url: str) -> Target:
+        """The URL checked and pinned to an address, or InvalidInput with the reason."""
+        scheme, host, port = parse_url(url)
+        address = self._address(host, port)
+        parts = urlsplit(url)
+        netloc = f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
+        pinned = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+        default_port = 443 if scheme == "https" else 80
+        host_header = host if port == default_port else f"{host}:{port}"
+        if ":" in host and not host.startswith("["):
+            host_header = f"[{host}]" if port == default_port else f"[{host}]:{port}"
+        return Target(url=pinned, host_header=host_header, hostname=host, https=scheme == "https")
+
+    def _address(self, host: str, port: int) -> IPAddress:
+        try:
+            found = [ipaddress.ip_address(host)]
+        except ValueError:
+            try:
+                found = [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)]
+            except (OSError, UnicodeError, ValueError) as exc:
+                raise InvalidInput("url", f"the host {host} does not resolve ({exc})") from None
+        if not found:
+            raise InvalidInput("url", f"the host {host} does not resolve")
+        if not self.allow_private:
+            for address in found:  # one bad answer is enough: the next lookup might pick it
+                reason = refusal(address)
+                if reason is not None:
+                    raise InvalidInput(
+                        "url", f"{host} resolves to {address}, {reason}: webhooks go to public addresses only"
+                    )
+        return found[0]
