@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     # A publisher's own mail templates: DIR/emails/<name>/… for every site, DIR/emails/<site>/<name>/…
     # for one; they win over the shipped ones (engagement/mail/templates.py).
     templates_dir: Path | None = None
+    # Live threads: the open streams one web process holds (past it: 503 with Retry-After, and
+    # the widget polls), and the Redis channel that carries their notices between processes
+    # (installations sharing one Redis each take their own).
+    stream_max_connections: int = Field(default=10_000, ge=1, le=1_000_000)
+    stream_channel: str = Field(default="engagement:live", min_length=1, max_length=200)
 
     @field_validator("base_url")
     @classmethod
@@ -225,6 +230,12 @@ class Settings(BaseSettings):
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
         )
+
+    @property
+    def live_redis_url(self) -> str | None:
+        """Where live notices cross processes: the Redis broker; None keeps them in the process."""
+        broker = self.resolved_broker_url
+        return broker if broker.startswith(("redis://", "rediss://")) else None
 
     @property
     def resolved_rate_limit_storage_url(self) -> str:

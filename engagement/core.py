@@ -11,6 +11,7 @@ from engagement.clock import Clock, utcnow
 from engagement.config import Settings
 from engagement.db import make_engine, make_session_factory
 from engagement.keys import Keys
+from engagement.live.broadcast import Broadcast
 from engagement.ratelimit import RateLimiter
 from engagement.services.site_cache import SiteRules
 from engagement.thread_cache import ThreadCache, TimedCache
@@ -31,6 +32,7 @@ class Core:
     thread_cache: ThreadCache = field(default_factory=lambda: ThreadCache(0))
     site_cache: TimedCache[SiteRules] = field(default_factory=lambda: TimedCache(0))
     reads: Engine | None = None  # the engine in autocommit, for reads of one statement
+    broadcast: Broadcast | None = None  # where commits announce to live streams (engagement.live)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(
@@ -42,13 +44,22 @@ class Core:
             thread_cache=self.thread_cache,
             site_cache=self.site_cache,
             reads=self.reads,
+            broadcast=self.broadcast,
         )
 
     def dispose(self) -> None:
+        if self.broadcast is not None:
+            self.broadcast.close()
         self.engine.dispose()
 
 
-def build_core(settings: Settings, *, on_commit: OnCommit | None = None, clock: Clock = utcnow) -> Core:
+def build_core(
+    settings: Settings,
+    *,
+    on_commit: OnCommit | None = None,
+    clock: Clock = utcnow,
+    broadcast: Broadcast | None = None,
+) -> Core:
     """Wire the core for one process (web, worker, beat or CLI)."""
     if settings.resolved_database_url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -75,4 +86,5 @@ def build_core(settings: Settings, *, on_commit: OnCommit | None = None, clock: 
         thread_cache=ThreadCache(settings.thread_cache_seconds),
         site_cache=TimedCache(settings.thread_cache_seconds),
         reads=engine.execution_options(isolation_level="AUTOCOMMIT"),
+        broadcast=broadcast,
     )

@@ -126,3 +126,22 @@ class BadImportFile(InvalidInput):
     def __init__(self, path: object, where: str | None, reason: str) -> None:
         place = f"{path}, {where}" if where else str(path)
         super().__init__(place, reason)
+
+
+class LiveUnavailable(EngagementError):
+    """Live updates cannot be served now (the notices' channel is away); ``retry_after`` in seconds."""
+
+    code = "live_unavailable"
+
+    def __init__(self, reason: str, retry_after: int) -> None:
+        super().__init__(reason)
+        self.retry_after = max(1, retry_after)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "reason": self.reason, "retry_after": self.retry_after}
+
+
+class StreamsFull(LiveUnavailable):
+    """This process holds its maximum of live streams."""
+
+    code = "streams_full"

@@ -21,6 +21,8 @@ from engagement.ratelimit import RateLimiter
 from engagement.thread_cache import ThreadCache, TimedCache
 
 if TYPE_CHECKING:
+    from engagement.live.broadcast import Broadcast
+    from engagement.live.notices import Notice
     from engagement.services.site_cache import SiteRules
 
 log = structlog.get_logger(__name__)
@@ -53,6 +55,7 @@ class UnitOfWork:
         thread_cache: ThreadCache | None = None,
         site_cache: TimedCache[SiteRules] | None = None,
         reads: Engine | None = None,
+        broadcast: Broadcast | None = None,
     ) -> None:
         self.session_factory = session_factory
         self._reads = reads
@@ -64,12 +67,15 @@ class UnitOfWork:
         self.thread_cache = thread_cache if thread_cache is not None else ThreadCache(0)
         # Emptied only by commits that change a site or its bans (see sites_changed).
         self.site_cache: TimedCache[SiteRules] = site_cache if site_cache is not None else TimedCache(0)
+        self.broadcast = broadcast
         self._events: list[int] = []
+        self._notices: list[Notice] = []
         self._sites_changed = False
 
     def __enter__(self) -> Self:
         self.session = self.session_factory()
         self._events = []
+        self._notices = []
         self._sites_changed = False
         return self
 
@@ -82,6 +88,7 @@ class UnitOfWork:
             self.session.close()
         finally:
             self._events = []
+            self._notices = []
             self._sites_changed = False
 
     @contextmanager
@@ -106,6 +113,11 @@ class UnitOfWork:
         self._events.append(event_id)
         return event_id
 
+    def announce(self, notice: Notice) -> None:
+        """Tell the page's live streams, once this transaction commits (never if it rolls back)."""
+        if self.broadcast is not None:
+            self._notices.append(notice)
+
     def sites_changed(self) -> None:
         """Say that this transaction changes a site's settings or its bans: the commit empties
         the site cache, so this process applies the change from the next request on."""
@@ -125,7 +137,14 @@ class UnitOfWork:
                 self.on_commit(ids)
             except Exception:  # the sweep relays what this hand-off missed
                 log.warning("outbox.handoff_failed", event_ids=ids, exc_info=True)
+        notices, self._notices = self._notices, []
+        if notices and self.broadcast is not None:
+            try:
+                self.broadcast.publish(notices)
+            except Exception:  # a missed notice: readers see the comment on their next read
+                log.warning("live.publish_failed", notices=len(notices), exc_info=True)
 
     def rollback(self) -> None:
         self.session.rollback()
         self._events = []
+        self._notices = []

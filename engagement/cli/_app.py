@@ -68,7 +68,12 @@ class CliState:
     @property
     def core(self) -> Core:
         if self._core is None:
-            self._core = build_core(self.settings, on_commit=self.on_commit)
+            from engagement.live.wiring import publisher
+
+            # With Redis, a moderator's approval here reaches the readers' live streams too.
+            self._core = build_core(
+                self.settings, on_commit=self.on_commit, broadcast=publisher(self.settings)
+            )
         return self._core
 
     def uow(self) -> UnitOfWork:

@@ -18,6 +18,9 @@ from engagement.web import create_app
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
+WORKER_STARTUP_SECONDS = 60
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port.")
@@ -63,6 +66,9 @@ def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str, wo
             "engagement.web.asgi:app_from_environment",
             factory=True,
             workers=workers,
+            # A process answers the supervisor's health pings only once its imports are done; on
+            # a busy host that takes longer than uvicorn's 5 s, and it would be killed in a loop.
+            timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
             **options,
         )
         Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -5,10 +5,15 @@ mails and pages (``{% trans %}``, ``_()``) and the widget's ``STRINGS`` (its Eng
 defaults, one ``key: "text"`` a line; ``"one|many"`` with ``{n}`` is a plural). Extraction
 writes ``messages.pot``, merges it into every ``.po`` (new entries empty, nothing fuzzy), and
 writes ``widget.json``, the widget's keys and msgids that ``/api/v1/strings`` translates.
+
+A language's ``compendium.po`` (gettext's translation memory, beside its ``messages.po``)
+holds translations made ahead of the code that will say them: a new message found there is
+filled in when it first appears, so merging a feature needs only ``make messages``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -160,14 +165,43 @@ def update(root: Path) -> list[Path]:
             continue
         path = po_path(locale)
         catalog = _read(path, locale) if path.is_file() else _new(locale)
-        catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+        # A copy each time: new messages join the catalog as the template's own objects.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True, update_creation_date=False)
         catalog.obsolete.clear()  # what the code no longer says leaves the catalog too
+        memory = compendium_path(locale)
+        if memory.is_file():
+            _fill_from(catalog, _read(memory, locale))
         catalog.revision_date = STAMP
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fp:
             write_po(fp, catalog, width=100, no_location=True, sort_output=True)
         written.append(path)
     return written
+
+
+def compendium_path(locale: str) -> Path:
+    return po_path(locale).with_name("compendium.po")
+
+
+def _fill_from(catalog: Catalog, memory: Catalog) -> None:
+    """Give each untranslated message the compendium's translation of the same msgid, if complete."""
+    for message in catalog:
+        if not message.id or _translated(message.string):
+            continue
+        known = memory.get(message.id, context=message.context)
+        if (
+            known is not None
+            and known.id == message.id
+            and not known.fuzzy
+            and _translated(known.string)
+            and (not message.pluralizable or len(tuple(known.string or ())) == catalog.num_plurals)
+        ):
+            message.string = known.string
+
+
+def _translated(value: Any) -> bool:
+    strings = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    return bool(strings) and all(strings)
 
 
 def compile_all() -> list[Path]:

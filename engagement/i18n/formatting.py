@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_interval, format_time, get_datetime_format, get_timezone_name
 from babel.numbers import format_decimal
+
+from engagement.i18n.locales import SHIPPED
 
 
 def data_locale(locale: str) -> str:
@@ -42,3 +45,12 @@ def days(start: datetime, end: datetime, zone: str | None, locale: str) -> str:
 def number(value: int | float, locale: str) -> str:
     """``12,345`` / ``12.345`` / ``١٢٬٣٤٥``: grouped as the locale groups."""
     return format_decimal(value, locale=data_locale(locale))
+
+
+def language_names() -> list[tuple[str, str]]:
+    """(locale, its own name for itself) of every shipped language: ``("de", "Deutsch")``."""
+    names = []
+    for locale in SHIPPED:
+        name = Locale.parse(locale).get_display_name(locale) or locale
+        names.append((locale, name[:1].upper() + name[1:]))
+    return names

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement import validation as check
-from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, InvalidToken
+from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, InvalidToken, SignInRequired
 from engagement.i18n.locales import normalise
 from engagement.keys import hash_token, new_edit_token, token_matches
+from engagement.live.notices import comment_notice
 from engagement.metrics import instruments
 from engagement.models import Comment, Page, Site
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
@@ -82,6 +83,8 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
     token = new_edit_token()
     with uow:
         site = site_rules(uow, draft.site)
+        if site.sso_required and draft.signed_in is None:  # whichever way the comment came
+            raise SignInRequired(f"sign in on the site to write here: {site.key!r} requires it")
         reader = uow.keys.reader_hash(draft.reader_id) if draft.reader_id else None
         site.refuse_banned(draft.author_email, reader)
         if uow.limiter is not None:
@@ -107,6 +110,8 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
             comment = _insert(uow, page_id, parent, row)
         if published:  # counted on its page and under its parent already
             uow.add_event(COMMENT_PUBLISHED, {"comment_id": comment.id})
+            parent_id = parent.id if parent is not None else None
+            uow.announce(comment_notice(page_id, comment.id, parent_id, comment.created_at))
         elif verdict.status == "pending":
             uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
         confirmation_needed = _subscribe(uow, site, page_id, comment.id, draft, verdict)

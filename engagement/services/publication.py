@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engagement.errors import CommentNotFound
+from engagement.live.notices import comment_notice
 from engagement.models import Comment, Page
 from engagement.outbox import COMMENT_PUBLISHED, COMMENT_REMOVED
 from engagement.uow import UnitOfWork
@@ -71,6 +72,7 @@ def publish(uow: UnitOfWork, comment: Comment, *, after_moderation: bool = False
     if after_moderation:
         payload["after_moderation"] = True
     uow.add_event(COMMENT_PUBLISHED, payload)
+    uow.announce(comment_notice(comment.page_id, comment.id, comment.parent_id, comment.published_at))
 
 
 def withdraw(uow: UnitOfWork, comment: Comment, status: str) -> None:

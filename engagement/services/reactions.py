@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engagement import validation as check
 from engagement.db import upsert
 from engagement.errors import InvalidInput
+from engagement.live.notices import counts_notice
 from engagement.models import Page, Reaction, Site
 from engagement.services.pages import ensure_page, find_page
 from engagement.services.sites import get_site
@@ -67,6 +68,8 @@ def react(
                 {"reaction": reaction, "created_at": uow.now()},
             )
         state = reaction_state(uow.session, site, page, reader)
+        if page is not None:
+            uow.announce(counts_notice(page.id, state.reactions))
         uow.commit()
         return state
 

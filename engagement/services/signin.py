@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from engagement.errors import SignInRequired, Unauthenticated
 from engagement.models import Comment, Page, Site
+from engagement.services.pages import page_key
 from engagement.services.site_cache import SiteRules, site_rules
 from engagement.sso_tokens import SignedIn, read_token
 from engagement.uow import UnitOfWork
@@ -41,6 +43,8 @@ class Me:
     name: str | None = None
     verified: bool = False
     supporter: bool = False
+    # Their comments on the page asked about that they may still edit or delete (from any device).
+    editable: tuple[int, ...] = ()
 
 
 _SITE_OF_COMMENT = (
@@ -80,11 +84,36 @@ def identity_for(uow: UnitOfWork, rules: SiteRules, visitor: Visitor, *, writing
     return Identity(uow.keys.signed_in_reader_id(rules.key, signed_in.subject), signed_in)
 
 
-def who_is(uow: UnitOfWork, site_key: str, visitor: Visitor) -> Me:
-    """Whom the visitor's token signs in on the site (``verified``: their comments will say so)."""
+def who_is(uow: UnitOfWork, site_key: str, visitor: Visitor, page: str | None = None) -> Me:
+    """Whom the visitor's token signs in on the site (``verified``: their comments will say so),
+    and, given a page, which of their comments there are still open to editing."""
+    key = page_key(page) if page is not None else None
     with uow:
         rules = site_rules(uow, site_key)
-        signed_in = identity_for(uow, rules, visitor, writing=False).signed_in
-    if signed_in is None:
-        return Me(signed_in=False)
-    return Me(signed_in=True, name=signed_in.name, verified=True, supporter=signed_in.supporter)
+        identity = identity_for(uow, rules, visitor, writing=False)
+        if identity.signed_in is None or identity.reader_id is None:
+            return Me(signed_in=False)
+        editable = _editable(uow, rules, key, identity.reader_id) if key is not None else ()
+    signed_in = identity.signed_in
+    return Me(
+        signed_in=True, name=signed_in.name, verified=True, supporter=signed_in.supporter, editable=editable
+    )
+
+
+def _editable(uow: UnitOfWork, rules: SiteRules, key: str, reader_id: str) -> tuple[int, ...]:
+    window = uow.session.scalar(sa.select(Site.edit_window_seconds).where(Site.id == rules.id)) or 0
+    found = (
+        sa.select(Comment.id)
+        .join(Page, Page.id == Comment.page_id)
+        .where(
+            Page.site_id == rules.id,
+            Page.key == key,
+            Comment.author_verified,
+            Comment.author_reader == uow.keys.reader_hash(reader_id),
+            Comment.status.in_(("approved", "pending")),
+            Comment.created_at > uow.now() - timedelta(seconds=window),
+        )
+        .order_by(Comment.id)
+        .limit(200)
+    )
+    return tuple(uow.session.scalars(found))

@@ -33,6 +33,7 @@ _RULES = (
         _sites.link_limit,
         _sites.supporter_badges,
         _sites.reactions,
+        _sites.language,
         _sites.sso_secret,
         _sites.sso_required,
         _bans.email,
@@ -57,6 +58,7 @@ class SiteRules:
     reaction_keys: tuple[str, ...]
     banned_emails: frozenset[str]
     banned_readers: frozenset[str]
+    language: str = "en"  # the site's default, for the pages the server renders
     # Sign-in from the publisher's site: the secret its tokens are signed with (never shown),
     # and whether guests may still write.
     sso_secret: str | None = field(default=None, repr=False)
@@ -98,6 +100,7 @@ def site_rules(uow: UnitOfWork, key: str) -> SiteRules:
         reaction_keys=tuple(str(r["key"]) for r in site.reactions),
         banned_emails=frozenset(row.email for row in rows if row.email),
         banned_readers=frozenset(row.reader_hash for row in rows if row.reader_hash),
+        language=site.language or "en",
         sso_secret=site.sso_secret,
         sso_required=bool(site.sso_required),
     )

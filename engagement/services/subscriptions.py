@@ -132,6 +132,7 @@ def add_subscription(
         subscription.cadence = values["cadence"]
     if subscriber.confirmed_at is None and address_verified:
         subscriber.confirmed_at = uow.now()
+        uow.add_event(SUBSCRIPTION_CONFIRMED, {"subscriber_id": subscriber.id})  # as a followed link does
     needed = subscriber.confirmed_at is None
     if needed:
         _request_confirmation(uow, subscriber)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 from engagement import __version__
 from engagement.config import Settings
 from engagement.core import Core, build_core
+from engagement.live.wiring import build_live
 from engagement.web import (
     admin,
     assets,
@@ -28,6 +30,7 @@ from engagement.web import (
     reports,
     signin,
     sites,
+    streams,
     strings,
     subscriber_pages,
     subscriptions,
@@ -56,11 +59,18 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     ``demo`` adds the demo's article pages and mail viewer; they exist in no other mode.
     """
     relay = Handoff(make_celery(settings), background=True) if core is None else None
-    the_core = core if core is not None else build_core(settings, on_commit=relay)
+    live = build_live(settings)
+    the_core = core if core is not None else build_core(settings, on_commit=relay, broadcast=live.broadcast)
+    if the_core.broadcast is None:  # a core made elsewhere (the demo's) announces to this app
+        the_core.broadcast = live.broadcast
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        live.start()
+        watcher = asyncio.get_running_loop().create_task(streams.end_streams_on_shutdown(live))
         yield
+        watcher.cancel()
+        await live.stop()
         if relay is not None:
             relay.close()
             the_core.dispose()
@@ -76,6 +86,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     )
     app.state.settings = settings
     app.state.core = the_core
+    app.state.live = live
     app.state.origins = SiteOrigins(the_core)
     app.state.scrape = metrics.web_scrape(settings, the_core)
     app.state.assets = assets.Assets()
@@ -96,6 +107,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
         reports,
         reactions,
         counts,
+        streams,
         subscriptions,
         strings,
         subscriber_pages,

@@ -18,6 +18,7 @@ from engagement.errors import (
     Forbidden,
     InvalidInput,
     InvalidToken,
+    LiveUnavailable,
     Malformed,
     NotFound,
     RateLimited,
@@ -37,6 +38,7 @@ STATUS: dict[type[EngagementError], int] = {
     NotFound: 404,
     Conflict: 409,
     RateLimited: 429,
+    LiveUnavailable: 503,
     EngagementError: 400,
 }
 
@@ -49,7 +51,7 @@ DESCRIPTIONS = {
     413: "The request body is too large.",
     422: "A value is invalid; `field` names it.",
     429: "Too many requests; retry after `Retry-After` seconds.",
-    503: "The database is briefly unreachable; retry after `Retry-After` seconds.",
+    503: "Briefly unavailable (the database; a stream: the server's cap); retry after `Retry-After` seconds.",
 }
 
 
@@ -71,8 +73,10 @@ def status_for(exc: EngagementError) -> int:
 
 def error_response(status: int, body: dict[str, Any]) -> JSONResponse:
     headers = {}
-    if status == 429 and "retry_after" in body:
+    if status in (429, 503) and "retry_after" in body:
         headers["Retry-After"] = str(body["retry_after"])
+    if status == 401:  # a 401 says how to authenticate (RFC 9110), as the API's schema declares
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, headers=headers)
 
 

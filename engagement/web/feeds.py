@@ -1,5 +1,7 @@
-"""Atom feeds: ``/feeds/{site}/comments.atom`` and ``/feeds/{site}/page.atom?page=``, with ETag,
-Last-Modified and 304 so a feed reader's polling costs a few bytes."""
+"""Atom feeds: ``/feeds/{site}/comments.atom`` and ``/feeds/{site}/page.atom?page=``.
+
+ETag, Last-Modified and 304, so a feed reader's polling costs a few bytes.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""``GET /api/v1/comments.html``: a thread as an HTML fragment with schema.org JSON-LD, for a
-publisher's server or static build to put in the article, so search engines index the comments."""
+"""``GET /api/v1/comments.html``: a thread as an HTML fragment with schema.org JSON-LD.
+
+A publisher's server or static build puts it in the article, so search engines index the comments.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from engagement.core import Core
+from engagement.i18n.catalogs import template_callables
+from engagement.i18n.locales import direction, html_lang
 from engagement.services.structured_data import discussion_posting, json_ld
+from engagement.services.thread_language import thread_locale
 from engagement.services.threads import ThreadQuery, list_thread
 from engagement.web.comments import THREAD_CACHE, PageQuery
 from engagement.web.cors import bind_site
@@ -41,17 +46,23 @@ async def get_thread_html(
     url: Annotated[
         str | None, Query(max_length=2000, description="The article's canonical URL, when `page` is an id")
     ] = None,
+    lang: Annotated[
+        str | None,
+        Query(max_length=35, description="A BCP 47 tag; one we do not ship gives the site's language"),
+    ] = None,
 ) -> Response:
     """The thread's first page as HTML: the widget's markup (``data-engagement-ssr``, which the
     widget takes over) and a ``DiscussionForumPosting`` whose comments are schema.org ``Comment``s."""
     bind_site(request, site)
     thread = list_thread(uow, ThreadQuery(site=site, page=page, sort=sort, limit=limit))
+    # The publisher's server asks, not the reader's browser: the site's language unless named.
+    locale = thread_locale(uow, site, lang)
     page_url = url or thread.page.url
     core: Core = request.app.state.core
     more = None
     if thread.next_cursor:
         embed = path_for(request, "embed_thread")
-        more_query = query(site=site, page=page, sort=sort, cursor=thread.next_cursor)
+        more_query = query(site=site, page=page, sort=sort, cursor=thread.next_cursor, lang=lang)
         more = f"{core.settings.base_url}{embed}?{more_query}"
     templates = request.app.state.templates
     content = (
@@ -60,7 +71,10 @@ async def get_thread_html(
             site=site,
             page=page,
             thread=thread,
-            links=ThreadLinks(page_url),
+            lang=html_lang(locale),
+            dir=direction(locale),
+            **template_callables(locale, html=True),
+            links=ThreadLinks(page_url, locale=locale),
             json_ld=json_ld(discussion_posting(thread, page_url)),
             more_url=more,
         )

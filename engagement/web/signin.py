@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -47,13 +47,30 @@ class MeOut(BaseModel):
     name: str | None = Field(description="The name the token gives; their comments carry it")
     verified: bool = Field(description="Their comments will carry `author.verified: true`")
     supporter: bool = Field(description="The token calls them a supporter of the site")
+    editable: list[int] = Field(
+        description="With `page`: their comments there still open to editing and deleting, from any device"
+    )
 
 
 @router.get("/me", response_model=MeOut, responses=responses(400, 401, 403, 404, 422))
-async def get_me(request: Request, uow: Uow, site: SiteQuery, visitor: VisitorDep) -> Response:
+async def get_me(
+    request: Request,
+    uow: Uow,
+    site: SiteQuery,
+    visitor: VisitorDep,
+    page: Annotated[
+        str | None, Query(max_length=2000, description="The page's URL, path or explicit id")
+    ] = None,
+) -> Response:
     """Whom the `X-Engagement-SSO` token signs in on the site (never their address)."""
     bind_site(request, site)
-    me = who_is(uow, site, visitor)
-    content = {"signed_in": me.signed_in, "name": me.name, "verified": me.verified, "supporter": me.supporter}
+    me = who_is(uow, site, visitor, page)
+    content = {
+        "signed_in": me.signed_in,
+        "name": me.name,
+        "verified": me.verified,
+        "supporter": me.supporter,
+        "editable": list(me.editable),
+    }
     headers = {"Cache-Control": "no-store", "Vary": SSO_HEADER}
     return Response(dumps(content), media_type="application/json", headers=headers)

@@ -17,6 +17,7 @@ from pathlib import Path
 from string import Template
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 import uvicorn
 from required_services import missing_service
@@ -153,13 +154,20 @@ class _PublisherHandler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        body = Template(template.read_text()).safe_substitute(
-            engagement=self.servers[query.get("server", "main")],
-            site=query.get("site", "daily"),
-            theme=query.get("theme", ""),
-            limit=query.get("limit", "20"),
-            lang=query.get("lang", ""),
-        )
+        text = template.read_text()
+        values = {
+            "engagement": self.servers[query.get("server", "main")],
+            "site": query.get("site", "daily"),
+            "theme": query.get("theme", ""),
+            "limit": query.get("limit", "20"),
+            "poll": query.get("poll", ""),
+            "lang": query.get("lang", ""),
+        }
+        if "$fragment" in text:  # as a publisher's server does: the thread's HTML put in the article
+            values["page"] = query.get("page", "")
+            params = {"site": values["site"], "page": values["page"]}
+            values["fragment"] = httpx.get(f"{values['engagement']}/api/v1/comments.html", params=params).text
+        body = Template(text).safe_substitute(values)
         data = body.encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")

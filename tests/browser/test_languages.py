@@ -26,6 +26,8 @@ def test_data_lang_de_shows_german_and_the_readers_mails_will_be_german(page, pu
     expect(root).to_have_attribute("dir", "ltr")
     expect(page.get_by_role("heading", name="Was meinen Sie?")).to_be_visible()
     expect(page.get_by_role("heading", name="2 Kommentare")).to_be_visible()
+    expect(page.locator(".eg-time").first).to_contain_text("gerade eben")  # dates in German too
+    expect(page.locator(".eg-time").first).to_have_attribute("title", re.compile(r"^\d{1,2}\. \S+ \d{4}"))
     expect(
         page.get_by_text("Helfen Sie uns zu wachsen. Unterstützen Sie The Daily Example auf Patreon!")
     ).to_be_visible()

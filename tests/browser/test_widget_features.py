@@ -24,7 +24,7 @@ onStart(() => {
   throw new Error("a broken feature");
 });
 onStart(({ dataset, root }) => {
-  defineStrings({ formHeading: `Probe for ${dataset.site}`, probeWord: "probed" });
+  defineStrings({ locale: "de", formHeading: `Probe for ${dataset.site}`, probeWord: "probed" });
   root.dataset.probeStarted = "yes";
 });
 addHeaders(({ method }) => (method === "GET" ? { "If-None-Match": '"probe"' } : {}));
@@ -60,9 +60,9 @@ def test_a_feature_module_hooks_into_the_widget(
         lambda route: route.fulfill(status=200, content_type="text/javascript", body=probe_bundle),
     )
     headers: list[dict[str, str]] = []
-    page.on(
-        "request", lambda r: headers.append(r.headers) if "/api/v1/" in r.url and r.method == "GET" else None
-    )
+    # The live stream aside: an EventSource carries no header of ours.
+    api_get = lambda r: "/api/v1/" in r.url and "/api/v1/stream?" not in r.url and r.method == "GET"  # noqa: E731
+    page.on("request", lambda r: headers.append(r.headers) if api_get(r) else None)
     url = publisher.page(t="features")
     open_widget(page, url)
 
@@ -90,3 +90,27 @@ def test_a_feature_module_hooks_into_the_widget(
     )
     expect(page.locator(".eg-widget .eg-toolbar h2")).to_have_text("2 Comments")
     assert page.evaluate("document.activeElement === document.body")
+    # Dates follow the words' locale (a language feature sets it).
+    assert time_titles(page) == formatted(page, "de")
+
+
+def time_titles(page) -> list[tuple[str, str]]:
+    """Each comment's time: its ISO datetime and the full date its link's title shows."""
+    script = "els => els.map(a => [a.querySelector('time').dateTime, a.title])"
+    return page.locator(".eg-thread .eg-time").evaluate_all(script)
+
+
+def formatted(page, locale: str) -> list[tuple[str, str]]:
+    script = """([pairs, locale]) => pairs.map(([iso]) =>
+      [iso, new Date(iso).toLocaleString(locale, { dateStyle: "long", timeStyle: "short" })])"""
+    return page.evaluate(script, [time_titles(page), locale])
+
+
+def test_dates_are_written_in_the_page_language_by_default(page, publisher, engagement, page_errors):
+    url = publisher.page(t="dates")
+    seed(engagement, url, body="Dated.")
+    open_widget(page, url)
+    titles = time_titles(page)
+    assert len(titles) == 1
+    assert titles == formatted(page, "en")
+    assert titles[0][1] != titles[0][0]

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from babel import Locale
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 from engagement.i18n import extraction, formatting, locales
@@ -268,3 +269,25 @@ def test_a_features_own_strings_are_extracted_one_line_or_many(tmp_path):
         ("liveNew", "Show {n} new comment", "Show {n} new comments", 3),
         ("braces", "Keep {name} and } in a string", None, 4),
     ]
+
+
+def test_a_new_message_is_filled_from_the_languages_compendium():
+    template = Catalog()
+    template.add("Follow in a feed reader")
+    template.add(("Show {n} new comment", "Show {n} new comments"))
+    template.add("Nobody translated this yet")
+    polish = Catalog(locale="pl")
+    polish.update(template)
+    extraction._fill_from(polish, _read_po(extraction.compendium_path("pl"), "pl"))
+    assert polish["Follow in a feed reader"].string == "Obserwuj w czytniku kanałów"
+    assert polish["Show {n} new comment"].string == (
+        "Pokaż {n} nowy komentarz",
+        "Pokaż {n} nowe komentarze",
+        "Pokaż {n} nowych komentarzy",
+    )
+    assert not polish["Nobody translated this yet"].string
+
+
+def _read_po(path: Path, locale: str):
+    with path.open("rb") as fp:
+        return read_po(fp, locale=locale)

@@ -352,6 +352,7 @@ def test_site_settings_and_subscribers(admin_client, core):
         "digest_hour": "7",
         "digest_weekday": "4",
         "timezone": "Europe/Paris",
+        "language": "pl",
         "supporter_thanks": "",
         "supporter_badges": "on",
         "patreon_webhook_secret": "a-webhook-secret-of-32-characters",
@@ -363,12 +364,14 @@ def test_site_settings_and_subscribers(admin_client, core):
     settings = admin_client.get(saved.headers["location"]).text
     assert "Saved." in settings
     assert 'value="Europe/Paris"' in settings
+    assert '<option value="pl" lang="pl" selected>Polski</option>' in settings
     assert 'data-site="daily"' in settings
     assert "a-webhook-secret-of-32-characters" not in settings
     with core.uow() as uow:
         daily = uow.session.scalars(sa.select(Site).where(Site.key == "daily")).one()
         assert (daily.report_threshold, daily.supporter_badges, daily.digest_weekday) == (4, True, 4)
         assert (daily.popular, daily.popular_title) == (False, "Elsewhere on The Daily")
+        assert daily.language == "pl"
         assert daily.patreon_webhook_secret == "a-webhook-secret-of-32-characters"
         assert daily.reactions == [{"key": "like", "label": "👍 Like"}, {"key": "wow", "label": "😮 Wow"}]
     before = table_rows(core)

@@ -111,7 +111,7 @@ def test_the_form_posts_a_comment_and_redirects_to_it(client, core):
 def test_a_reply_link_opens_the_form_with_its_parent(client, core):
     parent = api_post(client, "The first word.", name="Bea")
     reply_form = page(client, reply=parent)
-    assert "Reply to Bea" in reply_form.text
+    assert "@Bea" in reply_form.text
     assert f'name="parent" value="{parent}"' in reply_form.text
     response = form_post(client, fields(client, body="A reply.", parent=str(parent)))
     assert response.status_code == 303
@@ -125,8 +125,8 @@ def test_a_held_comment_waits_and_notify_asks_for_confirmation(client, core):
     response = form_post(client, fields(client, email="ada@mail.example.net", notify="all"))
     assert response.status_code == 303
     shown = client.get(response.headers["location"])
-    assert "once a moderator has approved it" in shown.text
-    assert "confirm your address" in shown.text
+    assert "Your comment is waiting for moderation." in shown.text
+    assert "confirm your e-mail address" in shown.text
     assert "From the form." not in shown.text
     with core.uow() as uow:
         kinds = set(uow.session.scalars(sa.select(OutboxEvent.kind)).all())
@@ -207,7 +207,7 @@ def test_replies_past_a_thread_page_go_on_in_a_page_of_their_own(client):
     thread = page(client).text
     assert "Reply number 49." in thread
     assert "Reply number 50." not in thread
-    link = re.search(r'href="(/embed/replies\?[^"]+)" target="_self">3 more replies<', thread)
+    link = re.search(r'href="(/embed/replies\?[^"]+)" target="_self">Show 3 more replies<', thread)
     assert link
     more = client.get(link.group(1).replace("&amp;", "&"))
     assert more.status_code == 200
@@ -230,3 +230,112 @@ def test_sort_links_keep_the_page(client):
 def test_replies_of_an_unknown_comment_are_404(client):
     response = client.get("/embed/replies", params=PARAMS | {"comment": 999})
     assert response.status_code == 404
+
+
+def test_a_comment_from_the_form_notifies_the_pages_followers(client, core):
+    from engagement import links
+    from engagement.models import NotificationItem, Site, Subscriber
+    from engagement.services.delivery.relay import sweep_unrelayed
+    from engagement.services.pages import ensure_page
+    from engagement.services.subscriptions import add_subscription, confirm_subscriber
+
+    with core.uow() as uow:
+        site = uow.session.scalars(sa.select(Site).where(Site.key == "daily")).one()
+        follow = add_subscription(
+            uow, site, "alice@example.org", "thread", page=ensure_page(uow, site, ARTICLE)
+        )
+        follower = follow.subscription.subscriber_id
+        uow.commit()
+    confirm_subscriber(core.uow(), links.confirm_token(core.keys, follower))
+    assert form_post(client, fields(client, body="News for Alice.")).status_code == 303
+    sweep_unrelayed(core.uow(), older_than_seconds=0, window_seconds=0)
+    with core.uow() as uow:
+        items = uow.session.execute(
+            sa.select(Subscriber.email).join(
+                NotificationItem, NotificationItem.subscriber_id == Subscriber.id
+            )
+        ).all()
+    assert [email for (email,) in items] == ["alice@example.org"]
+
+
+def test_a_reply_on_a_later_page_lands_back_on_that_page(client):
+    oldest = api_post(client, "The oldest comment.", name="Bea")
+    for n in range(21):
+        api_post(client, f"Comment number {n}.")
+    first = page(client).text
+    cursor = re.search(r'cursor=([^"&]+)[^"]*" target="_self" rel="next"', first).group(1)
+    later = client.get("/embed/thread", params=PARAMS | {"cursor": cursor, "reply": oldest})
+    assert "@Bea" in later.text
+    response = form_post(client, fields(client, body="A late reply.", parent=str(oldest)), cursor=cursor)
+    assert response.status_code == 303
+    assert f"cursor={cursor}" in response.headers["location"]
+    assert "A late reply." in client.get(response.headers["location"]).text
+
+
+def test_the_rate_limit_answers_429_with_the_reason_and_retry_after(tmp_path):
+    from engagement.config import load_settings
+    from engagement.core import build_core
+    from engagement.models import Base
+    from engagement.services.sites import add_site
+    from engagement.web import create_app
+    from web.support import RecordingClient
+
+    settings = load_settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'limited.db'}",
+        secret_key="test-secret-" + "x" * 32,
+        rate_limit_storage_url="memory://",
+        comment_rate_limit="1/minute",
+    )
+    core = build_core(settings)
+    Base.metadata.create_all(core.engine)
+    add_site(core.uow(), "daily", SiteChanges(name="Daily", origins=["https://news.example.org"]))
+    try:
+        with RecordingClient(create_app(settings, core), base_url="http://testserver") as client:
+            assert form_post(client, fields(client)).status_code == 303
+            before = table_rows(core)
+            refused = form_post(client, fields(client, body="One too many."))
+            assert refused.status_code == 429
+            assert int(refused.headers["retry-after"]) >= 1
+            assert 'role="alert"' in refused.text
+            assert ">One too many.</textarea>" in refused.text
+            assert table_rows(core) == before
+    finally:
+        core.dispose()
+
+
+def test_the_page_speaks_lang_then_the_browsers_language_then_the_sites(client, core):
+    api_post(client, "Hallo.")
+    german = page(client, lang="de")
+    assert '<html lang="de" dir="ltr">' in german.text
+    assert "1 Kommentar" in german.text
+    assert "lang=de" in re.search(r'action="([^"]+)"', german.text).group(1)
+    browser = client.get("/embed/thread", params=PARAMS, headers={"Accept-Language": "fr-CH, fr;q=0.9"})
+    assert '<html lang="fr"' in browser.text
+    update_site(core.uow(), "daily", SiteChanges(language="pl"))
+    site_default = client.get("/embed/thread", params=PARAMS, headers={"Accept-Language": "ja, tlh"})
+    assert '<html lang="pl"' in site_default.text
+
+
+def test_a_comment_from_a_german_page_keeps_german_for_its_mails(client, core):
+    from engagement.models import Subscriber
+
+    token = token_of(page(client, lang="de").text)
+    body = {"token": token, "name": "Ada", "body": "Hallo.", "email": "ada@mail.example.net", "notify": "all"}
+    assert form_post(client, body, lang="de").status_code == 303
+    with core.uow() as uow:
+        assert uow.session.scalars(sa.select(Subscriber.locale)).one() == "de"
+
+
+def test_where_the_site_requires_sign_in_the_page_has_no_form_and_a_post_is_refused(client, core):
+    from engagement.services.thread_forms import thread_form_token
+
+    update_site(core.uow(), "daily", SiteChanges(sso_secret="s" * 40, sso_required=True))
+    shown = page(client)
+    assert "Sign in to comment" in shown.text
+    assert 'name="token"' not in shown.text
+    before = table_rows(core)
+    token = thread_form_token(core.keys, "daily", ARTICLE)
+    refused = form_post(client, {"token": token, "name": "Guest", "body": "Let me in."})
+    assert refused.status_code == 401
+    assert table_rows(core) == before

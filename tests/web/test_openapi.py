@@ -19,6 +19,8 @@ def test_every_operation_answers_within_its_schema(app, core, site):
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.path == "/api/v1/stream":
+            continue  # an answer that never ends, read in-process; tests/web/test_streams.py covers it
 
         @settings(
             max_examples=EXAMPLES_PER_OPERATION,

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from engagement.models import Comment, OutboxEvent, Reaction, Subscriber, Vote
-from engagement.outbox import CONFIRMATION_REQUESTED
+from engagement.outbox import CONFIRMATION_REQUESTED, SUBSCRIPTION_CONFIRMED
 from engagement.services.privacy import erase_address
 from engagement.services.sites import SiteChanges, add_site, update_site
 from web.support import body, table_rows
@@ -124,6 +124,7 @@ def test_a_bad_token_is_401_with_its_reason_and_stores_nothing(client, core, clo
         assert answer.status_code == 401, (shape, answer.request.url, answer.text)
         assert body(answer)["code"] == "unauthenticated"
         assert reason in body(answer)["reason"], body(answer)
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
     assert table_rows(core) == before
 
 
@@ -154,12 +155,24 @@ def test_leeway_of_a_minute_either_way(client, clock, sso_site):
 
 def test_me_says_who_is_signed_in_and_never_the_address(client, clock, sso_site):
     guest = client.get("/api/v1/me", params={"site": "daily"}, headers=READER)
-    assert body(guest) == {"signed_in": False, "name": None, "verified": False, "supporter": False}
+    assert body(guest) == {
+        "signed_in": False,
+        "name": None,
+        "verified": False,
+        "supporter": False,
+        "editable": [],
+    }
     value = token(
         clock, email=ADDRESS, email_verified=True, supporter=True, avatar="https://cdn.example.org/a.png"
     )
     me = client.get("/api/v1/me", params={"site": "daily"}, headers=signed(value))
-    assert body(me) == {"signed_in": True, "name": "Ann Reader", "verified": True, "supporter": True}
+    assert body(me) == {
+        "signed_in": True,
+        "name": "Ann Reader",
+        "verified": True,
+        "supporter": True,
+        "editable": [],
+    }
     assert me.headers["Cache-Control"] == "no-store"
     assert ADDRESS not in me.text
 
@@ -252,9 +265,9 @@ def test_votes_and_reactions_follow_the_reader_across_devices(client, core, cloc
         assert conn.execute(sa.select(sa.func.count()).select_from(Reaction)).scalar_one() == 1
 
 
-def _confirmations(core) -> int:
+def _confirmations(core, kind: str = CONFIRMATION_REQUESTED) -> int:
     with core.engine.connect() as conn:
-        found = sa.select(sa.func.count()).where(OutboxEvent.kind == CONFIRMATION_REQUESTED)
+        found = sa.select(sa.func.count()).where(OutboxEvent.kind == kind)
         return conn.execute(found.select_from(OutboxEvent)).scalar_one()
 
 
@@ -268,6 +281,7 @@ def test_notify_skips_the_confirmation_only_for_a_verified_address(
     assert answer.status_code == 201, answer.text
     assert body(answer)["confirmation_needed"] is (mailed == 1)
     assert _confirmations(core) == mailed
+    assert _confirmations(core, SUBSCRIPTION_CONFIRMED) == 1 - mailed  # a webhook hears of it either way
     with core.engine.connect() as conn:
         confirmed = conn.execute(sa.select(Subscriber.confirmed_at)).scalar_one()
     assert (confirmed is not None) is (mailed == 0)
@@ -387,3 +401,37 @@ def test_replies_and_the_admin_show_the_author_verified(client, core, clock, sso
         seen = admin_comment(comment, page, uow.session.get_one(Site, page.site_id))
     assert seen.author_verified is True
     assert seen.author_name == "Ann Reader"
+
+
+def test_me_lists_the_comments_on_a_page_still_open_to_editing(client, clock, sso_site):
+    mine = body(post(client, signed(token(clock))))["comment"]["id"]
+    body(post(client, signed(token(clock, sub="user-7", name="Ann Reader"))))  # same name, someone else
+    body(post(client, READER, author={"name": "Ann Reader"}))  # a guest with that name too
+    ask = {"site": "daily", "page": ARTICLE}
+    clock.advance(minutes=1)
+    answer = client.get("/api/v1/me", params=ask, headers=signed(token(clock), SECOND_BROWSER))
+    assert body(answer)["editable"] == [mine]
+    clock.advance(minutes=15)  # the site's window is 15 minutes
+    answer = client.get("/api/v1/me", params=ask, headers=signed(token(clock), SECOND_BROWSER))
+    assert body(answer)["editable"] == []
+
+
+def test_banning_a_signed_in_author_follows_them_to_every_device(client, core, clock, sso_site):
+    from engagement.services.moderation import ban_author
+
+    posted = body(post(client, signed(token(clock))))["comment"]
+    ban_author(core.uow(), posted["id"], "trolling")
+    refused = post(client, signed(token(clock), SECOND_BROWSER))
+    assert refused.status_code == 403
+    assert body(refused)["code"] == "banned"
+    assert post(client, signed(token(clock, sub="user-7"), SECOND_BROWSER)).status_code == 201
+
+
+def test_sign_in_required_holds_for_comments_however_they_come(core, sso_site):
+    from engagement.errors import SignInRequired
+    from engagement.services.comments import PostComment, post_comment
+
+    update_site(core.uow(), "daily", SiteChanges(sso_required=True))
+    guest = PostComment(site="daily", page=ARTICLE, author_name="Guest", body="Through another door.")
+    with pytest.raises(SignInRequired):
+        post_comment(core.uow(), guest)

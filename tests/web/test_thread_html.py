@@ -55,7 +55,9 @@ def test_the_json_ld_is_a_discussion_with_each_comment(client):
 def test_the_markup_is_the_widgets_and_its_permalinks_resolve(client):
     top = post(client, "Marked up.")["comment"]
     html = fragment(client).text
-    assert html.startswith('<section class="eg-root eg-widget eg-ssr" data-engagement-ssr')
+    assert html.startswith(
+        '<section class="eg-root eg-widget eg-ssr" lang="en" dir="ltr" data-engagement-ssr'
+    )
     assert f'id="engagement-comment-{top["id"]}"' in html
     assert "<p>Marked up.</p>" in html
 
@@ -98,3 +100,26 @@ def test_an_unknown_page_is_an_empty_discussion(client):
 def test_plain_text_keeps_paragraphs_and_decodes_entities():
     html = "<p>One &amp; <em>two</em><br>three</p><ul><li>a</li><li>b</li></ul>"
     assert plain_text(html) == "One & two\nthree\n\na\n\nb"
+
+
+def test_a_page_named_by_id_takes_its_permalinks_from_url(client):
+    payload = {"site": "daily", "page": "story-1234", "author": {"name": "Ada"}, "body": "By id."}
+    comment = client.post("/api/v1/comments", json=payload).json()["comment"]
+    response = client.get(
+        "/api/v1/comments.html", params={"site": "daily", "page": "story-1234", "url": ARTICLE, "limit": 5}
+    )
+    (item,) = json_ld(response.text)["comment"]
+    assert item["url"] == f"{ARTICLE}#engagement-comment-{comment['id']}"
+    assert json_ld(response.text)["url"] == ARTICLE
+
+
+def test_the_fragment_speaks_the_language_asked_for_or_the_sites(client, core):
+    from engagement.services.sites import SiteChanges, update_site
+
+    post(client, "Hallo.")
+    german = fragment(client, lang="de-AT").text
+    assert 'lang="de" dir="ltr"' in german
+    assert "1 Kommentar" in german
+    update_site(core.uow(), "daily", SiteChanges(language="ar"))
+    arabic = fragment(client, lang="xx-unknown").text
+    assert 'lang="ar" dir="rtl"' in arabic

@@ -190,6 +190,7 @@ def test_every_template_escapes_reader_html_in_its_html_part(name):
         "reject_url": "https://r", "spam_url": "https://s", "link_days": 7, "period": "daily",
         "period_label": evil, "replies": [comment], "top_pages": [{**page, "count": 3}],
         "followed": [{**page, "count": 2, "comments": [comment]}],
+        "webhook": {"id": 1, "url": evil, "reason": evil, "last_error": evil, "admin_url": "https://e.org/admin"},
     }  # fmt: skip
 
     rendered = MailRenderer().render(name, context)

@@ -83,8 +83,9 @@ def test_old_finished_deliveries_go_with_their_items_and_the_rest_stays(core, si
 
     report = prune_deliveries(core.uow(), 30)
 
-    # Three confirmations and the first comment's event were relayed forty days ago.
-    assert report == PruneReport(deliveries=3, notification_items=3, outbox_events=4)
+    # Three confirmations requested and confirmed (subscription.confirmed, for webhooks) and the
+    # first comment's event were relayed forty days ago.
+    assert report == PruneReport(deliveries=3, notification_items=3, outbox_events=7)
     left = deliveries(core)
     assert not old_notifications & {d.id for d in left}
     assert sorted((d.idempotency_key.split(":")[0], d.status) for d in left) == [

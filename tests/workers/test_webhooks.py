@@ -23,6 +23,7 @@ from receiver import Receiver
 from engagement.core import Core, build_core
 from engagement.models import Delivery, WebhookDelivery, WebhookEndpoint
 from engagement.services.delivery.relay import sweep_unrelayed
+from engagement.services.delivery.retention import prune_deliveries
 from engagement.services.moderation import reject_comment
 from engagement.services.reports import report_comment
 from engagement.services.webhooks import signing
@@ -313,3 +314,39 @@ def test_a_sender_killed_mid_send_leaves_one_duplicate_with_the_same_id(core, si
         assert [(r.status, r.attempts) for r in rows(live)] == [("sent", 2)]
     finally:
         live.dispose()
+
+
+def test_a_stopping_sender_finishes_requests_in_flight_and_hands_the_rest_back(core, site, receiver):
+    for i in range(4):
+        add_endpoint(core.uow(), LOOPBACK, "daily", receiver.url(f"/hook/{i}"))
+    receiver.answer(204, times=4, delay=0.3)
+    post(core)
+    sweep_unrelayed(core.uow(), older_than_seconds=0, window_seconds=0)
+    one_at_a_time = WebhookSender(_settings(core, webhook_concurrency=1), total_seconds=2.0)
+    try:
+        ids = due_webhooks(core.uow(), grace_seconds=0)
+        report = send_webhooks(core.uow(), one_at_a_time, ids, stopping=lambda: bool(receiver.received))
+    finally:
+        one_at_a_time.close()
+
+    assert report.handed_back
+    assert report.sent + len(report.handed_back) == 4
+    assert len(receiver.received) == report.sent  # nothing handed back had left
+    back = [r for r in rows(core) if r.id in report.handed_back]
+    assert {(r.status, r.attempts) for r in back} == {("pending", 0)}
+    assert {r.status for r in rows(core) if r.id not in report.handed_back} == {"sent"}
+
+
+def test_finished_webhook_deliveries_are_pruned_with_the_mail_retention(core, site, receiver, sender, clock):
+    add_endpoint(core.uow(), LOOPBACK, "daily", receiver.url())
+    post(core)
+    drive(core, sender)
+    receiver.stop()
+    post(core, body="Later.")
+    drive(core, sender)  # this one waits for a retry: never pruned
+    clock.advance(days=91)
+
+    report = prune_deliveries(core.uow(), 90)
+
+    assert report.webhook_deliveries == 1
+    assert [r.status for r in rows(core)] == ["pending"]

@@ -12,6 +12,7 @@ from engagement import validation as check
 from engagement.config import MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 from engagement.models import Delivery, NotificationItem, OutboxEvent
 from engagement.services.delivery.deliveries import FAILED, SENT, SKIPPED
+from engagement.services.webhooks.deliveries import prune_webhook_batch
 from engagement.uow import UnitOfWork
 
 FINISHED = (SENT, SKIPPED, FAILED)
@@ -44,6 +45,7 @@ class PruneReport:
     deliveries: int = 0
     notification_items: int = 0
     outbox_events: int = 0
+    webhook_deliveries: int = 0
 
 
 def prune_deliveries(uow: UnitOfWork, older_than_days: int, *, batch: int = PRUNE_BATCH) -> PruneReport:
@@ -60,10 +62,15 @@ def prune_deliveries(uow: UnitOfWork, older_than_days: int, *, batch: int = PRUN
     deliveries = items = 0
     while (removed := _prune_batch(uow, cutoff, batch)) is not None:
         deliveries, items = deliveries + removed[0], items + removed[1]
+    webhooks = 0
+    while removed_webhooks := prune_webhook_batch(uow, cutoff, batch):
+        webhooks += removed_webhooks
     events = 0
     while removed_events := _prune_events(uow, cutoff, batch):
         events += removed_events
-    return PruneReport(deliveries=deliveries, notification_items=items, outbox_events=events)
+    return PruneReport(
+        deliveries=deliveries, notification_items=items, outbox_events=events, webhook_deliveries=webhooks
+    )
 
 
 def _prune_batch(uow: UnitOfWork, cutoff: datetime, batch: int) -> tuple[int, int] | None:

@@ -221,3 +221,30 @@ def retry_failed_webhooks(
 
 def site_keys(session: Session, site_ids: Sequence[int]) -> dict[int, str]:
     return dict(session.execute(sa.select(Site.id, Site.key).where(Site.id.in_(list(site_ids)))).all())
+
+
+def prune_webhook_batch(uow: UnitOfWork, cutoff: datetime, batch: int) -> int:
+    """Remove up to ``batch`` sent or failed webhook deliveries created and last tried before ``cutoff``.
+
+    Safe as mail's retention is (engagement/services/delivery/retention.py): a key names an
+    event and an endpoint, and is written only while that event is relayed, never again.
+    """
+    finished = sa.and_(
+        WebhookDelivery.status.in_((SENT, FAILED)),
+        WebhookDelivery.created_at < cutoff,
+        WebhookDelivery.next_attempt_at < cutoff,
+    )
+    with uow:
+        ids = list(
+            uow.session.scalars(
+                sa.select(WebhookDelivery.id).where(finished).order_by(WebhookDelivery.id).limit(batch)
+            )
+        )
+        if not ids:
+            return 0
+        result = uow.session.execute(
+            sa.delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids), finished),
+            execution_options={"synchronize_session": False},
+        )
+        uow.commit()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -26,8 +26,10 @@ def webhook_disabled_mail(
         .order_by(WebhookDelivery.id.desc())
         .limit(1)
     )
+    locale = mailer.locale_of(site, None)  # owners read the site's language
     context = {
-        "site": mailer.site_context(site),
+        "locale": locale,
+        "site": mailer.site_context(site, locale),
         "recipient": delivery.recipient,
         "supporter": False,
         "webhook": {

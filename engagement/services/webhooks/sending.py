@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import random
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -241,10 +242,19 @@ def _send_chunk(
             continue
         futures[sender.pool.submit(_deliver, marks, sender, row, uow.clock)] = row
     lease_until = uow.clock() + timedelta(seconds=lease)
+    # Each finished request lands in one queue: waiting costs the same however many are left
+    # (concurrent.futures.wait would watch every pending future again after each completion).
+    finished: queue.SimpleQueue[Future[_Verdict]] = queue.SimpleQueue()
+    for future in futures:
+        future.add_done_callback(finished.put)
     waiting = set(futures)
     while waiting:
-        done, waiting = wait(waiting, timeout=WAIT_STEP_SECONDS, return_when=FIRST_COMPLETED)
-        for future in done:
+        try:
+            future = finished.get(timeout=WAIT_STEP_SECONDS)
+        except queue.Empty:
+            pass
+        else:
+            waiting.discard(future)
             if not future.cancelled():
                 _count(futures[future], future.result(), report, results)
         if stopping() and waiting:

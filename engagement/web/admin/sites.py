@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from engagement.core import Core
 from engagement.errors import InvalidInput
+from engagement.i18n.formatting import language_names
 from engagement.services.admin.admins import require_owner
 from engagement.services.sites import SITE_KEY, SiteChanges, list_sites, read_site, update_site
 from engagement.web.admin.auth import PREFIX, CheckedForm, Form, SignedIn, back_to, page
@@ -32,7 +33,13 @@ def site_settings(request: Request, key: SiteKey, signed: SignedIn, uow: Uow, do
     core: Core = request.app.state.core
     site = read_site(uow, key)
     return page(
-        request, "admin/site.html", signed, site=site, base_url=core.settings.base_url, done=bool(done)
+        request,
+        "admin/site.html",
+        signed,
+        site=site,
+        base_url=core.settings.base_url,
+        done=bool(done),
+        languages=language_names(),
     )
 
 
@@ -79,9 +86,25 @@ def site_changes(form: Form) -> SiteChanges:
         timezone=form.one("timezone"),
         popular=None if popular == "" else popular == "on",
         popular_title=form.one("popular_title"),
+        language=form.one("language") or None,  # absent: left as it is
         **numbers,  # type: ignore[arg-type]
         **lines,
+        **_sign_in(form),
     )
+
+
+def _sign_in(form: Form) -> dict[str, Any]:
+    """Sign-in from the publisher's site: a field the form did not send changes nothing."""
+    required = form.fields.get("sso_required", [None])[0]
+    if required not in (None, "optional", "required"):
+        raise InvalidInput("sso_required", "must be optional or required")
+    secret = form.one("sso_secret")
+    return {
+        # Never shown back: left empty, it stays as it is; the box removes it (and the requirement).
+        "sso_secret": "" if form.one("remove_sso_secret") == "yes" else (secret or None),
+        "sso_required": None if required is None else required == "required",
+        "sso_login_url": form.fields.get("sso_login_url", [None])[0],
+    }
 
 
 def _number(name: str, value: str) -> int:

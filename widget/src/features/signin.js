@@ -65,11 +65,11 @@ Object.assign(identity, {
     return h("span", { class: "eg-badge eg-verified", title: t("verifiedTitle") }, `✓ ${t("verified")}`);
   },
 
-  // The server checks authorship by the token's subject: on this device no edit token is needed.
-  // The name is only how the widget guesses which comments are theirs; the server decides.
+  // The server checks authorship by the token's subject and lists the page's comments still
+  // open to it (`editable`): on this device no edit token is needed.
   entryFor(id) {
     const c = state.index.get(Number(id))?.c;
-    if (!c || !signedIn() || !c.author?.verified || c.author.name !== me.name) return null;
+    if (!c || !signedIn() || !(me.editable || []).includes(c.id)) return null;
     const expires = Date.parse(c.created_at) + (state.site?.edit_window_seconds ?? 900) * 1000;
     return expires > Date.now() ? { token: null, expires, body: "" } : null;
   },
@@ -106,7 +106,7 @@ async function use(value) {
   me = null;
   if (token) {
     try {
-      me = (await api("GET", "/api/v1/me", { query: { site: SITE } })).data;
+      me = (await api("GET", "/api/v1/me", { query: { site: SITE, page: state.pageKey } })).data;
     } catch {
       token = ""; // refused: the reader stays a guest
     }
