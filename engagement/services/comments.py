@@ -102,6 +102,7 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
         published = verdict.status == "approved"
         row = _row(uow, site, draft, reader, verdict, rendered.html, hash_token(token))
         if draft.parent is None and uow.session.get_bind().dialect.name == "postgresql":
+            parent = None
             comment = _claim_and_insert(uow, site.id, draft, row, published=published)
             page_id = comment.page_id
         else:
