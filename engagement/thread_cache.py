@@ -53,7 +53,20 @@ class CachedCounts:
         return len(self.found)
 
 
-Cached = CachedPage | CachedCounts
+@dataclass(frozen=True)
+class CachedPopular:
+    """A site's most discussed pages for one window and one page left out (``services/popular.py``)."""
+
+    enabled: bool
+    title: str | None
+    pages: tuple[dict[str, Any], ...]
+
+    @property
+    def rows(self) -> int:
+        return len(self.pages)
+
+
+Cached = CachedPage | CachedCounts | CachedPopular
 
 
 class Sized(Protocol):

@@ -268,3 +268,20 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(cli: Invoke):
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: database error:")
     assert result.stderr.count("\n") == 1
+
+
+def test_sites_update_turns_more_discussions_off_and_names_it(migrated: Invoke, data_dir):
+    migrated("sites", "add", "daily", "--name", "The Daily")
+    assert _site(data_dir, "daily").popular is True
+
+    result = migrated("sites", "update", "daily", "--no-popular", "--popular-title", "Elsewhere")
+
+    assert result.exit_code == 0, result.output
+    site = _site(data_dir, "daily")
+    assert (site.popular, site.popular_title) == (False, "Elsewhere")
+    migrated("sites", "update", "daily", "--popular", "--popular-title", "")
+    site = _site(data_dir, "daily")
+    assert (site.popular, site.popular_title) == (True, None)
+    refused = migrated("sites", "update", "daily", "--popular-title", "x" * 101)
+    assert refused.exit_code == 2
+    assert "--popular-title:" in refused.stderr

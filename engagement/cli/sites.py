@@ -38,6 +38,8 @@ FIELD_OPTIONS = {
     "supporter_badges": "--supporter-badges",
     "patreon_webhook_secret": "--patreon-webhook-secret",
     "report_threshold": "--report-threshold",
+    "popular": "--popular",
+    "popular_title": "--popular-title",
     "sso_secret": "--sso-secret",
     "sso_required": "--sso-required",
     "sso_login_url": "--sso-login-url",
@@ -140,6 +142,16 @@ SITE_OPTIONS: list[Callable[[Any], Any]] = [
         metavar="N",
         help="Readers' reports that send a published comment back to moderation (default 3).",
     ),
+    click.option(
+        "--popular/--no-popular",
+        default=None,
+        help="Show 'More discussions' (the site's most discussed pages) under the thread (default on).",
+    ),
+    click.option(
+        "--popular-title",
+        metavar="TEXT",
+        help="Its heading (default: the widget's 'More discussions', translated; '' restores it).",
+    ),
     *SSO_OPTIONS,
 ]
 
@@ -177,6 +189,8 @@ def _changes(options: dict[str, Any]) -> SiteChanges:
         supporter_badges=None if badges is None else badges == "on",
         patreon_webhook_secret=options["patreon_webhook_secret"],
         report_threshold=options["report_threshold"],
+        popular=options["popular"],
+        popular_title=options["popular_title"],
         **sso_changes(options),
         **listed,
     )

@@ -46,6 +46,9 @@ class Site(Base):
     patreon_webhook_secret: Mapped[str | None] = mapped_column(sa.String(200))
     # Distinct readers' reports that send a published comment back to moderation.
     report_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
+    # "More discussions" under the thread: shown or not, and its heading (None: the widget's own).
+    popular: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    popular_title: Mapped[str | None] = mapped_column(sa.String(100))
     # Sign-in from the publisher's site: the HS256 secret its server signs readers' tokens with
     # (kept, not hashed: it verifies every token), whether guests may still write, and where
     # the widget's "Sign in" link goes.

@@ -19,7 +19,7 @@ from engagement.models import Comment, Page, Site
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
 from engagement.rendering import render, render_markdown
 from engagement.services.moderation import Verdict, assess, content_reason
-from engagement.services.pages import claim_page, page_key
+from engagement.services.pages import CLAIM, claim_page, claim_params, create_claimed, page_key
 from engagement.services.public import Anchor, CommentView, comment_view
 from engagement.services.publication import load_comment, visible, withdraw
 from engagement.services.site_cache import SiteRules, site_rules
@@ -100,11 +100,15 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
             links=rendered.links,
         )
         published = verdict.status == "approved"
-        page_id = claim_page(uow, site.id, draft.page, draft.page_title, published=published)
-        parent = _parent(uow.session, page_id, draft.parent, published=published)
-        comment = _insert(
-            uow, site, page_id, parent, draft, reader, verdict, rendered.html, hash_token(token)
-        )
+        row = _row(uow, site, draft, reader, verdict, rendered.html, hash_token(token))
+        if draft.parent is None and uow.session.get_bind().dialect.name == "postgresql":
+            parent = None
+            comment = _claim_and_insert(uow, site.id, draft, row, published=published)
+            page_id = comment.page_id
+        else:
+            page_id = claim_page(uow, site.id, draft.page, draft.page_title, published=published)
+            parent = _parent(uow.session, page_id, draft.parent, published=published)
+            comment = _insert(uow, page_id, parent, row)
         if published:  # counted on its page and under its parent already
             uow.add_event(COMMENT_PUBLISHED, {"comment_id": comment.id})
             parent_id = parent.id if parent is not None else None
@@ -281,24 +285,20 @@ def _parent(session: Session, page_id: int, parent_id: int | None, *, published:
     return parent
 
 
-def _insert(
+def _row(
     uow: UnitOfWork,
     site: SiteRules,
-    page_id: int,
-    parent: sa.Row[Any] | None,
     draft: _Draft,
     reader: str | None,
     verdict: Verdict,
     html: str,
     token_hash: str,
-) -> sa.Row[Any]:
-    """The new comment's row (one INSERT … RETURNING, and for a top-level one its thread id)."""
+) -> dict[str, Any]:
+    """The new comment's values, but for its page and its place in the thread."""
     anchor = draft.anchor or Anchor()
     now = uow.now()
     sso_supporter = draft.signed_in is not None and draft.signed_in.supporter
-    values = {
-        "page_id": page_id,
-        **_placement(parent),
+    return {
         "author_name": draft.author_name,
         "author_email": draft.author_email,
         "author_reader": reader,
@@ -320,9 +320,68 @@ def _insert(
         "anchor_prefix": anchor.prefix,
         "anchor_suffix": anchor.suffix,
     }
-    comment = uow.session.execute(_INSERT, values).one()
+
+
+def _insert(uow: UnitOfWork, page_id: int, parent: sa.Row[Any] | None, row: dict[str, Any]) -> sa.Row[Any]:
+    """The new comment's row (one INSERT … RETURNING, and for a top-level one its thread id)."""
+    comment = uow.session.execute(_INSERT, {"page_id": page_id, **_placement(parent), **row}).one()
     if parent is None:
         uow.session.execute(_ROOT_OF_ITS_THREAD, {"cid": comment.id})
+    return comment
+
+
+_ROW_FIELDS = (
+    "author_name",
+    "author_email",
+    "author_reader",
+    "author_supporter",
+    "author_verified",
+    "author_sso_supporter",
+    "body",
+    "html",
+    "status",
+    "moderation_reason",
+    "created_at",
+    "published_at",
+    "edited_at",
+    "score",
+    "reply_count",
+    "edit_token_hash",
+    "anchor_passage",
+    "anchor_exact",
+    "anchor_prefix",
+    "anchor_suffix",
+)
+
+
+def _claim_and_insert_statement() -> sa.Insert:
+    """PostgreSQL: a top-level comment's page claimed and counted and the comment inserted, its
+    own id as its thread's, in one statement (no row when the page is new)."""
+    claimed = CLAIM.cte("claimed")
+    new_id = sa.func.nextval(sa.func.pg_get_serial_sequence(_table.name, "id"))
+    new = sa.select(new_id.label("id")).cte("new_comment")
+    values = [sa.bindparam(f"c_{name}", type_=_comments[name].type) for name in _ROW_FIELDS]
+    source = sa.select(
+        new.c.id, claimed.c.id, new.c.id, sa.literal("", sa.String()), sa.literal(0, sa.Integer()), *values
+    ).select_from(claimed.join(new, sa.true()))
+    columns = ["id", "page_id", "thread_id", "path", "depth", *_ROW_FIELDS]
+    return sa.insert(_table).from_select(columns, source).returning(*VIEW_COLUMNS, _comments.page_id)
+
+
+_CLAIM_AND_INSERT = _claim_and_insert_statement()
+
+
+def _claim_and_insert(
+    uow: UnitOfWork, site_id: int, draft: _Draft, row: dict[str, Any], *, published: bool
+) -> sa.Row[Any]:
+    """A top-level comment on PostgreSQL: one statement where the other path takes three, and
+    the page's row locked two round trips later, so posts on one page wait less for each other."""
+    params = claim_params(uow, site_id, draft.page, draft.page_title, published=published)
+    params.update({f"c_{name}": row[name] for name in _ROW_FIELDS})
+    comment = uow.session.execute(_CLAIM_AND_INSERT, params).first()
+    if comment is None:  # the page's first comment
+        create_claimed(uow, params)
+        comment = uow.session.execute(_CLAIM_AND_INSERT, params).one()
     return comment
 
 

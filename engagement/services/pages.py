@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ _pages = _table.c
 
 # A new comment's page in one statement: found by key, its title and URL filled in as
 # ensure_page does, and a comment published at once counted (``added`` 1, else 0).
-_CLAIM = (
+CLAIM = (
     sa.update(_table)
     .where(_pages.site_id == sa.bindparam("b_site"), _pages.key == sa.bindparam("b_key"))
     .values(
@@ -80,24 +80,33 @@ def claim_page(uow: UnitOfWork, site_id: int, ref: str, title: str | None, *, pu
 
     One statement for a page that exists; a new one is created as ensure_page does.
     """
-    key = page_key(ref)
-    title = check.single_line("page_title", title, max_length=check.MAX_TITLE, required=False)
-    url = clean_url(ref)
-    params = {
-        "b_site": site_id,
-        "b_key": key,
-        "added": int(published),
-        "now": uow.now(),
-        "b_title": title,
-        "b_url": url,
-    }
-    page_id = uow.session.execute(_CLAIM, params, execution_options={"synchronize_session": False}).scalar()
+    params = claim_params(uow, site_id, ref, title, published=published)
+    page_id = uow.session.execute(CLAIM, params, execution_options={"synchronize_session": False}).scalar()
     if page_id is None:
-        _create(uow, site_id, key, url, title)
+        create_claimed(uow, params)
         page_id = uow.session.execute(
-            _CLAIM, params, execution_options={"synchronize_session": False}
+            CLAIM, params, execution_options={"synchronize_session": False}
         ).scalar_one()
     return int(page_id)
+
+
+def claim_params(
+    uow: UnitOfWork, site_id: int, ref: str, title: str | None, *, published: bool
+) -> dict[str, Any]:
+    """The bound values of :data:`CLAIM` for a new comment on the page ``ref``."""
+    return {
+        "b_site": site_id,
+        "b_key": page_key(ref),
+        "added": int(published),
+        "now": uow.now(),
+        "b_title": check.single_line("page_title", title, max_length=check.MAX_TITLE, required=False),
+        "b_url": clean_url(ref),
+    }
+
+
+def create_claimed(uow: UnitOfWork, params: dict[str, Any]) -> None:
+    """Create the page :data:`CLAIM` found missing, for the claim to run again."""
+    _create(uow, params["b_site"], params["b_key"], params["b_url"], params["b_title"])
 
 
 def _create(uow: UnitOfWork, site_id: int, key: str, url: str | None, title: str | None) -> None:

@@ -45,6 +45,8 @@ class SiteChanges:
     supporter_badges: bool | None = None
     patreon_webhook_secret: str | None = None
     report_threshold: int | None = None
+    popular: bool | None = None
+    popular_title: str | None = None  # '' goes back to the widget's own heading
     # Sign-in from the publisher's site ('' removes the secret or the link).
     sso_secret: str | None = None
     sso_required: bool | None = None
@@ -125,6 +127,7 @@ def public_settings(site: Site) -> dict[str, Any]:
         "edit_window_seconds": site.edit_window_seconds,
         "language": site.language,
         "languages": list(SHIPPED),
+        "popular": {"enabled": site.popular, "title": site.popular_title},
         "sign_in": sign_in_settings(site),
     }
 
@@ -214,6 +217,8 @@ _VALIDATORS: dict[str, Any] = {
     "supporter_badges": lambda v: check.boolean("supporter_badges", v),
     "patreon_webhook_secret": lambda v: _secret(v),
     "report_threshold": lambda v: check.integer("report_threshold", v, minimum=1, maximum=1000),
+    "popular": lambda v: check.boolean("popular", v),
+    "popular_title": lambda v: check.single_line("popular_title", v, max_length=100, required=False),
     "sso_secret": lambda v: check_secret("sso_secret", v) if v else None,
     "sso_required": lambda v: check.boolean("sso_required", v),
     "sso_login_url": lambda v: check.http_url("sso_login_url", v) if v else None,

@@ -13,6 +13,7 @@ from engagement.services.permalinks import ContextQuery, comment_context
 from engagement.services.signin import identify, identify_for_comment
 from engagement.services.thread_sql import REPLIES_PER_THREAD
 from engagement.services.threads import RepliesQuery, ThreadQuery, list_replies, list_thread
+from engagement.uow import UnitOfWork
 from engagement.web.bearer import bearer_token
 from engagement.web.cors import bind_site
 from engagement.web.deps import ClientIp, SiteQuery, Uow
@@ -133,6 +134,12 @@ async def get_thread(
     query = ThreadQuery(
         site=site, page=page, sort=sort, limit=limit, cursor=cursor, passage=passage, reader_id=reader
     )
+    return thread_response(request, uow, query)
+
+
+def thread_response(request: Request, uow: UnitOfWork, query: ThreadQuery) -> Response:
+    """The thread page's answer, with its ETag (304 when the reader has it already); the route
+    and its fast path (``web/fast_reads.py``) both answer with it, the site bound already."""
     content = dumps(thread_json(list_thread(uow, query)))
     etag = '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
     headers = {"ETag": etag, **READ_HEADERS}

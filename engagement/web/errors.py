@@ -126,7 +126,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+async def database_down(request: Request, exc: Exception) -> JSONResponse:
     # The database is unreachable (restart, failover): not a bug, and worth retrying soon.
     log.warning("web.database_unavailable", path=request.url.path, error=str(exc).splitlines()[0])
     body = {"code": "unavailable", "reason": "the service is briefly unavailable; try again shortly"}
@@ -138,5 +138,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(EngagementError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(sa.exc.OperationalError, _database_down)
-    app.add_exception_handler(sa.exc.InterfaceError, _database_down)
+    app.add_exception_handler(sa.exc.OperationalError, database_down)
+    app.add_exception_handler(sa.exc.InterfaceError, database_down)

@@ -1,15 +1,19 @@
-"""GET /api/v1/sites/{site}: what the widget may know of a site."""
+"""GET /api/v1/sites/{site}: what the widget may know of a site, and its most discussed pages."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from engagement.services import popular
 from engagement.services.sites import public_settings, read_site
 from engagement.web.cors import bind_site
 from engagement.web.deps import SitePath, Uow
 from engagement.web.errors import responses
+from engagement.web.responses import FastJSON
 
 router = APIRouter(prefix="/api/v1", tags=["sites"], responses=responses(503))
 
@@ -27,6 +31,11 @@ class Support(BaseModel):
     )
 
 
+class PopularSetting(BaseModel):
+    enabled: bool = Field(description="Whether the widget shows 'More discussions' under the thread")
+    title: str | None = Field(description="The site's heading for it; null: the widget's own")
+
+
 class SiteSettings(BaseModel):
     key: str
     name: str
@@ -36,6 +45,18 @@ class SiteSettings(BaseModel):
     edit_window_seconds: int
     language: str = Field(description="The site's default language (a shipped locale)")
     languages: list[str] = Field(description="Every shipped locale: GET /api/v1/strings/{locale}")
+    popular: PopularSetting
+
+
+class PopularPage(BaseModel):
+    title: str | None
+    url: str
+    comments: int = Field(description="Comments published on it within the window")
+
+
+class PopularOut(PopularSetting):
+    days: int
+    pages: list[PopularPage] = Field(description="Most discussed first; empty when turned off")
 
 
 @router.get("/sites/{site}", response_model=SiteSettings, responses=responses(403, 404))
@@ -44,3 +65,18 @@ async def get_site_settings(site: SitePath, request: Request, uow: Uow) -> JSONR
     bind_site(request, site)
     found = read_site(uow, site)
     return JSONResponse(public_settings(found), headers={"Cache-Control": "public, max-age=60"})
+
+
+@router.get("/sites/{site}/popular", response_model=PopularOut, responses=responses(400, 403, 404, 422))
+async def get_popular(
+    site: SitePath,
+    request: Request,
+    uow: Uow,
+    days: Annotated[int, Query(ge=1, le=popular.MAX_DAYS, description="The window, in days")] = 7,
+    limit: Annotated[int, Query(ge=1, le=popular.MAX_LIMIT)] = 5,
+    page: Annotated[str | None, Query(max_length=2000, description="The reader's page, left out")] = None,
+) -> FastJSON:
+    """The site's most discussed pages of the last ``days`` (published comments only)."""
+    bind_site(request, site)
+    found = popular.popular_pages(uow, site, days=days, limit=limit, page=page)
+    return FastJSON(found, headers={"Cache-Control": "public, max-age=30"})

@@ -380,7 +380,8 @@ def test_concurrent_posts_and_replies_on_either_database(core, site):
 
 def test_posting_in_a_warm_process_costs_four_statements(core, site, count_statements):
     """A comment or a reply on a known page: the page (counted), the parent (counted), the comment
-    (a top-level one's thread id), the outbox event; the site's rules come from the site cache."""
+    (a top-level one's thread id), the outbox event; the site's rules come from the site cache.
+    On PostgreSQL a top-level comment's page and row are one statement."""
     core.site_cache = TimedCache(3600)  # a warm process, however slow the machine
     top = post(core, body="Warms the site cache and creates the page.")
 
@@ -389,9 +390,15 @@ def test_posting_in_a_warm_process_costs_four_statements(core, site, count_state
         posted = post(core, **overrides)
         return count_statements.count - before, posted
 
-    for overrides in ({}, {"parent": top.comment.id}, {"body": "too [many](https://a.example) links " * 4}):
+    # On PostgreSQL a top-level comment's page and the comment itself take one statement.
+    top_level = 2 if core.engine.dialect.name == "postgresql" else 4
+    for overrides, budget in (
+        ({}, top_level),
+        ({"parent": top.comment.id}, 4),
+        ({"body": "too [many](https://a.example) links " * 4}, top_level),
+    ):
         spent, posted = cost(**overrides)
-        assert spent <= 4, count_statements.statements[-spent:]
+        assert spent <= budget, count_statements.statements[-spent:]
     assert posted.status == "pending"
     assert thread(core).page.comments == 3
     assert row(core, top.comment.id).reply_count == 1

@@ -356,6 +356,8 @@ def test_site_settings_and_subscribers(admin_client, core):
         "supporter_thanks": "",
         "supporter_badges": "on",
         "patreon_webhook_secret": "a-webhook-secret-of-32-characters",
+        "popular": "off",
+        "popular_title": "Elsewhere on The Daily",
     }
     saved = admin_client.post("/admin/sites/daily", form)
     assert saved.status_code == 303
@@ -368,6 +370,7 @@ def test_site_settings_and_subscribers(admin_client, core):
     with core.uow() as uow:
         daily = uow.session.scalars(sa.select(Site).where(Site.key == "daily")).one()
         assert (daily.report_threshold, daily.supporter_badges, daily.digest_weekday) == (4, True, 4)
+        assert (daily.popular, daily.popular_title) == (False, "Elsewhere on The Daily")
         assert daily.language == "pl"
         assert daily.patreon_webhook_secret == "a-webhook-secret-of-32-characters"
         assert daily.reactions == [{"key": "like", "label": "👍 Like"}, {"key": "wow", "label": "😮 Wow"}]

@@ -101,6 +101,8 @@ export const STRINGS = {
   justNow: "just now",
   support: "Support us",
   supportCall: "Help us grow. Support {site} on Patreon!",
+  popularHeading: "More discussions",
+  popularComments: "{n} comment|{n} comments",
 };
 
 // The table in use: the base (English, or a language defined over it), then the publisher's layers.

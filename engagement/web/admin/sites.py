@@ -70,6 +70,9 @@ def site_changes(form: Form) -> SiteChanges:
     if badges not in ("on", "off"):
         raise InvalidInput("supporter_badges", "must be on or off")
     secret = form.one("patreon_webhook_secret")
+    popular = form.one("popular")
+    if popular not in ("", "on", "off"):
+        raise InvalidInput("popular", "must be on or off")
     return SiteChanges(
         name=form.one("name"),
         supporter_thanks=form.one("supporter_thanks"),
@@ -81,6 +84,8 @@ def site_changes(form: Form) -> SiteChanges:
         support_text=form.one("support_text"),
         reactions=reactions,
         timezone=form.one("timezone"),
+        popular=None if popular == "" else popular == "on",
+        popular_title=form.one("popular_title"),
         language=form.one("language") or None,  # absent: left as it is
         **numbers,  # type: ignore[arg-type]
         **lines,

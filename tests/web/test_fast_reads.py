@@ -1,0 +1,68 @@
+"""The thread read's fast path answers exactly as the FastAPI route, and leaves it everything doubtful."""
+
+from __future__ import annotations
+
+import pytest
+
+from engagement.metrics import instruments
+from web.support import body
+
+ARTICLE = "https://news.example.org/2026/11/fast"
+READER = {"X-Engagement-Reader": "reader-0123456789"}
+
+
+def thread(client, query: str, headers=READER):
+    return client.get(f"/api/v1/comments?site=daily&page={ARTICLE}&{query}", headers=headers)
+
+
+@pytest.fixture
+def seeded(client):
+    for n in range(3):
+        payload = {"site": "daily", "page": ARTICLE, "author": {"name": "Jane"}, "body": f"Comment {n}"}
+        assert client.post("/api/v1/comments", json=payload, headers=READER).status_code == 201
+    return client
+
+
+@pytest.mark.parametrize("query", ["limit=2", "sort=top&limit=2", "sort=oldest&passage=*&limit=2"])
+def test_the_fast_path_and_the_route_give_the_same_answer(seeded, query):
+    fast = thread(seeded, query)
+    # "limit=02" is valid to the route but not plain enough for the fast path: the route answers.
+    routed = thread(seeded, query.replace("limit=2", "limit=02"))
+    assert fast.status_code == routed.status_code == 200
+    assert fast.content == routed.content
+    for header in ("etag", "cache-control", "vary", "content-type", "x-content-type-options"):
+        assert fast.headers[header] == routed.headers[header]
+    assert len(body(fast)["comments"]) == (0 if "passage" in query else 2)  # none points at a passage
+    assert thread(seeded, query, headers=READER | {"If-None-Match": fast.headers["etag"]}).status_code == 304
+
+
+def test_the_route_is_counted_under_its_own_name(seeded):
+    requests = instruments().http_requests.labels("GET", "/api/v1/comments", "200")
+    before = requests._value.get()
+    thread(seeded, "limit=2")
+    assert requests._value.get() == before + 1
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "status", "field"),
+    [
+        ("limit=0", READER, 422, "limit"),
+        ("limit=101", READER, 422, "limit"),
+        ("limit=many", READER, 422, "limit"),
+        ("sort=best", READER, 422, "sort"),
+        ("cursor=" + "x" * 201, READER, 422, "cursor"),
+        ("cursor=garbage", READER, 422, "cursor"),  # plain, but the core refuses it
+        ("limit=2", {"X-Engagement-Reader": "short"}, 422, "X-Engagement-Reader"),
+    ],
+)
+def test_bad_input_still_gets_the_reason(seeded, query, headers, status, field):
+    response = thread(seeded, query, headers=headers)
+    assert response.status_code == status, response.text
+    assert body(response)["field"] == field
+
+
+def test_a_missing_page_or_an_unknown_site(client):
+    assert client.get("/api/v1/comments?site=daily").status_code == 422
+    missing = client.get(f"/api/v1/comments?site=nowhere&page={ARTICLE}", headers=READER)
+    assert missing.status_code == 404
+    assert body(missing)["code"] == "site_not_found"
