@@ -89,6 +89,7 @@ def add_site(uow: UnitOfWork, key: str, changes: SiteChanges) -> Site:
         site = Site(key=key, created_at=uow.now(), reactions=list(DEFAULT_REACTIONS))
         _apply(site, changes)
         uow.session.add(site)
+        uow.sites_changed()  # a new site's origins and rules apply from this process's next request
         uow.commit()
         return site
 

@@ -49,10 +49,16 @@ class SiteOrigins:
         self._loaded_at = -ttl - 1.0
         self._by_site: dict[str, frozenset[str]] = {}
         self._any: frozenset[str] = frozenset()
+        self._generation = -1  # of the core's site cache when loaded
 
     def _refresh(self) -> None:
+        # A commit of this process that changes a site (a new one, its origins) empties the site
+        # cache: the origins follow at once, another process's change within ``ttl``.
+        generation = self.core.site_cache.generation()
+        if generation == self._generation and self.clock() - self._loaded_at < self.ttl:
+            return
         with self._lock:
-            if self.clock() - self._loaded_at < self.ttl:
+            if generation == self._generation and self.clock() - self._loaded_at < self.ttl:
                 return
             try:
                 with self.core.session_factory() as session:
@@ -64,6 +70,7 @@ class SiteOrigins:
             self._by_site = {key: frozenset(origin_of(o) for o in origins or ()) for key, origins in rows}
             self._any = frozenset().union(*self._by_site.values())
             self._loaded_at = self.clock()
+            self._generation = generation
 
     def for_site(self, key: str) -> frozenset[str]:
         self._refresh()
