@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from posting import post
@@ -17,6 +20,13 @@ from engagement.services.publication import load_comment, publish
 from engagement.services.sites import SiteChanges, update_site
 
 WAIT = 10.0
+
+
+def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """``asyncio.run`` in a thread of its own: in a whole run, the browser tests' Playwright keeps
+    an event loop running in the main thread for the rest of the session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_notices_cross_the_wire_unchanged():
@@ -54,7 +64,7 @@ def test_the_hub_delivers_by_page_and_refuses_past_its_cap():
         assert hub.count == 1
         hub.subscribe(2)  # room again
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_busy_page_gets_every_notice_in_order_slice_by_slice():
@@ -67,7 +77,7 @@ def test_a_busy_page_gets_every_notice_in_order_slice_by_slice():
             received = [await asyncio.wait_for(stream.next(), WAIT) for _ in range(3)]
             assert [notice.data["n"] for notice in received if notice] == [1, 2, 3]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_stream_that_falls_too_far_behind_is_ended():
@@ -79,7 +89,7 @@ def test_a_stream_that_falls_too_far_behind_is_ended():
         assert all(notice is not None for notice in received)
         assert await slow.next() is None  # its reader reconnects and resumes
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_publication_rolled_back_announces_nothing(core, site):
@@ -96,7 +106,7 @@ def test_a_publication_rolled_back_announces_nothing(core, site):
         first = await asyncio.wait_for(stream.next(), WAIT)
         return [first]
 
-    (first,) = asyncio.run(scenario())
+    (first,) = run(scenario())
     assert first is not None
     assert first.event == "comment"
     assert first.data == {"id": held, "parent": None}

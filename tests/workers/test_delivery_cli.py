@@ -86,7 +86,7 @@ def test_deliveries_prune_removes_old_finished_ones_and_refuses_a_bad_age(core, 
 
     assert pruned.exit_code == 0, pruned.output
     assert pruned.output.strip() == (
-        "1 deliveries, 1 notification items and 2 relayed outbox events older than 30 days removed"
+        "1 deliveries, 1 notification items and 3 relayed outbox events older than 30 days removed"
     )
     assert deliveries(core) == []
     again = cli("deliveries", "prune", ENGAGEMENT_DELIVERY_RETENTION_DAYS="30")
