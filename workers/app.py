@@ -122,6 +122,8 @@ def _broker_config(settings: Settings, key_prefix: str) -> dict[str, Any]:
         config["redbeat_key_prefix"] = f"{key_prefix}redbeat"
         config["redbeat_lock_timeout"] = BEAT_LOCK_TIMEOUT_SECONDS
     elif broker.startswith("filesystem://"):
+        # kombu's filesystem transport with message files that appear whole (workers/folder_broker.py).
+        config["broker_transport"] = "workers.folder_broker:Transport"
         folder = (settings.data_dir / "broker").resolve()
         for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)

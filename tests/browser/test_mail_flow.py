@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from browser.support import main_form, open_mail, open_widget, post_comment_ui, wait_ready
+from browser.support import follow_link, main_form, open_mail, open_widget, post_comment_ui, wait_ready
 from engagement.models import Subscriber, Subscription
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -50,7 +50,7 @@ def test_notify_confirm_notification_and_one_click_unsubscribe(page, browser, de
 
     # 2. The confirmation mail arrives; its link leads to a page whose button confirms.
     open_mail(page, demo.url, READER, re.compile(r"Confirm your subscription to The Daily Example"))
-    page.locator("pre.mail a[href*='/s/confirm/']").click()
+    follow_link(page.locator("pre.mail a[href*='/s/confirm/']"))
     # The mail page's own heading names the subject too: wait until the link's page is there.
     page.wait_for_url(re.compile(r"/s/confirm/"), timeout=30_000)
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your subscription")
@@ -93,7 +93,7 @@ def test_a_reply_to_my_comment_reaches_my_inbox(page, browser, demo):
     )
     expect(main_form(page).locator(".eg-status")).to_contain_text("Check your inbox to confirm")
     open_mail(page, demo.url, reader, re.compile(r"Confirm your subscription"))
-    page.locator("pre.mail a[href*='/s/confirm/']").click()
+    follow_link(page.locator("pre.mail a[href*='/s/confirm/']"))
     # The mail page's own heading names the subject too: wait until the link's page is there.
     page.wait_for_url(re.compile(r"/s/confirm/"), timeout=30_000)
     page.get_by_role("button", name="Confirm my subscription").click()
@@ -115,6 +115,6 @@ def test_a_reply_to_my_comment_reaches_my_inbox(page, browser, demo):
     expect(page.locator("pre.mail")).to_contain_text("Yes, every weekday.")
 
     # "Read and reply" leads to the reply itself, focused in its thread.
-    page.locator("pre.mail a[href*='#engagement-comment-']").click()
+    follow_link(page.locator("pre.mail a[href*='#engagement-comment-']"))
     wait_ready(page)
     expect(page.locator(".eg-thread .eg-card:focus > .eg-body")).to_have_text("Yes, every weekday.")

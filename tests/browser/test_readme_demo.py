@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.conftest import free_port
-from browser.support import main_form, open_mail, open_widget, post_comment_ui
+from browser.support import follow_link, main_form, open_mail, open_widget, post_comment_ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,7 +60,7 @@ def test_engagement_demo_in_a_browser(page, tmp_path, page_errors):
         )
         expect(main_form(page).locator(".eg-status")).to_contain_text("Check your inbox to confirm")
         open_mail(page, base, "new@user.example", re.compile(r"Confirm your subscription"))
-        page.locator("pre.mail a[href*='/s/confirm/']").click()
+        follow_link(page.locator("pre.mail a[href*='/s/confirm/']"))
         page.get_by_role("button", name="Confirm my subscription").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Subscription confirmed")
     finally:
