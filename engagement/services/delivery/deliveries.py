@@ -257,18 +257,24 @@ def due_deliveries(uow: UnitOfWork, *, grace_seconds: float, limit: int = 1000) 
     due. The sweep hands them out again; a row whose task is merely queued is claimed once,
     and the other copy finds nothing to do.
     """
+    return due_rows(uow, Delivery, grace_seconds=grace_seconds, limit=limit)
+
+
+def due_rows(uow: UnitOfWork, model: Any, *, grace_seconds: float, limit: int = 1000) -> list[int]:
+    """``due_deliveries`` for any table of claimed sends (``status``, ``next_attempt_at``, ``id``):
+    mail's deliveries and webhooks' share the discipline, so they share the sweep's question."""
     with uow:
         now = uow.now()
         cutoff = now - timedelta(seconds=grace_seconds)
         stmt = (
-            sa.select(Delivery.id)
+            sa.select(model.id)
             .where(
                 sa.or_(
-                    sa.and_(Delivery.status == SENDING, Delivery.next_attempt_at <= now),
-                    sa.and_(Delivery.status == PENDING, Delivery.next_attempt_at <= cutoff),
+                    sa.and_(model.status == SENDING, model.next_attempt_at <= now),
+                    sa.and_(model.status == PENDING, model.next_attempt_at <= cutoff),
                 )
             )
-            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .order_by(model.next_attempt_at, model.id)
             .limit(limit)
         )
         return list(uow.session.scalars(stmt))

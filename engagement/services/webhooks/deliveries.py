@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from engagement import validation as check
 from engagement.errors import InvalidInput
 from engagement.models import Site, WebhookDelivery, WebhookEndpoint
+from engagement.services.delivery.deliveries import due_rows
 from engagement.services.sites import get_site
 from engagement.uow import UnitOfWork
 
@@ -102,23 +103,7 @@ def release(session: Session, ids: Sequence[int], now: datetime) -> None:
 
 def due_webhooks(uow: UnitOfWork, *, grace_seconds: float, limit: int = 1000) -> list[int]:
     """Rows no task carries: claims past their lease, pending rows due longer than ``grace_seconds``."""
-    with uow:
-        now = uow.now()
-        stmt = (
-            sa.select(WebhookDelivery.id)
-            .where(
-                sa.or_(
-                    sa.and_(WebhookDelivery.status == SENDING, WebhookDelivery.next_attempt_at <= now),
-                    sa.and_(
-                        WebhookDelivery.status == PENDING,
-                        WebhookDelivery.next_attempt_at <= now - timedelta(seconds=grace_seconds),
-                    ),
-                )
-            )
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-            .limit(limit)
-        )
-        return list(uow.session.scalars(stmt))
+    return due_rows(uow, WebhookDelivery, grace_seconds=grace_seconds, limit=limit)
 
 
 @dataclass(frozen=True)
