@@ -140,8 +140,15 @@ async def get_thread(
 def thread_response(request: Request, uow: UnitOfWork, query: ThreadQuery) -> Response:
     """The thread page's answer, with its ETag (304 when the reader has it already); the route
     and its fast path (``web/fast_reads.py``) both answer with it, the site bound already."""
-    content = dumps(thread_json(list_thread(uow, query)))
-    etag = '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
+    view = list_thread(uow, query)
+    shared = view.rendered.get("json") if view.rendered is not None else None
+    if shared is None:
+        content = dumps(thread_json(view))
+        etag = '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
+        if view.rendered is not None:  # every reader without votes on the page gets these bytes
+            view.rendered["json"] = (content, etag)
+    else:
+        content, etag = shared
     headers = {"ETag": etag, **READ_HEADERS}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -15,6 +16,7 @@ from engagement.logs import REQUEST_ID
 from engagement.metrics import instruments
 
 log = structlog.get_logger(__name__)
+_records = logging.getLogger(__name__)  # where structlog's lines go (engagement.logs)
 HEADER = "X-Request-ID"
 # What a proxy or a client may send us; anything else (too long, spaces, an address) is replaced.
 WELL_FORMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -72,6 +74,10 @@ class ObserveRequests:
         method = scope["method"]
         self.metrics.http_requests.labels(method, route, str(status)).inc()
         self.metrics.http_request_duration.labels(method, route, str(status)).observe(seconds)
+        # structlog builds a line in full before the standard library drops it by its level:
+        # at the usual warning level, asked first, an answered request costs no line at all.
+        if status < 500 and not _records.isEnabledFor(logging.INFO):
+            return
         line = log.error if status >= 500 else log.info
         line("http.request", method=method, route=route, status=status, duration_ms=round(seconds * 1000, 2))
 
