@@ -5,8 +5,9 @@ sends them: the 10-comment thread with a reader id, the first page (20 top-level
 with their replies) of a 10,000-comment thread with a reader id, counts for 100 pages (the
 POST). Each code version (a checkout's folder: ``git archive REV engagement workers | tar -x
 -C DIR``) runs in its own process over its own scratch database; the processes take turns, a
-round of calls each, so the machine's load weighs on each alike. ``--profile`` prints a
-cProfile of the reads in the first version instead.
+round of calls each, so the machine's load weighs on each alike. The ceiling's empty GET
+(``bench/ceiling.py``) is measured beside them, in-process as well (without uvicorn's
+share). ``--profile`` prints a cProfile of the reads in the first version instead.
 
     .venv/bin/python bench/app_reads.py [--database postgresql] [DIR ...]   # default: this checkout
 """
@@ -34,6 +35,7 @@ from engagement.models import Base
 from engagement.services.comments import PostComment, post_comment
 from engagement.services.sites import SiteChanges, add_site
 from engagement.web import create_app
+from ceiling import create_app as ceiling_app
 
 READER = [(b"x-engagement-reader", b"bench-reader-0001")]
 
@@ -88,20 +90,25 @@ async def main():
             await app({**counts_scope, "state": {}}, receive_counts, send)
         calls = {"thread_10": get("/bench/thread-10"), "first_10k": get("/bench/thread-10k")}
         calls["counts_100"] = counts
+        ceiling, ceiling_scope = ceiling_app(), scope("GET", "/thread", b"", READER)
+        async def bound():  # FastAPI's own cost for a small JSON GET, in-process: the floor
+            await ceiling({**ceiling_scope, "state": {}}, receive, send)
+        calls["ceiling_get"] = bound
         async with app.router.lifespan_context(app):
             for call in calls.values():
                 for _ in range(50):
                     await call()
             if sys.argv[4] == "profile":
-                profile = cProfile.Profile()
+                profile = cProfile.Profile(time.process_time)
                 for name, call in calls.items():
                     profile.enable()
                     for _ in range(1000):
                         await call()
                     profile.disable()
                     print(f"=== {name}", file=sys.stderr)
-                    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(35)
-                    profile = cProfile.Profile()
+                    stats = pstats.Stats(profile, stream=sys.stderr)
+                    stats.sort_stats(sys.argv[5]).print_stats(45)
+                    profile = cProfile.Profile(time.process_time)
                 return
             print("ready", flush=True)
             for line in sys.stdin:
@@ -123,16 +130,17 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=10_000, help="comments in the big thread")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", choices=["tottime", "cumulative"], help="cProfile, sorted so")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "worker.py"
         script.write_text(WORKER)
         mode = "profile" if args.profile else "measure"
+        order = args.profile or "tottime"
         env_path = {"PYTHONPATH": str(HERE)}
         workers = []
         for code in args.code[: 1 if args.profile else None]:
-            command = [sys.executable, str(script), args.database, code, str(args.big), mode]
+            command = [sys.executable, str(script), args.database, code, str(args.big), mode, order]
             workers.append(
                 subprocess.Popen(
                     command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env_path | _env()
@@ -144,7 +152,7 @@ def main() -> None:
         for worker in workers:
             assert worker.stdout is not None
             assert worker.stdout.readline().strip() == "ready"
-        names = ("thread_10", "first_10k", "counts_100")
+        names = ("thread_10", "first_10k", "counts_100", "ceiling_get")
         spent = {(code, name): 0.0 for code in args.code for name in names}
         for _ in range(args.rounds):
             for name in names:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 import orjson
 import sqlalchemy as sa
@@ -103,7 +103,7 @@ def _query(scope: Scope, *, repeated: str | None = None) -> dict[str, Any] | Non
     """The parameters the routes take, each given once, non-empty and within its bound (the
     ``repeated`` one as a list), or None."""
     given: dict[str, Any] = {}
-    for key, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
+    for key, value in _pairs(scope["query_string"].decode("latin-1")):
         limit = _MAX_LENGTH.get(key)
         if limit is None:
             continue  # the routes ignore parameters they do not take
@@ -117,6 +117,22 @@ def _query(scope: Scope, *, repeated: str | None = None) -> dict[str, Any] | Non
             given[key] = value
     site = given.get("site")
     return given if site is not None and SITE_KEY.fullmatch(site) else None
+
+
+def _pairs(query: str) -> list[tuple[str, str]]:
+    """``parse_qsl(query, keep_blank_values=True)``, as Starlette reads a query for the routes,
+    without its work for the names and values that need no decoding (nearly all)."""
+    pairs = []
+    for field in query.split("&"):
+        if not field:
+            continue
+        key, _, value = field.partition("=")
+        if "%" in key or "+" in key:
+            key = unquote(key.replace("+", " "))
+        if "%" in value or "+" in value:
+            value = unquote(value.replace("+", " "))
+        pairs.append((key, value))
+    return pairs
 
 
 def _thread_query(scope: Scope, _body: bytes) -> ThreadQuery | None:
