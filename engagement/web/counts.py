@@ -13,7 +13,7 @@ from engagement.uow import UnitOfWork
 from engagement.web.cors import bind_site
 from engagement.web.deps import SiteKey, SiteQuery, Uow
 from engagement.web.errors import responses
-from engagement.web.responses import FastJSON, dumps
+from engagement.web.responses import FastJSON, Rendered, dumps
 from engagement.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["counts"], responses=responses(503))
@@ -68,10 +68,13 @@ def counts_response(
     Its JSON is kept with the cached counts: a listing page asked again is not serialised again."""
     bind_site(request, site)
     entry = cached_counts(uow, site, pages)
-    content = entry.rendered.get("json")
-    if content is None:
-        content = entry.rendered["json"] = dumps({"counts": entry.counts})
-    return Response(content, media_type="application/json", headers=headers)
+    key = "get" if headers else "post"  # the GET's answer carries its Cache-Control
+    kept: Rendered | None = entry.rendered.get(key)
+    if kept is not None:
+        return kept.again()
+    answer = Response(dumps({"counts": entry.counts}), media_type="application/json", headers=headers)
+    entry.rendered[key] = Rendered(answer)
+    return answer
 
 
 @router.get("/passages", response_model=PassagesOut, responses=responses(400, 403, 404, 422))
