@@ -41,7 +41,10 @@ def read_rows(engine: Engine, statement: sa.Executable, params: Mapping[str, Any
         bound = tuple(params[name] if index is None else params[name][index] for _, name, index in binds)
     else:
         bound = {bind: params[name] if index is None else params[name][index] for bind, name, index in binds}
-    connection = engine.raw_connection()
+    try:
+        connection = engine.raw_connection()
+    except dialect.loaded_dbapi.Error as error:  # no connection to be had: the database is away
+        raise sa.exc.DBAPIError.instance(text, bound, error, dialect.loaded_dbapi.Error) from error
     try:
         driver = connection.driver_connection
         # psycopg opens a transaction at the first statement unless in autocommit (its end
