@@ -71,7 +71,19 @@ class CachedPopular:
         return len(self.pages)
 
 
-Cached = CachedPage | CachedCounts | CachedPopular
+@dataclass(frozen=True)
+class CachedSettings:
+    """What the widget may know of one site (``services/sites.public_settings``)."""
+
+    settings: dict[str, Any]  # shared by every answer: never changed
+    rendered: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # as CachedPage's
+
+    @property
+    def rows(self) -> int:
+        return 1
+
+
+Cached = CachedPage | CachedCounts | CachedPopular | CachedSettings
 
 
 class Sized(Protocol):

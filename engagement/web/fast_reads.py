@@ -29,7 +29,7 @@ from engagement.errors import EngagementError
 from engagement.services.sites import SITE_KEY
 from engagement.services.threads import MAX_COUNT_PAGES, SORTS, ThreadQuery
 from engagement.uow import UnitOfWork
-from engagement.web import comments, counts
+from engagement.web import comments, counts, sites
 from engagement.web.cors import bind_site
 from engagement.web.deps import READER_PATTERN
 from engagement.web.errors import database_down, error_response, status_for
@@ -60,7 +60,10 @@ class FastReads:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        read = _READS.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
+        read = None
+        if scope["type"] == "http":
+            path = scope["path"]
+            read = _READS.get((scope["method"], _SITE_PATH if path.startswith(_SITES) else path))
         if read is None:
             await self.app(scope, receive, send)
             return
@@ -206,6 +209,16 @@ def _post_counts(request: Request, uow: UnitOfWork, asked: tuple[str, list[str]]
     return counts.counts_response(request, uow, *asked)
 
 
+_SITES = "/api/v1/sites/"
+_SITE_PATH = "/api/v1/sites/{site}"
+
+
+def _site_settings_query(scope: Scope, _body: bytes) -> str | None:
+    """GET /api/v1/sites/{site}: the site key, when the path is a plain one's (not its popular pages)."""
+    site = scope["path"][len(_SITES) :]
+    return site if SITE_KEY.fullmatch(site) else None
+
+
 def _route(router: Any, name: str) -> APIRoute:
     return next(r for r in router.routes if isinstance(r, APIRoute) and r.name == name)
 
@@ -214,4 +227,7 @@ _READS = {
     ("GET", "/api/v1/comments"): PlainRead(_route(comments.router, "get_thread"), _thread_query, _thread),
     ("GET", "/api/v1/counts"): PlainRead(_route(counts.router, "get_counts"), _counts_query, _get_counts),
     ("POST", "/api/v1/counts"): PlainRead(_route(counts.router, "post_counts"), _counts_body, _post_counts),
+    ("GET", _SITE_PATH): PlainRead(
+        _route(sites.router, "get_site_settings"), _site_settings_query, sites.settings_response
+    ),
 }

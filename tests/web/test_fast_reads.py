@@ -133,3 +133,16 @@ def test_counts_a_body_that_is_no_json_or_no_page_at_all(client):
     )
     assert not_json.status_code == 400
     assert client.get("/api/v1/counts?site=daily").status_code == 422
+
+
+def test_site_settings_are_answered_before_the_router_and_the_rest_by_it(client, answered_fast):
+    fast = client.get("/api/v1/sites/daily")
+    assert answered_fast == ["/api/v1/sites/{site}"]
+    assert fast.status_code == 200
+    assert fast.headers["cache-control"] == "public, max-age=60"
+    assert body(fast)["key"] == "daily"
+    assert client.get("/api/v1/sites/daily").content == fast.content  # kept whole, given again
+    assert client.get("/api/v1/sites/nowhere").status_code == 404  # plain: the fast path says so
+    assert client.get("/api/v1/sites/Not%20a%20key").status_code == 422
+    assert client.get("/api/v1/sites/daily/popular").status_code == 200
+    assert answered_fast == ["/api/v1/sites/{site}"] * 3
