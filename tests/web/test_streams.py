@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -141,3 +143,21 @@ def test_over_the_cap_a_stream_is_refused_with_retry_after(core, site):
         # Closed streams leave room again.
         with open_stream(base, "daily", ARTICLE):
             pass
+
+
+def test_open_streams_are_counted_on_metrics(base, first):
+    def open_streams() -> float:
+        text = httpx.get(f"{base}/metrics", timeout=10).text
+        return next(
+            float(line.split()[-1])
+            for line in text.splitlines()
+            if line.startswith("engagement_live_streams ")
+        )
+
+    before = open_streams()
+    with open_stream(base, "daily", ARTICLE), open_stream(base, "daily", ARTICLE):
+        assert open_streams() == before + 2
+    deadline = time.monotonic() + 10
+    while open_streams() != before and time.monotonic() < deadline:  # the server sees the close
+        time.sleep(0.05)
+    assert open_streams() == before
