@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from engagement.config import Settings
+from engagement.errors import Conflict
 from engagement.services.admin.admins import add_admin
-from engagement.services.moderation import moderation_token
+from engagement.services.moderation import mark_spam, moderation_token
 from engagement.services.sites import SiteChanges, update_site
 from engagement.web import create_app
 from web.streaming import open_stream, served
@@ -84,6 +85,17 @@ def test_a_held_comment_shows_only_once_approved(base, core, clock, first):
         assert httpx.post(f"{base}/m/{token}", timeout=10).status_code == 200
         # The first comment event is the approval's: holding it announced nothing.
         assert stream.next_of("comment").data == {"id": held_id, "parent": None}
+
+
+def test_a_published_comment_removed_by_a_moderator_leaves_the_stream(base, core, first):
+    with open_stream(base, "daily", ARTICLE) as stream:
+        mark_spam(core.uow(), first)
+        assert stream.next_of("removed").data == {"id": first}
+        # Marking it again changes nothing and announces nothing before the next comment.
+        with pytest.raises(Conflict):
+            mark_spam(core.uow(), first)
+        later = post(base, "After the spam").json()["comment"]["id"]
+        assert stream.next_event().data == {"id": later, "parent": None}
 
 
 def test_an_approval_in_the_admin_reaches_the_stream(base, core, first):
