@@ -64,7 +64,7 @@ def read_rows(engine: Engine, statement: sa.Executable, params: Mapping[str, Any
                 cursor.close()
         finally:
             if autocommit:
-                driver.autocommit = False  # type: ignore[union-attr]
+                _end_autocommit(connection, driver, dialect)
     except dialect.loaded_dbapi.Error as error:
         if dialect.is_disconnect(error, connection.dbapi_connection, None):
             connection.invalidate(error)
@@ -73,6 +73,14 @@ def read_rows(engine: Engine, statement: sa.Executable, params: Mapping[str, Any
         ) from error
     finally:
         connection.close()
+
+
+def _end_autocommit(connection: Any, driver: Any, dialect: sa.Dialect) -> None:
+    """Give the connection back to the pool as the sessions take it: never in autocommit."""
+    try:
+        driver.autocommit = False
+    except dialect.loaded_dbapi.Error as error:  # a broken connection: the pool drops it
+        connection.invalidate(error)
 
 
 def _compile(

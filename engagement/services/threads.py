@@ -209,6 +209,9 @@ def cached_counts(uow: UnitOfWork, site_key: str, pages: Sequence[str]) -> Cache
     page asked again within the cache's life costs no statement and no parsing of its pages."""
     if isinstance(pages, str) or len(pages) > MAX_COUNT_PAGES:
         raise InvalidInput("pages", f"give a list of at most {MAX_COUNT_PAGES} pages")
+    for ref in pages:
+        if not isinstance(ref, str):
+            page_key(ref)  # its InvalidInput, before any use as a part of the cache's key
     cache = uow.thread_cache
     cache_key = ("counts", site_key, *pages)
     cached = cache.get(cache_key)
