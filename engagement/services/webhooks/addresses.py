@@ -8,6 +8,7 @@ between the check and the connection (rebinding) cannot slip through.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from collections.abc import Callable, Sequence
@@ -87,24 +88,26 @@ class AddressGuard:
     def check_url(self, url: str) -> Target:
         """The URL checked and pinned to an address, or InvalidInput with the reason."""
         scheme, host, port = parse_url(url)
-        address = self._address(host, port)
-        parts = urlsplit(url)
-        netloc = f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
-        pinned = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
-        default_port = 443 if scheme == "https" else 80
-        host_header = host if port == default_port else f"{host}:{port}"
-        if ":" in host and not host.startswith("["):
-            host_header = f"[{host}]" if port == default_port else f"[{host}]:{port}"
-        return Target(url=pinned, host_header=host_header, hostname=host, https=scheme == "https")
+        found = _literal(host)
+        if found is None:
+            found = self._resolve(host, port)
+        return _pinned(url, scheme, host, port, self._checked(host, found))
 
-    def _address(self, host: str, port: int) -> IPAddress:
+    async def check_url_async(self, url: str) -> Target:
+        """:meth:`check_url` for an event loop: the lookup runs on a thread, the loop goes on."""
+        scheme, host, port = parse_url(url)
+        found = _literal(host)
+        if found is None:
+            found = await asyncio.to_thread(self._resolve, host, port)
+        return _pinned(url, scheme, host, port, self._checked(host, found))
+
+    def _resolve(self, host: str, port: int) -> list[IPAddress]:
         try:
-            found = [ipaddress.ip_address(host)]
-        except ValueError:
-            try:
-                found = [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)]
-            except (OSError, UnicodeError, ValueError) as exc:
-                raise InvalidInput("url", f"the host {host} does not resolve ({exc})") from None
+            return [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)]
+        except (OSError, UnicodeError, ValueError) as exc:
+            raise InvalidInput("url", f"the host {host} does not resolve ({exc})") from None
+
+    def _checked(self, host: str, found: list[IPAddress]) -> IPAddress:
         if not found:
             raise InvalidInput("url", f"the host {host} does not resolve")
         if not self.allow_private:
@@ -115,3 +118,22 @@ class AddressGuard:
                         "url", f"{host} resolves to {address}, {reason}: webhooks go to public addresses only"
                     )
         return found[0]
+
+
+def _literal(host: str) -> list[IPAddress] | None:
+    """The host as an address when it is one (no lookup), else None."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        return None
+
+
+def _pinned(url: str, scheme: str, host: str, port: int, address: IPAddress) -> Target:
+    parts = urlsplit(url)
+    netloc = f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
+    pinned = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    default_port = 443 if scheme == "https" else 80
+    host_header = host if port == default_port else f"{host}:{port}"
+    if ":" in host and not host.startswith("["):
+        host_header = f"[{host}]" if port == default_port else f"[{host}]:{port}"
+    return Target(url=pinned, host_header=host_header, hostname=host, https=scheme == "https")

@@ -32,9 +32,18 @@ def update_streaks(
     by_endpoint: dict[int, list[bool]] = {}
     for delivery_id in sorted(results):
         by_endpoint.setdefault(rows[delivery_id].endpoint_id, []).append(results[delivery_id])
+    # An endpoint whose last delivery here was sent ends at 0: read (and lock) it only when its
+    # streak is not 0 already, so a fan-out whose deliveries all went through reads no endpoint.
+    ends_sent = [e for e, outcomes in by_endpoint.items() if outcomes[-1]]
+    others = [e for e, outcomes in by_endpoint.items() if not outcomes[-1]]
     endpoints = session.scalars(
         sa.select(WebhookEndpoint)
-        .where(WebhookEndpoint.id.in_(list(by_endpoint)))
+        .where(
+            sa.or_(
+                sa.and_(WebhookEndpoint.id.in_(ends_sent), WebhookEndpoint.failure_streak != 0),
+                WebhookEndpoint.id.in_(others),
+            )
+        )
         .order_by(WebhookEndpoint.id)
         .with_for_update()
     ).all()
