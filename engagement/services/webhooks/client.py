@@ -15,14 +15,15 @@ import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, TypeVar
-
-import aiohttp
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from engagement import __version__
 from engagement.errors import InvalidInput
 from engagement.services.webhooks.addresses import AddressGuard
 from engagement.services.webhooks.signing import sign
+
+if TYPE_CHECKING:
+    import aiohttp
 
 CONNECT_SECONDS = 5.0
 TOTAL_SECONDS = 10.0
@@ -55,6 +56,10 @@ class WebhookClient:
     def __init__(
         self, guard: AddressGuard, *, connections: int = 16, total_seconds: float = TOTAL_SECONDS
     ) -> None:
+        # Imported here: the web process imports the tasks (so this module) but never sends.
+        import aiohttp
+
+        self._errors = (aiohttp.ClientError, OSError)
         self.guard = guard
         self.total_seconds = total_seconds
         self._loop = asyncio.new_event_loop()
@@ -63,6 +68,8 @@ class WebhookClient:
         self._session = self.run(self._open(connections)).result()
 
     async def _open(self, connections: int) -> aiohttp.ClientSession:
+        import aiohttp
+
         return aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=connections, use_dns_cache=False),
             timeout=aiohttp.ClientTimeout(
@@ -112,10 +119,7 @@ class WebhookClient:
                 return classify(response.status, response.headers.get("retry-after"))
         except TimeoutError as exc:  # connecting, or the whole request, past its time
             return Outcome("retry", error=f"timed out ({type(exc).__name__})")
-        except (
-            aiohttp.ClientError,
-            OSError,
-        ) as exc:  # refused connections, broken responses: a passing fault
+        except self._errors as exc:  # refused connections, broken responses: a passing fault
             return Outcome("retry", error=f"{type(exc).__name__}: {exc}"[:500])
 
 
