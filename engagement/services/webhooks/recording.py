@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engagement.db import among
 from engagement.models import WebhookDelivery
 from engagement.services.webhooks.deliveries import SENDING, SENT, finish
 
@@ -28,9 +29,9 @@ class Marks:
         self._sent: dict[int | None, list[int]] = {}  # response status -> ids sent
         self._sent_at: datetime | None = None
         table = WebhookDelivery.__table__
-        self._sent_stmt = (
+        self._sent_stmt = (  # built once: a fan-out writes hundreds of these
             sa.update(table)  # type: ignore[arg-type]
-            .where(table.c.id.in_(sa.bindparam("ids", expanding=True)), table.c.status == SENDING)
+            .where(among(engine.dialect, table.c.id, name="ids"), table.c.status == SENDING)
             .values(
                 status=SENT, sent_at=sa.bindparam("at"), response_status=sa.bindparam("s"), last_error=None
             )
@@ -63,6 +64,9 @@ class Marks:
         """A sent row, written with the others at the next :meth:`commit` (one UPDATE per status)."""
         self._sent.setdefault(status, []).append(delivery_id)
         self._sent_at = now if self._sent_at is None else max(self._sent_at, now)
+
+    def ids_in(self, column: sa.ColumnElement[Any], ids: list[int]) -> sa.ColumnElement[bool]:
+        return among(self._engine.dialect, column, ids)
 
     def finish(self, delivery_id: int, **values: Any) -> None:
         """Any other outcome (a retry, a failure), written now, committed at the next :meth:`commit`."""
