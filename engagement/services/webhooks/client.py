@@ -64,7 +64,7 @@ class WebhookClient:
         self._errors = (aiohttp.ClientError, OSError)
         self.guard = guard
         self.total_seconds = total_seconds
-        self._loop = asyncio.new_event_loop()
+        self._loop = _new_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="webhooks", daemon=True)
         self._thread.start()
         self._session = self.run(self._open(connections)).result()
@@ -123,6 +123,15 @@ class WebhookClient:
             return Outcome("retry", error=f"timed out ({type(exc).__name__})")
         except self._errors as exc:  # refused connections, broken responses: a passing fault
             return Outcome("retry", error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop where it is installed (uvicorn's extras bring it): 10-20 % less CPU a request."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 async def _drain(response: aiohttp.ClientResponse) -> None:
