@@ -123,16 +123,19 @@ class AddressGuard:
     def check_url(self, url: str) -> Target:
         """The URL checked and pinned to an address, or InvalidInput with the reason."""
         parsed = _parsed(url)
-        found = parsed.literal if parsed.literal is not None else self._resolve(parsed.host, parsed.port)
-        return _pinned(parsed, self._checked(parsed.host, found))
+        if parsed.literal is not None:
+            return _literal_target(url, self.allow_private)
+        return _pinned(
+            parsed, _checked(parsed.host, self._resolve(parsed.host, parsed.port), self.allow_private)
+        )
 
     async def check_url_async(self, url: str) -> Target:
         """:meth:`check_url` for an event loop: the lookup runs on a thread, the loop goes on."""
         parsed = _parsed(url)
-        found: Sequence[IPAddress] | None = parsed.literal
-        if found is None:
-            found = await asyncio.to_thread(self._resolve, parsed.host, parsed.port)
-        return _pinned(parsed, self._checked(parsed.host, found))
+        if parsed.literal is not None:
+            return _literal_target(url, self.allow_private)
+        found = await asyncio.to_thread(self._resolve, parsed.host, parsed.port)
+        return _pinned(parsed, _checked(parsed.host, found, self.allow_private))
 
     def _resolve(self, host: str, port: int) -> list[IPAddress]:
         try:
@@ -140,17 +143,26 @@ class AddressGuard:
         except (OSError, UnicodeError, ValueError) as exc:
             raise InvalidInput("url", f"the host {host} does not resolve ({exc})") from None
 
-    def _checked(self, host: str, found: Sequence[IPAddress]) -> IPAddress:
-        if not found:
-            raise InvalidInput("url", f"the host {host} does not resolve")
-        if not self.allow_private:
-            for address in found:  # one bad answer is enough: the next lookup might pick it
-                reason = refusal(address)
-                if reason is not None:
-                    raise InvalidInput(
-                        "url", f"{host} resolves to {address}, {reason}: webhooks go to public addresses only"
-                    )
-        return found[0]
+
+def _checked(host: str, found: Sequence[IPAddress], allow_private: bool) -> IPAddress:
+    """The address to connect to, once every one the host gave is allowed."""
+    if not found:
+        raise InvalidInput("url", f"the host {host} does not resolve")
+    if not allow_private:
+        for address in found:  # one bad answer is enough: the next lookup might pick it
+            reason = refusal(address)
+            if reason is not None:
+                raise InvalidInput(
+                    "url", f"{host} resolves to {address}, {reason}: webhooks go to public addresses only"
+                )
+    return found[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_target(url: str, allow_private: bool) -> Target:
+    """A URL whose host is an address: nothing to look up, so its check is the same every time."""
+    parsed = _parsed(url)
+    return _pinned(parsed, _checked(parsed.host, parsed.literal or (), allow_private))
 
 
 def _literal(host: str) -> tuple[IPAddress, ...] | None:
@@ -161,7 +173,6 @@ def _literal(host: str) -> tuple[IPAddress, ...] | None:
         return None
 
 
-@functools.lru_cache(maxsize=4096)
 def _pinned(parsed: _Parsed, address: IPAddress) -> Target:
     netloc = f"[{address}]:{parsed.port}" if address.version == 6 else f"{address}:{parsed.port}"
     return Target(
