@@ -14,7 +14,7 @@ from engagement import validation as check
 from engagement.errors import Conflict, InvalidInput, SiteNotFound
 from engagement.i18n.locales import SHIPPED, normalise
 from engagement.models import DEFAULT_REACTIONS, Site
-from engagement.services.supporter_flags import refresh_flags
+from engagement.services.audience.supporter_flags import refresh_flags
 from engagement.sso_tokens import check_secret
 from engagement.uow import UnitOfWork
 
