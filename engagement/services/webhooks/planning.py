@@ -1,8 +1,9 @@
 """Planning: in the relay's transaction, one delivery row per event and matching endpoint, body included.
 
 The body is built here, once per event and format, so every attempt sends the same bytes; the
-rows are written by one INSERT … SELECT per format (keys and ids made by the database); the
-unique key (event, endpoint) makes a second relay of the same event plan nothing new.
+rows are written by one INSERT … SELECT per format (endpoints, keys and ids chosen and made by
+the database); the unique key (event, endpoint) makes a second relay of the same event plan
+nothing new.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from engagement.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from engagement.services.webhooks.bodies import WEBHOOK_EVENTS, chat_body, event_data, standard_body
 
 PENDING = "pending"
-CHUNK = 1000  # endpoints per statement: well under any database's limit on parameters
 
 
 def key_prefix(event_id: int) -> str:
@@ -45,30 +45,37 @@ def plan_webhooks(session: Session, event: OutboxEvent, now: datetime) -> list[i
     if found is None:
         return []  # what the event was about is gone (erased): nothing to tell
     site_id, data = found
-    by_format: dict[str, list[int]] = {}
-    endpoints = sa.select(WebhookEndpoint.id, WebhookEndpoint.format, WebhookEndpoint.events).where(
-        WebhookEndpoint.site_id == site_id, WebhookEndpoint.enabled
+    # The endpoints are chosen by the database: a JSON list of event names holds this one,
+    # quoted, when its text does (no name contains another's quoted form).
+    listening = sa.and_(
+        WebhookEndpoint.site_id == site_id,
+        WebhookEndpoint.enabled,
+        sa.cast(WebhookEndpoint.events, sa.Text).contains(f'"{event.kind}"', autoescape=True),
     )
-    for endpoint_id, fmt, events in session.execute(endpoints):
-        if event.kind in events:
-            by_format.setdefault(fmt, []).append(endpoint_id)
+    formats = (
+        sa.select(WebhookEndpoint.format, sa.func.count()).where(listening).group_by(WebhookEndpoint.format)
+    )
     ids: list[int] = []
-    for fmt, endpoint_ids in by_format.items():
+    for fmt, count in session.execute(formats).all():
         body = (
             standard_body(event.kind, event.created_at, data)
             if fmt == "standard"
             else chat_body(fmt, event.kind, data)
         )
-        for start in range(0, len(endpoint_ids), CHUNK):
-            ids += _insert(session, event, body, endpoint_ids[start : start + CHUNK], now)
+        ids += _insert(session, event, body, sa.and_(listening, WebhookEndpoint.format == fmt), count, now)
     return sorted(ids)
 
 
 def _insert(
-    session: Session, event: OutboxEvent, body: str, endpoint_ids: list[int], now: datetime
+    session: Session,
+    event: OutboxEvent,
+    body: str,
+    endpoints: sa.ColumnElement[bool],
+    count: int,
+    now: datetime,
 ) -> list[int]:
-    """One row per endpoint, written by the database in one statement (keys and ids made there):
-    the rows' ids, those planned before included."""
+    """One row per endpoint chosen by ``endpoints`` (``count`` of them), written by the database in
+    one statement, keys and ids made there: the rows' ids, those planned before included."""
     table, endpoint = WebhookDelivery.__table__, WebhookEndpoint.__table__
     stamp = sa.bindparam("now", now, type_=table.c.created_at.type)
     endpoint_id = sa.cast(endpoint.c.id, sa.String)
@@ -82,7 +89,7 @@ def _insert(
         sa.literal(0),
         stamp,
         stamp,
-    ).where(endpoint.c.id.in_(endpoint_ids))
+    ).where(endpoints)
     columns = ["idempotency_key", "endpoint_id", "event_type", "message_id", "body", "status", "attempts",
                "created_at", "next_attempt_at"]  # fmt: skip
     stmt = (
@@ -92,9 +99,15 @@ def _insert(
         .returning(table.c.id)
     )
     ids = list(session.scalars(stmt))
-    if len(ids) < len(endpoint_ids):  # planned already (a relay run again): their rows, as they are
-        keys = [delivery_key(event.id, e) for e in endpoint_ids]
-        ids = list(
-            session.scalars(sa.select(WebhookDelivery.id).where(WebhookDelivery.idempotency_key.in_(keys)))
+    if len(ids) < count:  # planned already (a relay run again): their rows, as they are
+        planned = (
+            sa.select(WebhookDelivery.id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                endpoints,
+                WebhookDelivery.idempotency_key
+                == sa.literal(key_prefix(event.id)) + sa.cast(WebhookDelivery.endpoint_id, sa.String),
+            )
         )
+        ids = list(session.scalars(planned))
     return ids

@@ -154,7 +154,12 @@ async def _post_all(
                 untouched.append(row)
                 continue
             secret = row.secret if row.format == "standard" else None
-            answered.put((row, await client.send(Request(row.url, row.message_id, row.body, secret))))
+            try:
+                outcome = await client.send(Request(row.url, row.message_id, row.body, secret))
+            except Exception as exc:  # a fault of ours or the library's: recorded and retried, never lost
+                log.exception("webhook.send_failed", delivery_id=row.id)
+                outcome = Outcome("retry", error=f"{type(exc).__name__}: {exc}"[:500])
+            answered.put((row, outcome))
 
     await asyncio.gather(*(one_after_another() for _ in range(min(concurrency, len(rows)))))
     return untouched
