@@ -379,3 +379,21 @@ def test_planning_an_event_again_writes_nothing_new_and_names_the_same_rows(core
     bodies = {r.endpoint_id: json.loads(r.body) for r in planned}
     assert sum("text" in b for b in bodies.values()) == 1  # the slack endpoint's own body
     assert sum(b.get("type") == "comment.published" for b in bodies.values()) == 3
+
+
+def test_a_fault_while_posting_is_recorded_as_a_retry_of_that_delivery(
+    core, site, receiver, sender, monkeypatch
+):
+    add_endpoint(core.uow(), LOOPBACK, "daily", receiver.url())
+    post(core)
+
+    async def broken(request: object) -> object:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(sender.client, "send", broken)
+    report = drive(core, sender)
+
+    assert (report.sent, len(report.retry_ids)) == (0, 1)
+    (row,) = rows(core)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "ValueError: boom")
+    assert receiver.received == []
