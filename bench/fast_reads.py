@@ -1,6 +1,6 @@
 """The thread read through the whole ASGI app in-process, with the fast path and without it.
 
-Two apps over one core (one without ``FastThreadReads``) take turns, a round of calls each,
+Two apps over one core (one without ``FastReads``) take turns, a round of calls each,
 answering ``GET /api/v1/comments`` for a 10-comment thread with a reader id (within the
 micro-cache's life: one statement each); the service alone alongside. Prints CPU per read.
 
@@ -27,7 +27,7 @@ from engagement.services.comments import PostComment, post_comment
 from engagement.services.sites import SiteChanges, add_site
 from engagement.services.threads import ThreadQuery, list_thread
 from engagement.web import create_app
-from engagement.web.fast_reads import FastThreadReads
+from engagement.web.fast_reads import FastReads
 
 PAGE = "/bench/thread-10"
 SCOPE: dict[str, Any] = {
@@ -77,7 +77,7 @@ async def measure(args: argparse.Namespace, url: str, folder: Path) -> dict[str,
     for n in range(10):
         post_comment(core.uow(), PostComment(site="bench", page=PAGE, author_name="B", body=f"Comment {n}"))
     fast, routed = create_app(settings, core), create_app(settings, core)
-    routed.user_middleware = [m for m in routed.user_middleware if m.cls is not FastThreadReads]
+    routed.user_middleware = [m for m in routed.user_middleware if m.cls is not FastReads]
     configure_logging(settings)
     query = ThreadQuery(site="bench", page=PAGE, reader_id="bench-reader-0001")
 

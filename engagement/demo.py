@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from engagement import links
 from engagement.core import Core
 from engagement.models import Site, Subscriber
+from engagement.services.audience.subscriptions import confirm_subscriber
 from engagement.services.comments import PostComment, post_comment
 from engagement.services.public import Anchor
 from engagement.services.reactions import react
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.subscriptions import confirm_subscriber
 from engagement.services.votes import vote
 from engagement.uow import UnitOfWork
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-from prometheus_client import Counter, Histogram, values
+from prometheus_client import Counter, Gauge, Histogram, values
 
 log = structlog.get_logger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -37,6 +37,7 @@ class Instruments:
     tasks: Counter
     task_duration: Histogram
     webhook_deliveries: Counter
+    live_streams: Gauge
 
 
 @functools.cache
@@ -76,6 +77,10 @@ def instruments() -> Instruments:
             "Webhook deliveries by what became of each attempt: sent, retry, failed",
             ["event", "status"],
         ),
+        # Summed over the server's live processes: a process gone takes its streams with it.
+        live_streams=Gauge(
+            "engagement_live_streams", "Live thread streams open", multiprocess_mode="livesum"
+        ),
     )
 
 
@@ -101,7 +106,7 @@ def enable_multiprocess(data_dir: Path, role: str) -> Path | None:
     host = socket.gethostname().replace("-", "_")
     for stale in parent.iterdir():
         _, stale_host, pid = stale.name.rsplit("-", 2) if stale.name.count("-") >= 2 else ("", "", "")
-        if stale.is_dir() and stale_host == host and pid.isdigit() and not _alive(int(pid)):
+        if stale.is_dir() and stale_host == host and pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
     folder = parent / f"{role}-{host}-{os.getpid()}"
     shutil.rmtree(folder, ignore_errors=True)
@@ -113,7 +118,8 @@ def enable_multiprocess(data_dir: Path, role: str) -> Path | None:
     return folder
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host with ``pid`` runs (as far as this process may tell)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -4,8 +4,8 @@ prometheus-client's MultiProcessCollector re-reads, re-sorts and re-escapes ever
 scrape; with a hundred routes' series that alone took most of the 20 ms a scrape may take
 (bench/metrics.py). This reads the same files with the library's own reader and adds them up
 the same way (counters summed across processes, histogram buckets summed, then cumulated),
-but keeps the formatted text of each series between scrapes. Gauges kept in files (none of
-ours: engagement's gauges are read at scrape time) are left to the library.
+but keeps the formatted text of each series between scrapes. Live-summed gauges (open streams)
+are summed over the processes still running; other gauges kept in files are left to the library.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from pathlib import Path
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.utils import floatToGoString
 
-KINDS = ("counter", "histogram")
+from engagement.metrics import process_alive
+
+KINDS = ("counter", "histogram", "gauge_livesum")
 
 
 @dataclass(frozen=True)
@@ -45,14 +47,20 @@ class FolderText:
         self._series: dict[str, _Series] = {}
 
     def handles_everything(self) -> bool:
-        """Whether every file holds a counter or a histogram (others are the library's to read)."""
-        return all(path.name.split("_", 1)[0] in KINDS for path in self.folder.glob("*.db"))
+        """Whether every file holds a kind read here (others are the library's to read)."""
+        return all(_file_kind(path)[0] in KINDS for path in self.folder.glob("*.db"))
 
     def render(self) -> str:
         totals: dict[str, float] = {}
         for path in sorted(self.folder.glob("*.db")):
-            kind = path.name.split("_", 1)[0]
-            values = MmapedDict.read_all_values_from_file(str(path))  # type: ignore[no-untyped-call]
+            file_kind, pid = _file_kind(path)
+            if file_kind == "gauge_livesum" and not process_alive(pid):
+                continue  # a process that died (or was replaced) holds no stream any more
+            kind = file_kind.split("_", 1)[0]
+            try:
+                values = MmapedDict.read_all_values_from_file(str(path))  # type: ignore[no-untyped-call]
+            except FileNotFoundError:  # a live gauge's file removed since the glob
+                continue
             for key, value, _timestamp, _position in values:
                 totals[key] = totals.get(key, 0.0) + value
                 if key not in self._series:
@@ -86,6 +94,12 @@ class FolderText:
             out.append(f"# HELP {name} {_escape_help(help_text)}\n# TYPE {name} {kind}\n")
             out.extend(lines)
         return "".join(out)
+
+
+def _file_kind(path: Path) -> tuple[str, int]:
+    """``counter_12.db`` → ("counter", 12); ``gauge_livesum_12.db`` → ("gauge_livesum", 12)."""
+    kind, _, pid = path.stem.rpartition("_")
+    return kind, int(pid) if pid.isdigit() else 0
 
 
 def _parse(key: str, kind: str) -> _Series:

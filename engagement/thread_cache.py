@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 MAX_ENTRIES = 512
@@ -36,6 +36,10 @@ class CachedPage:
     replies: list[Any]
     more: bool
     views: tuple[Any, ...] = ()  # the comments assembled for a reader without votes on them
+    next_cursor: str | None = None  # where the next page starts, when ``more``
+    # What the API renders of the page for a reader without votes or reaction on it (its JSON
+    # and ETag), kept with the entry: a hot thread is serialised once in the cache's life.
+    rendered: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def rows(self) -> int:
@@ -44,13 +48,14 @@ class CachedPage:
 
 @dataclass(frozen=True)
 class CachedCounts:
-    """Comments and reactions by page key, for one site and one set of keys."""
+    """Comments and reactions by page reference as asked, for one site and one list of references."""
 
-    found: dict[str, tuple[int, int]]
+    counts: dict[str, dict[str, int]]  # shared by every answer: never changed
+    rendered: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # as CachedPage's
 
     @property
     def rows(self) -> int:
-        return len(self.found)
+        return len(self.counts)
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,19 @@ class CachedPopular:
         return len(self.pages)
 
 
-Cached = CachedPage | CachedCounts | CachedPopular
+@dataclass(frozen=True)
+class CachedSettings:
+    """What the widget may know of one site (``services/sites.public_settings``)."""
+
+    settings: dict[str, Any]  # shared by every answer: never changed
+    rendered: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # as CachedPage's
+
+    @property
+    def rows(self) -> int:
+        return 1
+
+
+Cached = CachedPage | CachedCounts | CachedPopular | CachedSettings
 
 
 class Sized(Protocol):

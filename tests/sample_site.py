@@ -8,10 +8,10 @@ from typing import Any
 from engagement import migrations
 from engagement.config import Settings, load_settings
 from engagement.core import build_core
+from engagement.services.audience.subscriptions import SubscribeRequest, subscribe
 from engagement.services.comments import PostComment, delete_comment, post_comment
 from engagement.services.reactions import react
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.subscriptions import SubscribeRequest, subscribe
 from engagement.services.votes import vote
 
 SECRET = "test-secret-" + "x" * 32

@@ -12,8 +12,8 @@ from engagement.cli import main
 from engagement.config import load_settings
 from engagement.core import Core, build_core
 from engagement.errors import Banned
+from engagement.services.audience.privacy import export_address
 from engagement.services.comments import PostComment, post_comment
-from engagement.services.privacy import export_address
 
 
 @pytest.fixture

@@ -14,12 +14,13 @@ SCRIPT = textwrap.dedent(
     """
     import json, os, sys
     from pathlib import Path
-    from prometheus_client import generate_latest
+    from prometheus_client import generate_latest, multiprocess
     from engagement.metrics import enable_multiprocess, instruments
     from engagement.metrics_scrape import Scrape
 
     enable_multiprocess(Path(sys.argv[1]), "test")
     odd = ['/api/v1/x/{id}', 'quote " back \\\\ slash', 'new\\nline', 'ünïcode ✓']
+    children = []
     for child in range(3):
         pid = os.fork()
         if pid == 0:
@@ -31,11 +32,18 @@ SCRIPT = textwrap.dedent(
                     m.http_request_duration.labels("GET", route, status).observe(seconds)
             m.smtp_send_duration.observe(0.2 * child)
             m.deliveries.labels("digest", "sent").inc(2)
+            m.live_streams.inc(5)  # streams a process held when it died: not open any more
             os._exit(0)
         os.waitpid(pid, 0)
+        children.append(pid)
+    instruments().live_streams.inc(2)
     scrape = Scrape()
+    assert scrape.folder.handles_everything()
+    fast = scrape.folder.render()
+    for pid in children:  # what a supervisor would do; the fast text needs no such step
+        multiprocess.mark_process_dead(pid)
     library = generate_latest(scrape.library).decode()
-    print(json.dumps([scrape.folder.render(), library, scrape.render().decode()]))
+    print(json.dumps([fast, library, scrape.render().decode()]))
     """
 )
 
@@ -64,6 +72,11 @@ def test_the_fast_text_reads_as_the_librarys(tmp_path):
     assert ours["engagement_deliveries"][2] == [
         ("engagement_deliveries_total", [("status", "sent"), ("template", "digest")], 6.0)
     ]
+    assert ours["engagement_live_streams"] == (
+        "gauge",
+        "Live thread streams open",
+        [("engagement_live_streams", [], 2.0)],
+    )
     assert families(served)["engagement_build_info"][2] == [
         ("engagement_build_info", [("version", "0.1.0")], 1.0)
     ]

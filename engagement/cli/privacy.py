@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from engagement.cli._app import CliState, pass_state
-from engagement.services.privacy import erase_address, export_address
+from engagement.services.audience.privacy import erase_address, export_address
 
 
 @click.group()

@@ -15,8 +15,8 @@ from engagement.cli.sites_sso import SSO_OPTIONS, echo_generated, generate_secre
 from engagement.errors import InvalidInput
 from engagement.i18n.locales import SHIPPED
 from engagement.models import Site
+from engagement.services.audience.supporters import supporter_counts
 from engagement.services.sites import MODERATION_POLICIES, SiteChanges, add_site, list_sites, update_site
-from engagement.services.supporters import supporter_counts
 
 F = TypeVar("F", bound=Callable[..., Any])
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from engagement.cli._app import CliState, pass_state
+from engagement.services.audience.supporters import import_patreon_csv, list_supporters, set_supporter
 from engagement.services.public import iso
-from engagement.services.supporters import import_patreon_csv, list_supporters, set_supporter
 
 
 @click.group()

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from engagement.errors import StreamsFull
 from engagement.live.notices import Notice
+from engagement.metrics import instruments
 
 # A stream this far behind (a reader on a stalled connection) is ended rather than buffered
 # without end; its browser reconnects and resumes from the database.
@@ -79,6 +80,7 @@ class Hub:
         subscription = Subscription(self, page_id)
         self._pages.setdefault(page_id, set()).add(subscription)
         self._count += 1
+        instruments().live_streams.inc()
         return subscription
 
     def leave(self, subscription: Subscription) -> None:
@@ -87,6 +89,7 @@ class Hub:
             return
         streams.discard(subscription)
         self._count -= 1
+        instruments().live_streams.dec()
         if not streams:
             del self._pages[subscription.page_id]
 

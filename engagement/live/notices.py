@@ -1,4 +1,4 @@
-"""What a stream carries: a comment published on a page, or the page's new reaction tallies."""
+"""What a stream carries: a comment published on or withdrawn from a page, or its new reaction tallies."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import orjson
 
 COMMENT = "comment"
 COUNTS = "counts"
+# A comment readers saw is gone (deleted, removed by a moderator, held again): the widget drops it.
+REMOVED = "removed"
 # Tells a stream that it missed more than a replay carries: the widget reloads the thread.
 RESET = "reset"
 
@@ -33,6 +35,11 @@ def comment_notice(page_id: int, comment_id: int, parent_id: int | None, publish
         {"id": comment_id, "parent": parent_id},
         event_id(published_at, comment_id),
     )
+
+
+def removed_notice(page_id: int, comment_id: int) -> Notice:
+    """A published comment withdrawn; not resumable (a reloaded thread no longer shows it)."""
+    return Notice(page_id, REMOVED, {"id": comment_id})
 
 
 def counts_notice(page_id: int, reactions: dict[str, int]) -> Notice:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -42,10 +43,19 @@ CLAIM = (
 
 def page_key(ref: str) -> str:
     """Validate a page reference (URL, path or explicit id) and return its key."""
+    return _known_key(ref) if type(ref) is str else _page_key(ref)
+
+
+def _page_key(ref: str) -> str:
     ref = check.required_text("page", ref, max_length=check.MAX_URL)
     if "\n" in ref or "\r" in ref:
         raise InvalidInput("page", "must be a single line")
     return normalise_page_key(ref)
+
+
+# Hot pages are asked for again and again (every thread read, every listing's counts): each
+# reference is checked and normalised once; a refused one raises again, as nothing is kept.
+_known_key = functools.lru_cache(maxsize=1024)(_page_key)
 
 
 def find_page(session: Session, site: Site, ref: str) -> Page | None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engagement.errors import CommentNotFound
-from engagement.live.notices import comment_notice
+from engagement.live.notices import comment_notice, removed_notice
 from engagement.models import Comment, Page
 from engagement.outbox import COMMENT_PUBLISHED, COMMENT_REMOVED
 from engagement.uow import UnitOfWork
@@ -82,6 +82,7 @@ def withdraw(uow: UnitOfWork, comment: Comment, status: str) -> None:
     comment.status = status
     if was_published:
         _count_on_page(uow, comment.page_id, -1)
+        uow.announce(removed_notice(comment.page_id, comment.id))
         if status != "pending":  # back in the queue is announced as comment.pending by the caller
             uow.add_event(COMMENT_REMOVED, {"comment_id": comment.id, "status": status})
     if was_visible and not is_visible(comment):

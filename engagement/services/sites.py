@@ -14,8 +14,9 @@ from engagement import validation as check
 from engagement.errors import Conflict, InvalidInput, SiteNotFound
 from engagement.i18n.locales import SHIPPED, normalise
 from engagement.models import DEFAULT_REACTIONS, Site
-from engagement.services.supporter_flags import refresh_flags
+from engagement.services.audience.supporter_flags import refresh_flags
 from engagement.sso_tokens import check_secret
+from engagement.thread_cache import CachedSettings
 from engagement.uow import UnitOfWork
 
 SITE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -115,6 +116,20 @@ def list_sites(uow: UnitOfWork) -> list[Site]:
 def read_site(uow: UnitOfWork, key: str) -> Site:
     with uow:
         return get_site(uow.session, key)
+
+
+def cached_settings(uow: UnitOfWork, key: str) -> CachedSettings:
+    """:func:`public_settings` of the site with ``key`` as the thread cache keeps it: every
+    widget load asks for them; a commit of this process empties the cache, another process's
+    change shows within its life."""
+    cache_key = ("site", key)
+    cached = uow.thread_cache.get(cache_key)
+    if isinstance(cached, CachedSettings):
+        return cached
+    generation = uow.thread_cache.generation()
+    entry = CachedSettings(public_settings(read_site(uow, key)))
+    uow.thread_cache.put(cache_key, entry, generation)
+    return entry
 
 
 def public_settings(site: Site) -> dict[str, Any]:

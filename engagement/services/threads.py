@@ -6,13 +6,12 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from engagement import validation as check
@@ -81,6 +80,9 @@ class ThreadView:
     page: PageInfo
     comments: tuple[CommentView, ...]
     next_cursor: str | None
+    # The cache entry's memo (``CachedPage.rendered``) when this view is what every reader
+    # without votes or reaction on the page sees; None for a reader's own view.
+    rendered: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
@@ -99,17 +101,17 @@ def list_thread(uow: UnitOfWork, query: ThreadQuery) -> ThreadView:
     if cached is not None and not query.reader_id:
         return _thread_view(cached, query, {}, None)
     if cached is not None:  # only the reader's own part to read: one statement
-        reader = uow.keys.reader_hash(query.reader_id) if query.reader_id else None
-        with uow.reading() as connection:
-            votes, mine = _mine(connection, cached, reader)
+        params = _mine_params(uow, cached, query.reader_id)
+        rows = uow.read_rows(sql.MINE, params) if params is not None else []
+        votes, mine = _mine(rows, cached)
         return _thread_view(cached, query, votes, mine)
     with uow:
         generation = cache.generation()
         page = _read_page(uow, query, key, position)
         if page.page_id is not None:
             cache.put(cache_key, page, generation)
-        reader = uow.keys.reader_hash(query.reader_id) if query.reader_id else None
-        votes, mine = _mine(uow.session, page, reader)
+        params = _mine_params(uow, page, query.reader_id)
+        votes, mine = _mine(uow.session.execute(sql.MINE, params) if params is not None else [], page)
         return _thread_view(page, query, votes, mine)
 
 
@@ -137,19 +139,23 @@ def _read_page(uow: UnitOfWork, query: ThreadQuery, key: str, position: tuple[An
         replies,
         more,
         views=assemble(tops, replies, {}),
+        next_cursor=_cursor(query.sort, tops[-1]) if more else None,
     )
 
 
-def _mine(
-    session: Session | Connection, page: CachedPage, reader: str | None
-) -> tuple[dict[int, int], str | None]:
+def _mine_params(uow: UnitOfWork, page: CachedPage, reader_id: str | None) -> dict[str, Any] | None:
+    """The parameters of ``thread_sql.MINE`` for the reader, or None: nothing of theirs to read."""
+    if not reader_id or page.page_id is None:
+        return None
+    reader = uow.keys.reader_hash(reader_id)
+    return {"reader": reader, "tops": [c.id for c in page.tops], "page_id": page.page_id}
+
+
+def _mine(rows: Iterable[Any], page: CachedPage) -> tuple[dict[int, int], str | None]:
     """The reader's votes on the page's comments and their reaction (if the site still offers it)."""
-    if reader is None or page.page_id is None:
-        return {}, None
-    params = {"reader": reader, "tops": [c.id for c in page.tops], "page_id": page.page_id}
     votes: dict[int, int] = {}
     mine = None
-    for comment_id, value, reaction in session.execute(sql.MINE, params):
+    for comment_id, value, reaction in rows:
         if reaction is None:
             votes[int(comment_id)] = int(value)
         elif reaction in page.reactions:
@@ -162,7 +168,8 @@ def _thread_view(page: CachedPage, query: ThreadQuery, votes: dict[int, int], mi
         page=PageInfo(page.url, page.title, page.comments, dict(page.reactions), mine),
         # Most readers have voted on nothing shown: they get the comments assembled once.
         comments=assemble(page.tops, page.replies, votes) if votes or not page.views else page.views,
-        next_cursor=_cursor(query.sort, page.tops[-1]) if page.more else None,
+        next_cursor=page.next_cursor,
+        rendered=page.rendered if not votes and mine is None else None,
     )
 
 
@@ -192,30 +199,41 @@ def list_replies(uow: UnitOfWork, query: RepliesQuery) -> RepliesView:
 
 
 def page_counts(uow: UnitOfWork, site_key: str, pages: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Comments and reactions of up to 500 pages (URLs, paths or ids), in one statement."""
+    """Comments and reactions of up to 500 pages (URLs, paths or ids), in one statement; the
+    dict may be shared with other readers' answers: not to be changed."""
+    return cached_counts(uow, site_key, pages).counts
+
+
+def cached_counts(uow: UnitOfWork, site_key: str, pages: Sequence[str]) -> CachedCounts:
+    """:func:`page_counts` as the thread cache keeps it (with its ``rendered`` memo): a listing
+    page asked again within the cache's life costs no statement and no parsing of its pages."""
     if isinstance(pages, str) or len(pages) > MAX_COUNT_PAGES:
         raise InvalidInput("pages", f"give a list of at most {MAX_COUNT_PAGES} pages")
+    for ref in pages:
+        if not isinstance(ref, str):
+            page_key(ref)  # its InvalidInput, before any use as a part of the cache's key
+    cache = uow.thread_cache
+    cache_key = ("counts", site_key, *pages)
+    cached = cache.get(cache_key)
+    if isinstance(cached, CachedCounts):
+        return cached
     keys = {ref: page_key(ref) for ref in pages}
     if not is_site_key(site_key):
         raise SiteNotFound(f"no site with key {site_key!r}")
+    generation = cache.generation()
     wanted = sorted(set(keys.values()))
-    cache = uow.thread_cache
-    cache_key = ("counts", site_key, *wanted)
-    cached = cache.get(cache_key)
-    if isinstance(cached, CachedCounts):
-        found = cached.found
-    else:
-        generation = cache.generation()
-        with uow.reading() as connection:
-            rows = connection.execute(sql.PAGE_COUNTS, {"site": site_key, "keys": wanted}).all()
-        if not rows:
-            raise SiteNotFound(f"no site with key {site_key!r}")
-        found = {key: (int(comments), int(reactions)) for key, comments, reactions in rows if key is not None}
-        cache.put(cache_key, CachedCounts(found), generation)
-    return {
-        ref: {"comments": found.get(k, (0, 0))[0], "reactions": found.get(k, (0, 0))[1]}
+    rows = uow.read_rows(sql.PAGE_COUNTS, {"site": site_key, "keys": wanted})
+    if not rows:
+        raise SiteNotFound(f"no site with key {site_key!r}")
+    found = {key: (int(comments), int(reactions)) for key, comments, reactions in rows if key is not None}
+    none = (0, 0)
+    counts = {
+        ref: {"comments": found.get(k, none)[0], "reactions": found.get(k, none)[1]}
         for ref, k in keys.items()
     }
+    entry = CachedCounts(counts)
+    cache.put(cache_key, entry, generation)
+    return entry
 
 
 def passage_counts(uow: UnitOfWork, site_key: str, page: str) -> dict[str, int]:

@@ -38,7 +38,7 @@ from engagement.web import (
 )
 from engagement.web import demo as demo_pages
 from engagement.web.cors import SiteCORS, SiteOrigins
-from engagement.web.fast_reads import FastThreadReads
+from engagement.web.fast_reads import FastReads
 from engagement.web.middleware import BodyLimit, SecurityHeaders
 from engagement.web.observe import ObserveRequests
 from engagement.web.responses import FastJSON
@@ -121,7 +121,7 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     if demo:
         app.include_router(demo_pages.router)
     # Outermost last: every answer is observed, the size limit runs before anything reads.
-    app.add_middleware(FastThreadReads)  # innermost: the thread read's common case, before the router
+    app.add_middleware(FastReads)  # innermost: the hot reads' common case, before the router
     app.add_middleware(SiteCORS, origins=app.state.origins)
     app.add_middleware(SecurityHeaders, hsts=settings.base_url.startswith("https://"))
     app.add_middleware(BodyLimit)

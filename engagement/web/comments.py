@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
+from engagement.services.audience.signin import identify, identify_for_comment
 from engagement.services.comments import PostComment, delete_comment, edit_comment, post_comment
 from engagement.services.permalinks import ContextQuery, comment_context
-from engagement.services.signin import identify, identify_for_comment
 from engagement.services.thread_sql import REPLIES_PER_THREAD
 from engagement.services.threads import RepliesQuery, ThreadQuery, list_replies, list_thread
 from engagement.uow import UnitOfWork
@@ -18,7 +18,7 @@ from engagement.web.bearer import bearer_token
 from engagement.web.cors import bind_site
 from engagement.web.deps import SiteQuery, Uow, client_ip_of, uow_of
 from engagement.web.errors import responses
-from engagement.web.responses import FastJSON, dumps
+from engagement.web.responses import FastJSON, Rendered, dumps
 from engagement.web.schemas import (
     CommentEdit,
     CommentIn,
@@ -139,12 +139,19 @@ async def get_thread(
 def thread_response(request: Request, uow: UnitOfWork, query: ThreadQuery) -> Response:
     """The thread page's answer, with its ETag (304 when the reader has it already); the route
     and its fast path (``web/fast_reads.py``) both answer with it, the site bound already."""
-    content = dumps(thread_json(list_thread(uow, query)))
-    etag = '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
-    headers = {"ETag": etag, **READ_HEADERS}
+    view = list_thread(uow, query)
+    shared: Rendered | None = view.rendered.get("json") if view.rendered is not None else None
+    if shared is None:
+        content = dumps(thread_json(view))
+        etag = '"' + hashlib.blake2b(content, digest_size=12).hexdigest() + '"'
+        answer = Response(content, media_type="application/json", headers={"ETag": etag, **READ_HEADERS})
+        if view.rendered is not None:  # every reader without votes on the page gets this answer
+            view.rendered["json"] = Rendered(answer, etag)
+    else:
+        answer, etag = shared.again(), shared.etag
     if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(content, media_type="application/json", headers=headers)
+        return Response(status_code=304, headers={"ETag": etag, **READ_HEADERS})
+    return answer
 
 
 @router.get(

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import structlog
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -85,15 +85,23 @@ class SiteOrigins:
         self._loaded_at = -self.ttl - 1.0
 
 
+def _header(scope: Scope, name: bytes) -> str | None:
+    """The first value of a request header, as ``Headers.get`` gives it (read on every request)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 def _own_origin(scope: Scope) -> str:
-    host = Headers(scope=scope).get("host", "")
+    host = _header(scope, b"host") or ""
     return f"{scope.get('scheme', 'http')}://{host.lower()}"
 
 
 def bind_site(request: Request, site_key: str) -> None:
     """Tie this request to ``site_key``: a browser on another site's page is refused (403)."""
     request.state.engagement_site = site_key
-    origin = request.headers.get("origin")
+    origin = _header(request.scope, b"origin")
     if origin is None or origin == _own_origin(request.scope):
         return
     origins: SiteOrigins = request.app.state.origins
@@ -112,12 +120,11 @@ class SiteCORS:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
+        origin = _header(scope, b"origin")
         if origin is None or origin == _own_origin(scope):
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        if scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method") is not None:
             await self._preflight(origin, send)
             return
 

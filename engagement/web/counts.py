@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from engagement.services.threads import MAX_COUNT_PAGES, page_counts, passage_counts
+from engagement.services.threads import MAX_COUNT_PAGES, cached_counts, passage_counts
+from engagement.uow import UnitOfWork
 from engagement.web.cors import bind_site
 from engagement.web.deps import SiteKey, SiteQuery, Uow
 from engagement.web.errors import responses
-from engagement.web.responses import FastJSON
+from engagement.web.responses import FastJSON, Rendered, dumps
 from engagement.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["counts"], responses=responses(503))
 COUNTS_CACHE = "public, max-age=30"
+GET_HEADERS = {"Cache-Control": COUNTS_CACHE}  # a POST's answer is not kept by caches anyway
 PageRef = Annotated[str, Field(max_length=2000)]
 
 
@@ -47,18 +50,31 @@ async def get_counts(
     uow: Uow,
     site: SiteQuery,
     page: Annotated[list[PageRef], Query(max_length=MAX_COUNT_PAGES, description="Repeat for each page")],
-) -> FastJSON:
+) -> Response:
     """Comments and reactions of up to 500 pages, keyed by the references given."""
-    bind_site(request, site)
-    counts = page_counts(uow, site, page)
-    return FastJSON({"counts": counts}, headers={"Cache-Control": COUNTS_CACHE})
+    return counts_response(request, uow, site, page, GET_HEADERS)
 
 
 @router.post("/counts", response_model=CountsOut, responses=responses(400, 403, 404, 413, 422))
-async def post_counts(payload: CountsIn, request: Request, uow: Uow) -> FastJSON:
+async def post_counts(payload: CountsIn, request: Request, uow: Uow) -> Response:
     """The same as the GET, for lists of pages too long for a URL."""
-    bind_site(request, payload.site)
-    return FastJSON({"counts": page_counts(uow, payload.site, payload.pages)})
+    return counts_response(request, uow, payload.site, payload.pages)
+
+
+def counts_response(
+    request: Request, uow: UnitOfWork, site: str, pages: list[str], headers: Mapping[str, str] | None = None
+) -> Response:
+    """The counts' answer; the routes and their fast path (``web/fast_reads.py``) answer with it.
+    Its JSON is kept with the cached counts: a listing page asked again is not serialised again."""
+    bind_site(request, site)
+    entry = cached_counts(uow, site, pages)
+    key = "get" if headers else "post"  # the GET's answer carries its Cache-Control
+    kept: Rendered | None = entry.rendered.get(key)
+    if kept is not None:
+        return kept.again()
+    answer = Response(dumps({"counts": entry.counts}), media_type="application/json", headers=headers)
+    entry.rendered[key] = Rendered(answer)
+    return answer
 
 
 @router.get("/passages", response_model=PassagesOut, responses=responses(400, 403, 404, 422))

@@ -18,9 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from engagement.core import Core
 from engagement.errors import EngagementError, Forbidden, RateLimited, SignInRequired
 from engagement.i18n.locales import from_accept_language
+from engagement.services.audience.signin import Visitor, identify
 from engagement.services.comments import PostComment, post_comment
 from engagement.services.public import CommentView
-from engagement.services.signin import Visitor, identify
 from engagement.services.thread_forms import check_thread_form_token, thread_form_token
 from engagement.services.thread_language import thread_locale
 from engagement.services.thread_sql import REPLIES_PER_THREAD

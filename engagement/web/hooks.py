@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Path, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from engagement.services.supporters import receive_patreon_webhook
+from engagement.services.audience.supporters import receive_patreon_webhook
 from engagement.web.deps import SITE_PATTERN, Uow
 from engagement.web.errors import responses
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 64 * 1024
@@ -88,18 +87,33 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                is_html = headers.get("content-type", "").startswith("text/html")
-                headers.setdefault("Content-Security-Policy", PAGE_CSP if is_html else DEFAULT_CSP)
-                # A page whose route names who may frame it (the no-JS thread) keeps that choice.
-                csp = headers["Content-Security-Policy"]
-                framable = "frame-ancestors" in csp and "frame-ancestors 'none'" not in csp
-                if is_html and not framable:
-                    headers.setdefault("X-Frame-Options", "DENY")
-                if self.hsts:
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+                _secure(message, self.hsts)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+_ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
+_PAGE_CSP, _DEFAULT_CSP = PAGE_CSP.encode(), DEFAULT_CSP.encode()
+
+
+def _secure(message: Message, hsts: bool) -> None:
+    """Add to a response's start the security headers its route did not set itself (on the
+    raw header list: this runs for every answer)."""
+    raw = message["headers"] = list(message.get("headers", ()))
+    found: dict[bytes, bytes] = {}
+    for name, value in raw:
+        found.setdefault(name, value)  # the first of a name, as a route's headers are read
+    added = [header for header in _ALWAYS if header[0] not in found]
+    is_html = found.get(b"content-type", b"").startswith(b"text/html")
+    csp = found.get(b"content-security-policy")
+    if csp is None:
+        csp = _PAGE_CSP if is_html else _DEFAULT_CSP
+        added.append((b"content-security-policy", csp))
+    # A page whose route names who may frame it (the no-JS thread) keeps that choice.
+    framable = b"frame-ancestors" in csp and b"frame-ancestors 'none'" not in csp
+    if is_html and not framable and b"x-frame-options" not in found:
+        added.append((b"x-frame-options", b"DENY"))
+    if hsts and b"strict-transport-security" not in found:
+        added.append((b"strict-transport-security", b"max-age=31536000"))
+    raw.extend(added)

@@ -1,11 +1,11 @@
-"""JSON answers serialised once, by orjson: the app's response class, and the bytes reads hash for an ETag."""
+"""JSON answers serialised once, by orjson (the app's response class, the bytes of reads), and kept whole."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 
 def dumps(data: Any) -> bytes:
@@ -18,3 +18,20 @@ class FastJSON(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return dumps(content)
+
+
+class Rendered:
+    """An answer rendered once (its bytes and headers), kept with the cache entry it renders
+    and given again to every request it fits, without rendering or hashing anything."""
+
+    def __init__(self, answer: Response, etag: str = "") -> None:
+        self.body = answer.body
+        self.status_code = answer.status_code
+        self.raw_headers = list(answer.raw_headers)
+        self.etag = etag
+
+    def again(self) -> Response:
+        answer = Response.__new__(Response)  # its parts are ready: nothing to build
+        answer.status_code, answer.body, answer.background = self.status_code, self.body, None
+        answer.raw_headers = list(self.raw_headers)  # a middleware may add to its copy
+        return answer

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from engagement.services.signin import Visitor, who_is
+from engagement.services.audience.signin import Visitor, who_is
 from engagement.web.cors import bind_site
 from engagement.web.deps import ReaderId, RequiredReaderId, SiteQuery, Uow
 from engagement.web.errors import responses
@@ -37,7 +37,7 @@ async def _writer(reader: RequiredReaderId, token: SsoToken = None) -> Visitor:
 
 
 # What a request says of its reader: the widget's random id and the sign-in token, unchecked
-# until a route names the site (`services.signin.identify`). The writer's id is required.
+# until a route names the site (`services.audience.signin.identify`). The writer's id is required.
 VisitorDep = Annotated[Visitor, Depends(_visitor)]
 WriterDep = Annotated[Visitor, Depends(_writer)]
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from engagement.services import popular
-from engagement.services.sites import public_settings, read_site
+from engagement.services.sites import cached_settings
+from engagement.uow import UnitOfWork
 from engagement.web.cors import bind_site
 from engagement.web.deps import SitePath, Uow
 from engagement.web.errors import responses
-from engagement.web.responses import FastJSON
+from engagement.web.responses import FastJSON, Rendered, dumps
 
 router = APIRouter(prefix="/api/v1", tags=["sites"], responses=responses(503))
+SETTINGS_HEADERS = {"Cache-Control": "public, max-age=60"}
 
 
 class ReactionChoice(BaseModel):
@@ -60,11 +62,22 @@ class PopularOut(PopularSetting):
 
 
 @router.get("/sites/{site}", response_model=SiteSettings, responses=responses(403, 404))
-async def get_site_settings(site: SitePath, request: Request, uow: Uow) -> JSONResponse:
+async def get_site_settings(site: SitePath, request: Request, uow: Uow) -> Response:
     """The site's reactions, support call to action, moderation policy and edit window."""
+    return settings_response(request, uow, site)
+
+
+def settings_response(request: Request, uow: UnitOfWork, site: str) -> Response:
+    """The site settings' answer; the route and its fast path (``web/fast_reads.py``) answer
+    with it. Kept whole with the cached settings: every widget load asks for it."""
     bind_site(request, site)
-    found = read_site(uow, site)
-    return JSONResponse(public_settings(found), headers={"Cache-Control": "public, max-age=60"})
+    entry = cached_settings(uow, site)
+    kept: Rendered | None = entry.rendered.get("json")
+    if kept is not None:
+        return kept.again()
+    answer = Response(dumps(entry.settings), media_type="application/json", headers=SETTINGS_HEADERS)
+    entry.rendered["json"] = Rendered(answer)
+    return answer
 
 
 @router.get("/sites/{site}/popular", response_model=PopularOut, responses=responses(400, 403, 404, 422))

@@ -41,7 +41,8 @@ EventId = Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)]
 STREAM_DOC = {
     "description": (
         "`event: comment` `{id, parent}` when a comment is published on the page (after "
-        "moderation, if held); `event: counts` `{reactions}` when its reactions change; "
+        "moderation, if held); `event: removed` `{id}` when a published comment is withdrawn "
+        "(deleted, removed, held again); `event: counts` `{reactions}` when its reactions change; "
         "`event: reset` when more was missed than a resumption carries (reload the thread)."
     ),
     "content": {"text/event-stream": {"schema": {"type": "string"}}},

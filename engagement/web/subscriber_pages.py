@@ -17,9 +17,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engagement.errors import EngagementError
-from engagement.services.optouts import read_unsubscribe_link, unsubscribe_by_link
-from engagement.services.preferences import preferences, set_digest_cadence
-from engagement.services.subscriptions import confirm_subscriber, confirming_locale
+from engagement.services.audience.optouts import read_unsubscribe_link, unsubscribe_by_link
+from engagement.services.audience.preferences import preferences, set_digest_cadence
+from engagement.services.audience.subscriptions import confirm_subscriber, confirming_locale
 from engagement.web.deps import CoreDep, Uow
 from engagement.web.errors import responses
 from engagement.web.templating import HTML_PAGE, form_fields, html_errors, path_for, render, render_error

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from engagement.services.subscriptions import SubscribeRequest, subscribe
+from engagement.services.audience.subscriptions import SubscribeRequest, subscribe
 from engagement.web.cors import bind_site
 from engagement.web.deps import ClientIp, SiteKey, Uow
 from engagement.web.errors import responses

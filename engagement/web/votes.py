@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from engagement.services.signin import identify_for_comment
+from engagement.services.audience.signin import identify_for_comment
 from engagement.services.votes import vote
 from engagement.web.deps import Uow
 from engagement.web.errors import responses

@@ -14,13 +14,13 @@ from engagement import links
 from engagement.mail.mailer import build_mailer
 from engagement.models import Comment
 from engagement.services.admin.admins import add_admin
+from engagement.services.audience.subscriptions import add_subscription, confirm_subscriber
 from engagement.services.delivery.deliveries import due_deliveries
 from engagement.services.delivery.relay import flush_notifications, sweep_unrelayed
 from engagement.services.delivery.sending import send_deliveries
 from engagement.services.pages import ensure_page
 from engagement.services.reports import report_comment
 from engagement.services.sites import get_site
-from engagement.services.subscriptions import add_subscription, confirm_subscriber
 from tests.workers.mailsink import MailSink
 
 pytestmark = pytest.mark.browser

@@ -69,6 +69,25 @@ def test_reactions_change_for_the_other_reader_at_once(page, second, publisher, 
     expect(like).to_have_attribute("aria-pressed", "false")
 
 
+def test_a_deleted_comment_leaves_the_other_readers_thread(page, second, publisher, engagement, page_errors):
+    url = publisher.page(t="live-deleted")
+    seed(engagement, url, body="Stays put.")
+    open_widget(page, url)
+    post_comment_ui(main_form(page), "Said in haste.", name="Ada")
+    mine = card(page, "Said in haste.")
+    expect(mine).to_be_visible()
+    open_widget(second, url)
+    expect(card(second, "Said in haste.")).to_be_visible()
+    expect(second.locator(".eg-widget .eg-toolbar h2")).to_have_text("2 Comments")
+
+    mine.get_by_role("button", name="Delete", exact=True).click()
+    mine.get_by_role("button", name="Yes, delete").click()
+    expect(comment(second, "Said in haste.")).to_have_count(0, timeout=ARRIVES)
+    expect(second.locator(".eg-widget .eg-toolbar h2")).to_have_text("1 Comment")
+    expect(card(second, "Stays put.")).to_be_visible()
+    expect(live_button(second)).to_be_hidden()
+
+
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory: pytest.TempPathFactory, publisher: Publisher) -> Iterator[EngagementServer]:
     """A server that holds one stream at most; pages use it with ``server=capped``."""

@@ -7,10 +7,10 @@ from support import make_comment, make_page, table_rows
 from engagement import links
 from engagement.errors import InvalidInput, NotFound
 from engagement.models import Comment, Delivery, Subscriber, Subscription, Suppression
+from engagement.services.audience.privacy import DELETED_AUTHOR, erase_address, export_address
+from engagement.services.audience.subscriptions import SubscribeRequest, subscribe, unsubscribe
 from engagement.services.moderation import ban_address
-from engagement.services.privacy import DELETED_AUTHOR, erase_address, export_address
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.subscriptions import SubscribeRequest, subscribe, unsubscribe
 from engagement.services.threads import ThreadQuery, list_thread
 from engagement.services.votes import vote
 

@@ -9,8 +9,8 @@ from support import make_page, table_rows
 
 from engagement.errors import RateLimited
 from engagement.ratelimit import RateLimiter
+from engagement.services.audience.subscriptions import SubscribeRequest, subscribe
 from engagement.services.comments import PostComment, post_comment
-from engagement.services.subscriptions import SubscribeRequest, subscribe
 
 RULES = {"comment": "3/minute", "subscribe": "2/minute;3/day"}
 

@@ -10,9 +10,8 @@ from engagement import links
 from engagement.errors import InvalidInput, InvalidToken, NotFound, SiteNotFound
 from engagement.models import OutboxEvent, Page, Site, Subscriber, Subscription, Suppression
 from engagement.outbox import CONFIRMATION_REQUESTED
-from engagement.services.preferences import preferences, set_digest_cadence
-from engagement.services.sites import SiteChanges, add_site
-from engagement.services.subscriptions import (
+from engagement.services.audience.preferences import preferences, set_digest_cadence
+from engagement.services.audience.subscriptions import (
     SubscribeRequest,
     active_clause,
     add_subscription,
@@ -21,7 +20,8 @@ from engagement.services.subscriptions import (
     subscribe,
     unsubscribe,
 )
-from engagement.services.supporters import set_supporter
+from engagement.services.audience.supporters import set_supporter
+from engagement.services.sites import SiteChanges, add_site
 
 
 def events(core):

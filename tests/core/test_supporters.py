@@ -14,16 +14,16 @@ from support import table_rows
 
 from engagement.errors import InvalidInput, Malformed, SiteNotFound, Unauthenticated
 from engagement.models import Subscriber, Supporter
-from engagement.services.privacy import erase_address, export_address
-from engagement.services.sites import SiteChanges, update_site
-from engagement.services.subscriptions import SubscribeRequest, subscribe
-from engagement.services.supporters import (
+from engagement.services.audience.privacy import erase_address, export_address
+from engagement.services.audience.subscriptions import SubscribeRequest, subscribe
+from engagement.services.audience.supporters import (
     import_patreon_csv,
     list_supporters,
     receive_patreon_webhook,
     set_supporter,
     supporter_counts,
 )
+from engagement.services.sites import SiteChanges, update_site
 
 SECRET = "patreon-webhook-secret-" + "s" * 40
 

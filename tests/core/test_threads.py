@@ -16,7 +16,7 @@ from engagement.models import Comment, Page
 from engagement.services.comments import delete_comment
 from engagement.services.public import Anchor
 from engagement.services.reactions import react
-from engagement.services.sites import SiteChanges, update_site
+from engagement.services.sites import SiteChanges, cached_settings, update_site
 from engagement.services.threads import page_counts, passage_counts
 from engagement.services.votes import vote
 from engagement.thread_cache import ThreadCache, TimedCache
@@ -237,6 +237,30 @@ def test_counts_for_many_pages_in_a_fixed_number_of_statements(core, site, count
     assert len(page_counts(core.uow(), "daily", many)) == 500
     assert count_statements.count - before == few == 1
     assert page_counts(core.uow(), "daily", []) == {}
+
+
+def test_counts_and_site_settings_cost_no_statement_within_the_caches_life(core, site, count_statements):
+    core.thread_cache = ThreadCache(3600)  # a warm process, however slow the machine
+    post(core, page="https://news.example.org/a")
+    refs = ["https://news.example.org/a", "/b"]
+    first = page_counts(core.uow(), "daily", refs)
+    settings = cached_settings(core.uow(), "daily").settings
+    before = count_statements.count
+    assert (
+        page_counts(core.uow(), "daily", refs)
+        == first
+        == {
+            refs[0]: {"comments": 1, "reactions": 0},
+            refs[1]: {"comments": 0, "reactions": 0},
+        }
+    )
+    assert cached_settings(core.uow(), "daily").settings == settings
+    assert count_statements.count == before
+    # A commit of this process shows at once.
+    update_site(core.uow(), "daily", SiteChanges(name="The Daily, renamed"))
+    post(core, page="/b")
+    assert page_counts(core.uow(), "daily", refs)["/b"] == {"comments": 1, "reactions": 0}
+    assert cached_settings(core.uow(), "daily").settings["name"] == "The Daily, renamed"
 
 
 @pytest.mark.parametrize(

@@ -148,6 +148,9 @@ def test_an_unreachable_database_is_503_not_500(tmp_path):
             assert answer.headers["retry-after"] == "5"
             assert body(answer)["code"] == "unavailable"
             assert client.get("/readyz").status_code == 503
+            counts = client.post("/api/v1/counts", json={"site": "daily", "pages": ["/a"]})  # the fast path's
+            assert counts.status_code == 503
+            assert body(counts)["code"] == "unavailable"
             preflight = client.options(
                 "/api/v1/comments", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"}
             )

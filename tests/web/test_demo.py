@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from engagement import links
 from engagement.demo import ARTICLE_PATH, REPLIER, seed_demo
 from engagement.models import Subscriber
-from engagement.services.subscriptions import SubscribeRequest, confirm_subscriber, subscribe
+from engagement.services.audience.subscriptions import SubscribeRequest, confirm_subscriber, subscribe
 from engagement.web import create_app
 from web.support import RecordingClient, body
 

@@ -235,9 +235,9 @@ def test_replies_of_an_unknown_comment_are_404(client):
 def test_a_comment_from_the_form_notifies_the_pages_followers(client, core):
     from engagement import links
     from engagement.models import NotificationItem, Site, Subscriber
+    from engagement.services.audience.subscriptions import add_subscription, confirm_subscriber
     from engagement.services.delivery.relay import sweep_unrelayed
     from engagement.services.pages import ensure_page
-    from engagement.services.subscriptions import add_subscription, confirm_subscriber
 
     with core.uow() as uow:
         site = uow.session.scalars(sa.select(Site).where(Site.key == "daily")).one()

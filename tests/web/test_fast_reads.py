@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
 from engagement.metrics import instruments
+from engagement.web import fast_reads
 from web.support import body
 
 ARTICLE = "https://news.example.org/2026/11/fast"
@@ -66,3 +70,79 @@ def test_a_missing_page_or_an_unknown_site(client):
     missing = client.get(f"/api/v1/comments?site=nowhere&page={ARTICLE}", headers=READER)
     assert missing.status_code == 404
     assert body(missing)["code"] == "site_not_found"
+
+
+@pytest.fixture
+def answered_fast(monkeypatch):
+    """The requests the fast path answered (not left to the routes), by path."""
+    answered: list[str] = []
+    for key, read in list(fast_reads._READS.items()):
+
+        def answer(request, uow, parsed, read=read, path=key[1]):
+            answered.append(path)
+            return read.answer(request, uow, parsed)
+
+        monkeypatch.setitem(fast_reads._READS, key, dataclasses.replace(read, answer=answer))
+    return answered
+
+
+def test_counts_the_fast_path_and_the_routes_give_the_same_answer(seeded, answered_fast):
+    asked = f"/api/v1/counts?site=daily&page={ARTICLE}&page=/other"
+    fast, routed = seeded.get(asked), seeded.get(asked + "&sort=")  # an empty value: the route answers
+    assert answered_fast == ["/api/v1/counts"]
+    assert fast.status_code == routed.status_code == 200
+    assert fast.content == routed.content
+    assert body(fast) == {
+        "counts": {ARTICLE: {"comments": 3, "reactions": 0}, "/other": {"comments": 0, "reactions": 0}}
+    }
+    for header in ("cache-control", "content-type", "content-length"):
+        assert fast.headers[header] == routed.headers[header]
+
+    payload = {"site": "daily", "pages": [ARTICLE, "/other"]}
+    fast = seeded.post("/api/v1/counts", json=payload)
+    with_charset = {"Content-Type": "application/json; charset=utf-8"}  # plain enough for the route only
+    routed = seeded.post("/api/v1/counts", content=json.dumps(payload), headers=with_charset)
+    assert answered_fast == ["/api/v1/counts"] * 2
+    assert fast.status_code == routed.status_code == 200
+    assert fast.content == routed.content == seeded.get(asked).content
+    assert "cache-control" not in fast.headers
+    assert "cache-control" not in routed.headers
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"site": "daily", "pages": [ARTICLE], "extra": 1}, 422),
+        ({"site": "daily", "pages": ARTICLE}, 422),
+        ({"site": "daily", "pages": [1]}, 422),
+        ({"site": "daily", "pages": ["x" * 2001]}, 422),
+        ({"site": "daily", "pages": ["/a"] * 501}, 422),
+        ({"site": "Not a key", "pages": [ARTICLE]}, 422),
+        ({"site": "nowhere", "pages": [ARTICLE]}, 404),  # plain: the fast path says so itself
+        ({"site": "daily", "pages": [""]}, 422),  # plain, but the core refuses it
+    ],
+)
+def test_counts_bad_input_still_gets_the_routes_answer(client, payload, status):
+    response = client.post("/api/v1/counts", json=payload)
+    assert response.status_code == status, response.text
+
+
+def test_counts_a_body_that_is_no_json_or_no_page_at_all(client):
+    not_json = client.post(
+        "/api/v1/counts", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 400
+    assert client.get("/api/v1/counts?site=daily").status_code == 422
+
+
+def test_site_settings_are_answered_before_the_router_and_the_rest_by_it(client, answered_fast):
+    fast = client.get("/api/v1/sites/daily")
+    assert answered_fast == ["/api/v1/sites/{site}"]
+    assert fast.status_code == 200
+    assert fast.headers["cache-control"] == "public, max-age=60"
+    assert body(fast)["key"] == "daily"
+    assert client.get("/api/v1/sites/daily").content == fast.content  # kept whole, given again
+    assert client.get("/api/v1/sites/nowhere").status_code == 404  # plain: the fast path says so
+    assert client.get("/api/v1/sites/Not%20a%20key").status_code == 422
+    assert client.get("/api/v1/sites/daily/popular").status_code == 200
+    assert answered_fast == ["/api/v1/sites/{site}"] * 3

@@ -6,8 +6,8 @@ import hashlib
 import hmac
 import json
 
+from engagement.services.audience.supporters import list_supporters
 from engagement.services.sites import SiteChanges, update_site
-from engagement.services.supporters import list_supporters
 from web.support import table_rows
 
 SECRET = "patreon-webhook-secret-" + "w" * 40

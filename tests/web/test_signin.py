@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from engagement.models import Comment, OutboxEvent, Reaction, Subscriber, Vote
 from engagement.outbox import CONFIRMATION_REQUESTED, SUBSCRIPTION_CONFIRMED
-from engagement.services.privacy import erase_address
+from engagement.services.audience.privacy import erase_address
 from engagement.services.sites import SiteChanges, add_site, update_site
 from web.support import body, table_rows
 

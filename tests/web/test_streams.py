@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
 from engagement.config import Settings
+from engagement.errors import Conflict
 from engagement.services.admin.admins import add_admin
-from engagement.services.moderation import moderation_token
+from engagement.services.moderation import mark_spam, moderation_token
 from engagement.services.sites import SiteChanges, update_site
 from engagement.web import create_app
 from web.streaming import open_stream, served
@@ -84,6 +87,17 @@ def test_a_held_comment_shows_only_once_approved(base, core, clock, first):
         assert stream.next_of("comment").data == {"id": held_id, "parent": None}
 
 
+def test_a_published_comment_removed_by_a_moderator_leaves_the_stream(base, core, first):
+    with open_stream(base, "daily", ARTICLE) as stream:
+        mark_spam(core.uow(), first)
+        assert stream.next_of("removed").data == {"id": first}
+        # Marking it again changes nothing and announces nothing before the next comment.
+        with pytest.raises(Conflict):
+            mark_spam(core.uow(), first)
+        later = post(base, "After the spam").json()["comment"]["id"]
+        assert stream.next_event().data == {"id": later, "parent": None}
+
+
 def test_an_approval_in_the_admin_reaches_the_stream(base, core, first):
     add_admin(core.uow(), "owner@example.org", "owner", password=PASSWORD)
     update_site(core.uow(), "daily", SiteChanges(moderation="all"))
@@ -141,3 +155,21 @@ def test_over_the_cap_a_stream_is_refused_with_retry_after(core, site):
         # Closed streams leave room again.
         with open_stream(base, "daily", ARTICLE):
             pass
+
+
+def test_open_streams_are_counted_on_metrics(base, first):
+    def open_streams() -> float:
+        text = httpx.get(f"{base}/metrics", timeout=10).text
+        return next(
+            float(line.split()[-1])
+            for line in text.splitlines()
+            if line.startswith("engagement_live_streams ")
+        )
+
+    before = open_streams()
+    with open_stream(base, "daily", ARTICLE), open_stream(base, "daily", ARTICLE):
+        assert open_streams() == before + 2
+    deadline = time.monotonic() + 10
+    while open_streams() != before and time.monotonic() < deadline:  # the server sees the close
+        time.sleep(0.05)
+    assert open_streams() == before

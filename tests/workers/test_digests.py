@@ -9,10 +9,10 @@ import pytest
 from drive import ARTICLE, deliver, deliveries, post, reply, subscribe
 
 from engagement.models import Site
+from engagement.services.audience.supporters import import_patreon_csv, set_supporter
 from engagement.services.delivery.digests import due_digests, period_bounds, send_digest
 from engagement.services.delivery.sending import chunk_sender, send_deliveries
 from engagement.services.sites import SiteChanges, update_site
-from engagement.services.supporters import import_patreon_csv, set_supporter
 
 OTHER = "https://news.example.org/2026/11/another-story"
 

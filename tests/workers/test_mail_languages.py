@@ -9,11 +9,11 @@ from drive import ARTICLE, deliver, post, reply
 
 from engagement import links
 from engagement.models import Subscriber
+from engagement.services.audience.subscriptions import add_subscription, confirm_subscriber
 from engagement.services.delivery.digests import send_digest
 from engagement.services.delivery.sending import chunk_sender
 from engagement.services.pages import ensure_page
 from engagement.services.sites import SiteChanges, get_site, update_site
-from engagement.services.subscriptions import add_subscription, confirm_subscriber
 
 GERMAN = "hanna@example.org"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from drive import ARTICLE, deliver, deliveries, post, reply, subscribe
 
+from engagement.services.audience.optouts import unsubscribe_by_link
 from engagement.services.moderation import approve_comment
-from engagement.services.optouts import unsubscribe_by_link
 from engagement.services.sites import SiteChanges, get_site, update_site
 
 

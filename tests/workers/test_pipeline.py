@@ -8,11 +8,11 @@ import pytest
 from drive import ARTICLE, deliver, deliveries, open_items, post, reply, subscribe
 
 from engagement import links
+from engagement.services.audience.subscriptions import confirm_subscriber, unsubscribe
 from engagement.services.comments import delete_comment, edit_comment
 from engagement.services.delivery.deliveries import suppress
 from engagement.services.moderation import approve_comment
 from engagement.services.sites import SiteChanges, update_site
-from engagement.services.subscriptions import confirm_subscriber, unsubscribe
 
 
 @pytest.fixture

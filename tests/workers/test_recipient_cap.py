@@ -6,8 +6,8 @@ from drive import ARTICLE, deliver, deliveries, post, subscribe
 
 from engagement import links
 from engagement.mail.mailer import build_mailer
+from engagement.services.audience.subscriptions import confirm_subscriber
 from engagement.services.sites import SiteChanges, add_site, update_site
-from engagement.services.subscriptions import confirm_subscriber
 
 PAGES = [ARTICLE, "https://news.example.org/2026/11/second", "https://news.example.org/2026/11/third"]
 

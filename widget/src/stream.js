@@ -1,7 +1,8 @@
 /* The live thread: the page's Server-Sent Events stream (GET /api/v1/stream).
  *
  * New comments wait behind an "N new comments" button and are drawn when it is clicked (the widget
- * draws each under its parent); reaction tallies change at once. The stream reconnects with backoff,
+ * draws each under its parent); a comment withdrawn (deleted, removed by a moderator) leaves at once,
+ * as do changed reaction tallies. The stream reconnects with backoff,
  * resuming after the last event it saw; it is closed while the tab is hidden. When the server refuses
  * it (503: its cap; 404: a page nobody engaged with yet) the widget polls every minute instead.
  */
@@ -17,6 +18,7 @@ const SETTLE_MS = 400;
  * @param {() => string} o.page the page's key
  * @param {(id: number) => boolean} o.known whether the thread already shows a comment
  * @param {(id: number) => Promise<void>} o.show draws a new comment where it belongs
+ * @param {(id: number) => void} o.removed drops a comment withdrawn from the page
  * @param {(reactions: object) => void} o.counts new reaction tallies
  * @param {() => void} o.reload draws the thread again (more was missed than a stream replays)
  * @param {() => Promise<number[]>} o.latest ids of the newest comments, for polling
@@ -80,6 +82,12 @@ export function liveThread(o) {
         handle(JSON.parse(ev.data || "{}"));
       });
     on("comment", (data) => note(Number(data.id)));
+    on("removed", (data) => {
+      const id = Number(data.id);
+      pending = pending.filter((one) => one !== id);
+      render();
+      o.removed(id);
+    });
     on("counts", (data) => o.counts(data.reactions || {}));
     on("reset", () => {
       missedMore = true;

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from engagement import validation as check
 from engagement.errors import Conflict
 from engagement.models import Suppression
+from engagement.services.audience.privacy import export_address
 from engagement.services.delivery.deliveries import suppress
-from engagement.services.privacy import export_address
 from engagement.uow import UnitOfWork
 
 BY_HAND = "manual"

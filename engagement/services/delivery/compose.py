@@ -21,6 +21,7 @@ from engagement.i18n.formatting import data_locale
 from engagement.i18n.reasons import moderation_reason
 from engagement.mail.mailer import Mailer, Outgoing, Skip, guarded
 from engagement.models import Comment, Delivery, Page, Site, Subscriber, Subscription, Suppression
+from engagement.services.audience.optouts import approval_notices_off
 from engagement.services.delivery.digest_mail import compose_digests
 from engagement.services.delivery.digests import DIGEST_TEMPLATE
 from engagement.services.delivery.notification_mail import (
@@ -32,7 +33,6 @@ from engagement.services.delivery.notification_mail import (
 from engagement.services.delivery.notifications import REPLY_TEMPLATE, THREAD_TEMPLATE
 from engagement.services.delivery.recipient_cap import cap_per_recipient
 from engagement.services.moderation import TOKEN_LIFETIME, moderation_token
-from engagement.services.optouts import approval_notices_off
 from engagement.services.permalinks import comment_url
 from engagement.services.webhooks.disabling import WEBHOOK_DISABLED_TEMPLATE
 from engagement.services.webhooks.mail import webhook_disabled_mail

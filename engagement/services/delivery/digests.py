@@ -23,10 +23,10 @@ from engagement.config import Settings
 from engagement.db import insert_ignoring_conflict
 from engagement.models import DigestRun, Site, Subscriber, Subscription
 from engagement.models.subscriptions import CADENCES
+from engagement.services.audience.subscriptions import active_clause
 from engagement.services.delivery.deliveries import NewDelivery, add_deliveries
 from engagement.services.delivery.digest_content import followed_pages, replies_to, top_pages
 from engagement.services.sites import get_site
-from engagement.services.subscriptions import active_clause
 from engagement.uow import UnitOfWork
 
 DIGEST_TEMPLATE = "digest"

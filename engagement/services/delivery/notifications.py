@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from engagement.db import UTCDateTime, dialect_insert
 from engagement.models import Comment, NotificationItem, Page, Subscriber, Subscription
+from engagement.services.audience.subscriptions import active_clause
 from engagement.services.delivery.deliveries import NewDelivery, add_deliveries
-from engagement.services.subscriptions import active_clause
 
 THREAD_TEMPLATE = "thread_notification"
 REPLY_TEMPLATE = "reply_notification"

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from engagement.errors import InvalidInput
 from engagement.services.admin.admin_subscribers import look_up_address, suppress_address, unsuppress_address
 from engagement.services.admin.admins import require_owner
-from engagement.services.privacy import erase_address
+from engagement.services.audience.privacy import erase_address
 from engagement.web.admin.auth import PREFIX, CheckedForm, SignedIn, page
 from engagement.web.deps import Uow
 

@@ -1,6 +1,8 @@
 // The live thread's place in the widget: started once the thread is drawn (stream.js does the rest).
 
 import { api } from "../api.js";
+import { isDeleted } from "../comments.js";
+import { removeComment } from "../edit.js";
 import { onReady } from "../hooks.js";
 import { renderReactions } from "../reactions.js";
 import { BASE, SITE, els, flatten, indexComments, state } from "../state.js";
@@ -20,6 +22,7 @@ onReady(({ root }) => {
     page: () => state.pageKey,
     known: (id) => state.index.has(id),
     show,
+    removed,
     counts: (reactions) => {
       state.page.reactions = reactions;
       renderReactions();
@@ -53,6 +56,16 @@ async function show(id) {
     }
   }
   focusComment(id);
+}
+
+/** A comment withdrawn from the page: gone from this thread (a placeholder if replies hang from it).
+ * Its author, whose edit sent it back to moderation, keeps seeing it as pending. */
+function removed(id) {
+  const entry = state.index.get(id);
+  if (!entry || isDeleted(entry.c) || entry.c.status === "pending") return;
+  state.page.comments = Math.max(0, (state.page.comments || 0) - 1);
+  removeComment(entry.c);
+  renderHeading();
 }
 
 /** The ids of the newest comments and their replies, oldest first: what polling compares. */

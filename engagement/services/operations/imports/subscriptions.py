@@ -12,8 +12,8 @@ from engagement import validation as check
 from engagement.db import dialect_insert
 from engagement.errors import InvalidInput
 from engagement.models import Subscriber, Subscription
+from engagement.services.audience.supporter_flags import is_supporter
 from engagement.services.operations.imports.records import ImportSummary
-from engagement.services.supporter_flags import is_supporter
 
 _CHUNK = 500
 _SUBSCRIBERS: sa.Table = Subscriber.__table__  # type: ignore[assignment]

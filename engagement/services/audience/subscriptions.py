@@ -18,9 +18,9 @@ from engagement.i18n.locales import DEFAULT, choose, normalise
 from engagement.models import Comment, Page, Site, Subscriber, Subscription, Suppression
 from engagement.models.subscriptions import CADENCES, KINDS
 from engagement.outbox import CONFIRMATION_REQUESTED, SUBSCRIPTION_CONFIRMED
+from engagement.services.audience.supporter_flags import new_subscriber_flag
 from engagement.services.pages import ensure_page
 from engagement.services.sites import get_site
-from engagement.services.supporter_flags import new_subscriber_flag
 from engagement.uow import UnitOfWork
 
 # However often a form is sent for an address, it gets at most one confirmation mail per interval.

@@ -15,7 +15,7 @@ from engagement import links
 from engagement.errors import InvalidToken, NotFound
 from engagement.keys import Keys
 from engagement.models import Site, Subscriber
-from engagement.services.subscriptions import (
+from engagement.services.audience.subscriptions import (
     UnsubscribeResult,
     add_subscriber_if_new,
     mask_email,

@@ -10,7 +10,12 @@ from engagement import links
 from engagement import validation as check
 from engagement.models import Page, Subscription
 from engagement.models.subscriptions import CADENCES
-from engagement.services.subscriptions import add_subscription, mask_email, reader_locale, subscriber_and_site
+from engagement.services.audience.subscriptions import (
+    add_subscription,
+    mask_email,
+    reader_locale,
+    subscriber_and_site,
+)
 from engagement.uow import UnitOfWork
 
 

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from engagement import validation as check
 from engagement.errors import InvalidInput, Malformed, SiteNotFound, Unauthenticated
 from engagement.models import Site, Supporter
+from engagement.services.audience.supporter_flags import refresh_flags
 from engagement.services.sites import get_site
-from engagement.services.supporter_flags import refresh_flags
 from engagement.uow import UnitOfWork
 
 # Patreon's members export: found by header name, as exports differ in columns and order.

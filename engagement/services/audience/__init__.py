@@ -1,0 +1,1 @@
+"""Readers as an audience: subscriptions, preferences, supporters, sign-in identity, opt-outs and erasure."""
