@@ -28,6 +28,7 @@ from engagement.services.moderation import reject_comment
 from engagement.services.reports import report_comment
 from engagement.services.webhooks import signing
 from engagement.services.webhooks.addresses import AddressGuard
+from engagement.services.webhooks.client import MAX_RESPONSE_BYTES, Request, WebhookClient
 from engagement.services.webhooks.deliveries import due_webhooks, retry_failed_webhooks
 from engagement.services.webhooks.endpoints import add_endpoint, set_enabled
 from engagement.services.webhooks.planning import delivery_key, message_id, plan_webhooks
@@ -440,3 +441,20 @@ def test_a_sender_killed_mid_fan_out_sends_each_delivery_at_most_once_more(core,
         assert {r.status for r in rows(live)} == {"sent"}
     finally:
         live.dispose()
+
+
+def test_redirects_are_not_followed_and_long_answers_are_read_up_to_a_cap(receiver):
+    client = WebhookClient(LOOPBACK, total_seconds=5.0)
+    try:
+        receiver.answer(302, location=receiver.url("/elsewhere"))
+        moved = client.run(client.send(Request(receiver.url(), "msg_1_1", "{}", None))).result()
+        receiver.answer(200, body=b"x" * (4 * MAX_RESPONSE_BYTES))
+        long = client.run(client.send(Request(receiver.url(), "msg_1_2", "{}", None))).result()
+        after = client.run(client.send(Request(receiver.url(), "msg_1_3", "{}", None))).result()
+    finally:
+        client.close()
+
+    assert (moved.kind, moved.status) == ("failed", 302)
+    assert "redirects are not followed" in (moved.error or "")
+    assert (long.kind, long.status, after.kind) == ("sent", 200, "sent")
+    assert [r.path for r in receiver.received] == ["/hook"] * 3  # never to /elsewhere
