@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -140,3 +141,25 @@ def insert_many_ignoring_conflict(
     if rows:
         stmt = dialect_insert(session, table).on_conflict_do_nothing(index_elements=keys)
         session.execute(stmt, rows)
+
+
+def among(
+    dialect: Dialect,
+    column: sa.ColumnElement[Any] | QueryableAttribute[Any],
+    values: Sequence[Any] | None = None,
+    *,
+    name: str | None = None,
+) -> sa.ColumnElement[bool]:
+    """``column IN values``, or IN the parameter ``name`` given at each execution (a statement built once).
+
+    On PostgreSQL ``= ANY(array)``, one parameter, so the statement reads the same whatever the
+    count and is compiled, parsed and prepared once (an IN of 200 values is rendered anew, each
+    value with its cast, for every count)."""
+    if dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        listed = None if values is None else list(values)
+        return column == sa.any_(sa.bindparam(name, listed, type_=ARRAY(column.type)))
+    if values is None:
+        return column.in_(sa.bindparam(name, expanding=True))
+    return column.in_(list(values))

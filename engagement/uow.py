@@ -112,12 +112,29 @@ class UnitOfWork:
 
     def add_event(self, kind: str, payload: dict[str, Any]) -> int:
         """Join an outbox event to this transaction (its id): it exists only if the change commits."""
+        event_id = int(self.session.execute(_INSERT_EVENT, self.event_values(kind, payload)).scalar_one())
+        self.joined_event(event_id)
+        return event_id
+
+    def event_values(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """An outbox event's row but its id, for :meth:`add_event` or a statement that inserts
+        the event together with the change it reports."""
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown outbox event kind {kind!r}")
-        params = {"kind": kind, "payload": with_request_id(payload), "created_at": self.now()}
-        event_id = int(self.session.execute(_INSERT_EVENT, params).scalar_one())
+        return {"kind": kind, "payload": with_request_id(payload), "created_at": self.now()}
+
+    def joined_event(self, event_id: int) -> None:
+        """An outbox event a statement of this unit of work inserted itself: the commit hands
+        it to the relay like those of :meth:`add_event`."""
         self._events.append(event_id)
-        return event_id
+
+    def execute_alone(self, statement: sa.Executable, params: dict[str, Any]) -> sa.Row[Any] | None:
+        """Run a unit of work's only write as one statement in autocommit mode: atomic like any
+        statement, without the BEGIN and COMMIT round trips, and its row locks held no longer
+        than the statement. Nothing else may be written in this unit of work; :meth:`commit`
+        then does what follows a commit (events, notices, caches)."""
+        with self.reading() as connection:
+            return connection.execute(statement, params).first()
 
     def announce(self, notice: Notice) -> None:
         """Tell the page's live streams, once this transaction commits (never if it rolls back)."""

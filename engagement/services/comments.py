@@ -7,15 +7,17 @@ from datetime import timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from engagement import validation as check
+from engagement.db import UTCDateTime
 from engagement.errors import CommentNotFound, EditWindowClosed, InvalidInput, InvalidToken, SignInRequired
 from engagement.i18n.locales import normalise
 from engagement.keys import hash_token, new_edit_token, token_matches
 from engagement.live.notices import comment_notice
 from engagement.metrics import instruments
-from engagement.models import Comment, Page, Site
+from engagement.models import Comment, OutboxEvent, Page, Site
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
 from engagement.rendering import render, render_markdown
 from engagement.services.audience.subscriptions import add_subscription
@@ -32,6 +34,7 @@ from engagement.uow import UnitOfWork
 
 _table = cast(sa.Table, Comment.__table__)
 _comments = _table.c
+_events = cast(sa.Table, OutboxEvent.__table__)
 NOTIFY_CHOICES = ("none", "replies", "all")
 MAX_READER_ID = 200
 MAX_PATH = 2000
@@ -75,7 +78,8 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
     Bans, rate limits and the site's rules are applied before anything is written; then the
     page (counting a comment published at once), the comment and its outbox event are written
     with Core statements: four in all for a comment or a reply on a known page, with the
-    site's rules in the site cache.
+    site's rules in the site cache; on PostgreSQL a top-level comment's are one statement, and
+    its whole transaction when no subscription is written with it.
     """
     draft = _checked(request)
     # Rendered before the transaction: no lock is held while markdown is turned into HTML.
@@ -101,20 +105,20 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
         )
         published = verdict.status == "approved"
         row = _row(uow, site, draft, reader, verdict, rendered.html, hash_token(token))
+        kind = _EVENTS.get(verdict.status)
         if draft.parent is None and uow.session.get_bind().dialect.name == "postgresql":
             parent = None
-            comment = _claim_and_insert(uow, site.id, draft, row, published=published)
+            comment = _claim_and_insert(uow, site.id, draft, row, kind, alone=not _subscribes(draft, verdict))
             page_id = comment.page_id
         else:
             page_id = claim_page(uow, site.id, draft.page, draft.page_title, published=published)
             parent = _parent(uow.session, page_id, draft.parent, published=published)
             comment = _insert(uow, page_id, parent, row)
+            if kind is not None:
+                uow.add_event(kind, {"comment_id": comment.id})
         if published:  # counted on its page and under its parent already
-            uow.add_event(COMMENT_PUBLISHED, {"comment_id": comment.id})
             parent_id = parent.id if parent is not None else None
             uow.announce(comment_notice(page_id, comment.id, parent_id, comment.created_at))
-        elif verdict.status == "pending":
-            uow.add_event(COMMENT_PENDING, {"comment_id": comment.id})
         confirmation_needed = _subscribe(uow, site, page_id, comment.id, draft, verdict)
         uow.commit()
         instruments().comments_posted.labels(site.key, verdict.status).inc()
@@ -354,9 +358,14 @@ _ROW_FIELDS = (
 )
 
 
-def _claim_and_insert_statement() -> sa.Insert:
-    """PostgreSQL: a top-level comment's page claimed and counted and the comment inserted, its
-    own id as its thread's, in one statement (no row when the page is new)."""
+# The outbox event each status of a new comment causes (a caught spam causes none).
+_EVENTS = {"approved": COMMENT_PUBLISHED, "pending": COMMENT_PENDING}
+
+
+def _claim_and_insert_statement() -> sa.Select[Any]:
+    """PostgreSQL: a top-level comment's page claimed and counted, the comment inserted (its own
+    id as its thread's) and its outbox event (when ``e_kind`` is not null) in one statement;
+    no row when the page is new, and then nothing is written."""
     claimed = CLAIM.cte("claimed")
     new_id = sa.func.nextval(sa.func.pg_get_serial_sequence(_table.name, "id"))
     new = sa.select(new_id.label("id")).cte("new_comment")
@@ -365,23 +374,59 @@ def _claim_and_insert_statement() -> sa.Insert:
         new.c.id, claimed.c.id, new.c.id, sa.literal("", sa.String()), sa.literal(0, sa.Integer()), *values
     ).select_from(claimed.join(new, sa.true()))
     columns = ["id", "page_id", "thread_id", "path", "depth", *_ROW_FIELDS]
-    return sa.insert(_table).from_select(columns, source).returning(*VIEW_COLUMNS, _comments.page_id)
+    inserted = (
+        sa.insert(_table)
+        .from_select(columns, source)
+        .returning(*VIEW_COLUMNS, _comments.page_id)
+        .cte("inserted")
+    )
+    # The event's payload is the unit of work's (with the request id) and the new comment's id.
+    payload = sa.cast(
+        sa.cast(sa.bindparam("e_payload", type_=sa.JSON()), JSONB).op("||")(
+            sa.func.jsonb_build_object("comment_id", inserted.c.id)
+        ),
+        sa.JSON(),
+    )
+    kind = sa.bindparam("e_kind", type_=sa.String())
+    event = (
+        sa.insert(_events)
+        .from_select(
+            ["kind", "payload", "created_at", "attempts"],
+            sa.select(kind, payload, sa.bindparam("e_created_at", type_=UTCDateTime()), sa.literal(0))
+            .select_from(inserted)
+            .where(kind.is_not(None)),
+        )
+        .returning(_events.c.id)
+        .cte("event")
+    )
+    return sa.select(inserted, sa.select(event.c.id).scalar_subquery().label("event_id"))
 
 
 _CLAIM_AND_INSERT = _claim_and_insert_statement()
 
 
 def _claim_and_insert(
-    uow: UnitOfWork, site_id: int, draft: _Draft, row: dict[str, Any], *, published: bool
+    uow: UnitOfWork, site_id: int, draft: _Draft, row: dict[str, Any], kind: str | None, *, alone: bool
 ) -> sa.Row[Any]:
-    """A top-level comment on PostgreSQL: one statement where the other path takes three, and
-    the page's row locked two round trips later, so posts on one page wait less for each other."""
+    """A top-level comment on PostgreSQL: its page, its row and its event in one statement where
+    the other path takes four. ``alone`` (nothing else to write, the page known): the statement
+    is the whole transaction, in autocommit mode, so no BEGIN or COMMIT round trip, and the
+    page's row is locked for the statement only, so posts on one page wait less for each other."""
+    published = row["status"] == "approved"
     params = claim_params(uow, site_id, draft.page, draft.page_title, published=published)
     params.update({f"c_{name}": row[name] for name in _ROW_FIELDS})
-    comment = uow.session.execute(_CLAIM_AND_INSERT, params).first()
-    if comment is None:  # the page's first comment
-        create_claimed(uow, params)
-        comment = uow.session.execute(_CLAIM_AND_INSERT, params).one()
+    event = (
+        uow.event_values(kind, {}) if kind is not None else {"kind": None, "payload": {}, "created_at": None}
+    )
+    params.update({f"e_{name}": value for name, value in event.items()})
+    comment = uow.execute_alone(_CLAIM_AND_INSERT, params) if alone else None
+    if comment is None:  # more to write in its transaction, or the page's first comment
+        comment = uow.session.execute(_CLAIM_AND_INSERT, params).first()
+        if comment is None:
+            create_claimed(uow, params)
+            comment = uow.session.execute(_CLAIM_AND_INSERT, params).one()
+    if comment.event_id is not None:
+        uow.joined_event(comment.event_id)
     return comment
 
 
@@ -405,14 +450,19 @@ def _placement(parent: Any) -> dict[str, Any]:
     return {"parent_id": parent.id, "thread_id": parent.thread_id, "path": path, "depth": parent.depth + 1}
 
 
+def _subscribes(draft: _Draft, verdict: Verdict) -> bool:
+    """Whether the author's "Notify of" wish writes a subscription with the comment."""
+    return draft.notify != "none" and draft.author_email is not None and verdict.status != "spam"
+
+
 def _subscribe(
     uow: UnitOfWork, rules: SiteRules, page_id: int, comment_id: int, draft: _Draft, verdict: Verdict
 ) -> bool:
     """Record the author's "Notify of" wish; True when a confirmation mail is on its way."""
     if draft.notify == "none" or draft.author_email is None:
         return False
-    if verdict.status == "spam":
-        return True  # what a real request would most likely say, without mailing anyone
+    if not _subscribes(draft, verdict):
+        return True  # a caught spam: what a real request would most likely say, without mailing anyone
     site = get_site(uow.session, rules.key)
     # An address the publisher's site verified needs no confirmation mail from us.
     verified = draft.signed_in is not None and draft.signed_in.email_verified

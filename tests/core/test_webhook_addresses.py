@@ -113,7 +113,7 @@ def test_a_name_that_turns_private_at_send_time_is_refused_without_a_connection(
     answers["rebind.test"] = ["10.0.0.1"]
     client = WebhookClient(guard)
     try:
-        outcome = client.send(Request("https://rebind.test/hook", "msg_1_1", "{}", None))
+        outcome = client.run(client.send(Request("https://rebind.test/hook", "msg_1_1", "{}", None))).result()
     finally:
         client.close()
     assert outcome.kind == "failed"

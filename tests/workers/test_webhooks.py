@@ -21,7 +21,7 @@ from drive import ARTICLE, post, subscribe
 from receiver import Receiver
 
 from engagement.core import Core, build_core
-from engagement.models import Delivery, WebhookDelivery, WebhookEndpoint
+from engagement.models import Delivery, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from engagement.services.delivery.relay import sweep_unrelayed
 from engagement.services.delivery.retention import prune_deliveries
 from engagement.services.moderation import reject_comment
@@ -30,6 +30,7 @@ from engagement.services.webhooks import signing
 from engagement.services.webhooks.addresses import AddressGuard
 from engagement.services.webhooks.deliveries import due_webhooks, retry_failed_webhooks
 from engagement.services.webhooks.endpoints import add_endpoint, set_enabled
+from engagement.services.webhooks.planning import delivery_key, message_id, plan_webhooks
 from engagement.services.webhooks.sending import WebhookReport, WebhookSender, send_webhooks
 
 LOOPBACK = AddressGuard(allow_private=True)  # the development switch: receivers listen on 127.0.0.1
@@ -350,3 +351,49 @@ def test_finished_webhook_deliveries_are_pruned_with_the_mail_retention(core, si
 
     assert report.webhook_deliveries == 1
     assert [r.status for r in rows(core)] == ["pending"]
+
+
+def test_planning_an_event_again_writes_nothing_new_and_names_the_same_rows(core, site, receiver):
+    for i in range(3):
+        add_endpoint(core.uow(), LOOPBACK, "daily", receiver.url(f"/hook/{i}"))
+    add_endpoint(core.uow(), LOOPBACK, "daily", receiver.url("/slack"), fmt="slack")
+    add_endpoint(core.uow(), LOOPBACK, "daily", receiver.url("/removed"), events=["comment.removed"])
+    post(core)
+    uow = core.uow()
+    with uow:
+        event = uow.session.scalars(
+            sa.select(OutboxEvent).where(OutboxEvent.kind == "comment.published")
+        ).one()
+        first = plan_webhooks(uow.session, event, uow.now())
+        again = plan_webhooks(uow.session, event, uow.now())
+        uow.commit()
+
+    assert len(first) == 4
+    assert again == first
+    planned = rows(core)
+    assert sorted(r.id for r in planned) == first
+    for r in planned:
+        assert r.idempotency_key == delivery_key(event.id, r.endpoint_id)
+        assert r.message_id == message_id(event.id, r.endpoint_id)
+        assert (r.status, r.attempts, r.event_type) == ("pending", 0, "comment.published")
+    bodies = {r.endpoint_id: json.loads(r.body) for r in planned}
+    assert sum("text" in b for b in bodies.values()) == 1  # the slack endpoint's own body
+    assert sum(b.get("type") == "comment.published" for b in bodies.values()) == 3
+
+
+def test_a_fault_while_posting_is_recorded_as_a_retry_of_that_delivery(
+    core, site, receiver, sender, monkeypatch
+):
+    add_endpoint(core.uow(), LOOPBACK, "daily", receiver.url())
+    post(core)
+
+    async def broken(request: object) -> object:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(sender.client, "send", broken)
+    report = drive(core, sender)
+
+    assert (report.sent, len(report.retry_ids)) == (0, 1)
+    (row,) = rows(core)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "ValueError: boom")
+    assert receiver.received == []

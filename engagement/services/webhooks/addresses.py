@@ -8,7 +8,10 @@ between the check and the connection (rebinding) cannot slip through.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,9 +44,36 @@ class Target:
 
 def parse_url(url: str) -> tuple[str, str, int]:
     """The URL's scheme, host and port, or InvalidInput saying what is wrong with it."""
-    if not isinstance(url, str) or not url.strip():
+    parsed = _parsed(url)
+    return parsed.scheme, parsed.host, parsed.port
+
+
+_UNSAFE = re.compile(r"[\s\x00-\x1f]")  # \s: what str.isspace() calls white space
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A URL taken apart once: it is sent to again and again (one endpoint, many events)."""
+
+    scheme: str
+    host: str
+    port: int
+    rest: str  # path and query, as sent
+    host_header: str
+    literal: tuple[IPAddress, ...] | None  # the host when it is an address: no lookup
+
+
+def _parsed(url: str) -> _Parsed:
+    if not isinstance(url, str):
         raise InvalidInput("url", "give the endpoint's URL, such as https://hooks.example.org/engagement")
-    if len(url) > MAX_URL_LENGTH or any(c.isspace() or ord(c) < 32 for c in url):
+    return _take_apart(url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _take_apart(url: str) -> _Parsed:
+    if not url.strip():
+        raise InvalidInput("url", "give the endpoint's URL, such as https://hooks.example.org/engagement")
+    if len(url) > MAX_URL_LENGTH or _UNSAFE.search(url):
         raise InvalidInput("url", f"must be one line of at most {MAX_URL_LENGTH} characters")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
@@ -56,11 +86,17 @@ def parse_url(url: str) -> tuple[str, str, int]:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise InvalidInput("url", "has an invalid port") from None
-    if not parts.hostname:
+    host = parts.hostname
+    if not host:
         raise InvalidInput("url", "has no host")
-    return parts.scheme, parts.hostname, port
+    default_port = 443 if parts.scheme == "https" else 80
+    named = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    host_header = named if port == default_port else f"{named}:{port}"
+    rest = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    return _Parsed(parts.scheme, host, port, rest, host_header, _literal(host))
 
 
+@functools.lru_cache(maxsize=4096)
 def refusal(address: IPAddress) -> str | None:
     """Why ``address`` may not receive webhooks (loopback, private…), or None when it is public."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
@@ -86,32 +122,62 @@ class AddressGuard:
 
     def check_url(self, url: str) -> Target:
         """The URL checked and pinned to an address, or InvalidInput with the reason."""
-        scheme, host, port = parse_url(url)
-        address = self._address(host, port)
-        parts = urlsplit(url)
-        netloc = f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
-        pinned = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
-        default_port = 443 if scheme == "https" else 80
-        host_header = host if port == default_port else f"{host}:{port}"
-        if ":" in host and not host.startswith("["):
-            host_header = f"[{host}]" if port == default_port else f"[{host}]:{port}"
-        return Target(url=pinned, host_header=host_header, hostname=host, https=scheme == "https")
+        parsed = _parsed(url)
+        if parsed.literal is not None:
+            return _literal_target(url, self.allow_private)
+        return _pinned(
+            parsed, _checked(parsed.host, self._resolve(parsed.host, parsed.port), self.allow_private)
+        )
 
-    def _address(self, host: str, port: int) -> IPAddress:
+    async def check_url_async(self, url: str) -> Target:
+        """:meth:`check_url` for an event loop: the lookup runs on a thread, the loop goes on."""
+        parsed = _parsed(url)
+        if parsed.literal is not None:
+            return _literal_target(url, self.allow_private)
+        found = await asyncio.to_thread(self._resolve, parsed.host, parsed.port)
+        return _pinned(parsed, _checked(parsed.host, found, self.allow_private))
+
+    def _resolve(self, host: str, port: int) -> list[IPAddress]:
         try:
-            found = [ipaddress.ip_address(host)]
-        except ValueError:
-            try:
-                found = [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)]
-            except (OSError, UnicodeError, ValueError) as exc:
-                raise InvalidInput("url", f"the host {host} does not resolve ({exc})") from None
-        if not found:
-            raise InvalidInput("url", f"the host {host} does not resolve")
-        if not self.allow_private:
-            for address in found:  # one bad answer is enough: the next lookup might pick it
-                reason = refusal(address)
-                if reason is not None:
-                    raise InvalidInput(
-                        "url", f"{host} resolves to {address}, {reason}: webhooks go to public addresses only"
-                    )
-        return found[0]
+            return [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)]
+        except (OSError, UnicodeError, ValueError) as exc:
+            raise InvalidInput("url", f"the host {host} does not resolve ({exc})") from None
+
+
+def _checked(host: str, found: Sequence[IPAddress], allow_private: bool) -> IPAddress:
+    """The address to connect to, once every one the host gave is allowed."""
+    if not found:
+        raise InvalidInput("url", f"the host {host} does not resolve")
+    if not allow_private:
+        for address in found:  # one bad answer is enough: the next lookup might pick it
+            reason = refusal(address)
+            if reason is not None:
+                raise InvalidInput(
+                    "url", f"{host} resolves to {address}, {reason}: webhooks go to public addresses only"
+                )
+    return found[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_target(url: str, allow_private: bool) -> Target:
+    """A URL whose host is an address: nothing to look up, so its check is the same every time."""
+    parsed = _parsed(url)
+    return _pinned(parsed, _checked(parsed.host, parsed.literal or (), allow_private))
+
+
+def _literal(host: str) -> tuple[IPAddress, ...] | None:
+    """The host as an address when it is one (no lookup), else None."""
+    try:
+        return (ipaddress.ip_address(host),)
+    except ValueError:
+        return None
+
+
+def _pinned(parsed: _Parsed, address: IPAddress) -> Target:
+    netloc = f"[{address}]:{parsed.port}" if address.version == 6 else f"{address}:{parsed.port}"
+    return Target(
+        url=f"{parsed.scheme}://{netloc}{parsed.rest}",
+        host_header=parsed.host_header,
+        hostname=parsed.host,
+        https=parsed.scheme == "https",
+    )

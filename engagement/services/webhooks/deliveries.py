@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import starmap
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement import validation as check
+from engagement.db import among
 from engagement.errors import InvalidInput
 from engagement.models import Site, WebhookDelivery, WebhookEndpoint
 from engagement.services.delivery.deliveries import due_rows
@@ -47,10 +49,13 @@ def claim(session: Session, ids: Sequence[int], now: datetime, lease_seconds: fl
     if not ids:
         return []
     table = WebhookDelivery.__table__
+    dialect = session.get_bind().dialect
     stmt = (
         sa.update(table)  # type: ignore[arg-type]
         .where(
-            table.c.id.in_(list(ids)), table.c.status.in_((PENDING, SENDING)), table.c.next_attempt_at <= now
+            among(dialect, table.c.id, ids),
+            table.c.status.in_((PENDING, SENDING)),
+            table.c.next_attempt_at <= now,
         )
         .values(
             status=SENDING,
@@ -76,10 +81,10 @@ def claim(session: Session, ids: Sequence[int], now: datetime, lease_seconds: fl
             WebhookEndpoint.enabled,
         )
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.id.in_(claimed))
+        .where(among(dialect, WebhookDelivery.id, claimed))
         .order_by(WebhookDelivery.id)
     )
-    return [Claimed(**row._mapping) for row in rows]
+    return list(starmap(Claimed, rows))  # the columns in the fields' order: no mapping per row
 
 
 def finish(session: Session | sa.Connection, delivery_id: int, **values: Any) -> None:
@@ -96,7 +101,7 @@ def release(session: Session, ids: Sequence[int], now: datetime) -> None:
         table = WebhookDelivery.__table__
         session.execute(
             sa.update(table)  # type: ignore[arg-type]
-            .where(table.c.id.in_(list(ids)), table.c.status == SENDING)
+            .where(among(session.get_bind().dialect, table.c.id, ids), table.c.status == SENDING)
             .values(status=PENDING, attempts=table.c.attempts - 1, next_attempt_at=now)
         )
 

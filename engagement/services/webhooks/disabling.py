@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engagement.config import Settings
+from engagement.db import among
 from engagement.models import Admin, Site, WebhookEndpoint
 from engagement.services.delivery.deliveries import NewDelivery, add_deliveries
 
@@ -32,9 +33,19 @@ def update_streaks(
     by_endpoint: dict[int, list[bool]] = {}
     for delivery_id in sorted(results):
         by_endpoint.setdefault(rows[delivery_id].endpoint_id, []).append(results[delivery_id])
+    # An endpoint whose last delivery here was sent ends at 0: read (and lock) it only when its
+    # streak is not 0 already, so a fan-out whose deliveries all went through reads no endpoint.
+    ends_sent = [e for e, outcomes in by_endpoint.items() if outcomes[-1]]
+    others = [e for e, outcomes in by_endpoint.items() if not outcomes[-1]]
+    dialect = session.get_bind().dialect
     endpoints = session.scalars(
         sa.select(WebhookEndpoint)
-        .where(WebhookEndpoint.id.in_(list(by_endpoint)))
+        .where(
+            sa.or_(
+                sa.and_(among(dialect, WebhookEndpoint.id, ends_sent), WebhookEndpoint.failure_streak != 0),
+                among(dialect, WebhookEndpoint.id, others),
+            )
+        )
         .order_by(WebhookEndpoint.id)
         .with_for_update()
     ).all()
