@@ -14,6 +14,7 @@ from uvicorn.supervisors import Multiprocess
 from engagement.cli._app import CliState, pass_state
 from engagement.metrics import enable_multiprocess
 from engagement.web import create_app
+from engagement.web.collector import freeze_startup
 
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
@@ -73,7 +74,9 @@ def serve(state: CliState, /, host: str, port: int, forwarded_allow_ips: str, wo
         )
         Multiprocess(config, sockets=[config.bind_socket()]).run()
         return
-    run_server(uvicorn.Server(uvicorn.Config(create_app(settings), **options)))
+    app = create_app(settings)
+    freeze_startup()
+    run_server(uvicorn.Server(uvicorn.Config(app, **options)))
 
 
 def fast_io() -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """A real HTTP receiver for webhook tests: uvicorn on 127.0.0.1 in a thread, recording every request.
 
-Faults it can play: answer the next requests with a status (500, 429 with Retry-After, 400),
+Faults it can play: answer the next requests with a status (500, 429 with Retry-After, 400,
+a redirect) and a body,
 answer late (past the sender's timeout), hold a request until released (so a test can kill
 the sender while its request is on the wire), and be stopped and started again on its port.
 """
@@ -33,7 +34,7 @@ class Received:
 class Receiver:
     port: int = 0
     received: list[Received] = field(default_factory=list)
-    plan: deque[tuple[int, float, dict[str, str]]] = field(default_factory=deque)  # status, delay, headers
+    plan: deque[tuple[int, float, dict[str, str], bytes]] = field(default_factory=deque)  # status, delay, …
     hold_next: bool = False
 
     def __post_init__(self) -> None:
@@ -49,13 +50,15 @@ class Receiver:
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def answer(self, status: int, times: int = 1, delay: float = 0.0, **headers: str) -> None:
+    def answer(
+        self, status: int, times: int = 1, delay: float = 0.0, body: bytes = b"", **headers: str
+    ) -> None:
         for _ in range(times):
-            self.plan.append((status, delay, headers))
+            self.plan.append((status, delay, headers, body))
 
     async def _handle(self, request: Request) -> Response:
         body = await request.body()
-        status, delay, headers = self.plan.popleft() if self.plan else (204, 0.0, {})
+        status, delay, headers, answer = self.plan.popleft() if self.plan else (204, 0.0, {}, b"")
         if self.hold_next:
             self.hold_next = False
             self.arrived.set()
@@ -64,7 +67,7 @@ class Receiver:
         if delay:
             await asyncio.sleep(delay)
         self.received.append(Received(request.url.path, dict(request.headers), body, status))
-        return Response(status_code=status, headers=headers)
+        return Response(answer, status_code=status, headers=headers)
 
     def start(self) -> Receiver:
         app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])

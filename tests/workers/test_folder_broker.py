@@ -29,10 +29,13 @@ def test_a_consumer_polling_while_messages_are_written_reads_each_one_whole(tmp_
             channel = connection.default_channel
             try:
                 while True:
+                    # Read before the attempt: an empty queue after the last write means drained
+                    # (read after it, the last messages could land between the two and be missed).
+                    written = done.is_set()
                     try:
                         received.append(channel._get("relay"))
                     except Empty:
-                        if done.is_set():  # every message was in place before: the queue is drained
+                        if written:
                             return
             except BaseException as exc:  # the test fails with it below
                 errors.append(exc)

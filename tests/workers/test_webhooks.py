@@ -28,6 +28,7 @@ from engagement.services.moderation import reject_comment
 from engagement.services.reports import report_comment
 from engagement.services.webhooks import signing
 from engagement.services.webhooks.addresses import AddressGuard
+from engagement.services.webhooks.client import MAX_RESPONSE_BYTES, Request, WebhookClient
 from engagement.services.webhooks.deliveries import due_webhooks, retry_failed_webhooks
 from engagement.services.webhooks.endpoints import add_endpoint, set_enabled
 from engagement.services.webhooks.planning import delivery_key, message_id, plan_webhooks
@@ -270,7 +271,7 @@ SEND_IN_A_CHILD = textwrap.dedent(
     from engagement.core import build_core
     from engagement.services.webhooks.sending import WebhookSender, send_webhooks
     settings = load_settings()
-    send_webhooks(build_core(settings).uow(), WebhookSender(settings), [int(sys.argv[1])])
+    send_webhooks(build_core(settings).uow(), WebhookSender(settings), [int(i) for i in sys.argv[1:]])
     """
 )
 
@@ -397,3 +398,63 @@ def test_a_fault_while_posting_is_recorded_as_a_retry_of_that_delivery(
     (row,) = rows(core)
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "ValueError: boom")
     assert receiver.received == []
+
+
+def test_a_sender_killed_mid_fan_out_sends_each_delivery_at_most_once_more(core, site, receiver, tmp_path):
+    """Answers are written in batches: those a kill leaves unwritten go again, once, with the same id."""
+    settings = _settings(core)
+    live = build_core(settings)  # the real clock: the child's lease is in real time
+    try:
+        for i in range(40):
+            add_endpoint(live.uow(), LOOPBACK, "daily", receiver.url(f"/hook/{i}"))
+        receiver.answer(204, times=40, delay=0.05)  # slow enough for the kill to land mid-chunk
+        post(live)
+        sweep_unrelayed(live.uow(), older_than_seconds=0, window_seconds=0)
+        ids = [r.id for r in rows(live)]
+        env = {
+            **os.environ,
+            "ENGAGEMENT_DATA_DIR": str(tmp_path),
+            "ENGAGEMENT_DATABASE_URL": settings.resolved_database_url,
+            "ENGAGEMENT_SECRET_KEY": settings.secret_key,
+            "ENGAGEMENT_WEBHOOKS_ALLOW_PRIVATE": "true",
+            "ENGAGEMENT_DELIVERY_LEASE_SECONDS": "1",
+        }
+        child = subprocess.Popen([sys.executable, "-c", SEND_IN_A_CHILD, *map(str, ids)], env=env)
+        deadline = time.monotonic() + 30
+        while len(receiver.received) < 12 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        assert 12 <= len(receiver.received) < 40, "the kill did not land mid-chunk"
+
+        time.sleep(1.2)  # the lease runs out: the resume sweep takes the rest over
+        sender = WebhookSender(settings)
+        try:
+            again = due_webhooks(live.uow(), grace_seconds=60)
+            send_webhooks(live.uow(), sender, again)
+        finally:
+            sender.close()
+        time.sleep(0.2)
+        by_id = receiver.by_id()
+        assert sorted(by_id) == sorted(r.message_id for r in rows(live))  # every delivery arrived
+        assert all(len(statuses) in (1, 2) for statuses in by_id.values())  # at most once more
+        assert {r.status for r in rows(live)} == {"sent"}
+    finally:
+        live.dispose()
+
+
+def test_redirects_are_not_followed_and_long_answers_are_read_up_to_a_cap(receiver):
+    client = WebhookClient(LOOPBACK, total_seconds=5.0)
+    try:
+        receiver.answer(302, location=receiver.url("/elsewhere"))
+        moved = client.run(client.send(Request(receiver.url(), "msg_1_1", "{}", None))).result()
+        receiver.answer(200, body=b"x" * (4 * MAX_RESPONSE_BYTES))
+        long = client.run(client.send(Request(receiver.url(), "msg_1_2", "{}", None))).result()
+        after = client.run(client.send(Request(receiver.url(), "msg_1_3", "{}", None))).result()
+    finally:
+        client.close()
+
+    assert (moved.kind, moved.status) == ("failed", 302)
+    assert "redirects are not followed" in (moved.error or "")
+    assert (long.kind, long.status, after.kind) == ("sent", 200, "sent")
+    assert [r.path for r in receiver.received] == ["/hook"] * 3  # never to /elsewhere

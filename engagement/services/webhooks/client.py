@@ -97,9 +97,8 @@ class WebhookClient:
 
     async def send(self, request: Request) -> Outcome:
         try:
-            target = await self.guard.check_url_async(
-                request.url
-            )  # resolved now, and pinned: no second lookup
+            # Resolved now, and pinned: the connection goes to the address checked, no second lookup.
+            target = await self.guard.check_url_async(request.url)
         except InvalidInput as exc:
             return Outcome("failed", error=exc.detail)
         body = request.body.encode()

@@ -1,4 +1,4 @@
-"""Webhook outcomes recorded in batches: whatever came back since the last write, in one transaction.
+"""Webhook outcomes recorded in batches: the answers of a few milliseconds, in one transaction.
 
 On PostgreSQL without waiting for the disk flush, as mail's marks do
 (engagement/services/delivery/sending.py): a committed mark is visible at once, so a killed

@@ -220,7 +220,7 @@ def _send_chunk(
 
 def _gather(answered: queue.SimpleQueue[Answered], expected: int) -> list[Answered]:
     """The answers for one write: once one is in, those that come within ``GATHER_SECONDS`` too
-    (less when all ``expected`` are in), so a write carries a dozen rows rather than one or two."""
+    (less when all ``expected`` are in), so a write carries tens of rows rather than one or two."""
     try:
         batch = [answered.get(timeout=WAIT_STEP_SECONDS)]
     except queue.Empty:
