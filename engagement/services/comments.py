@@ -79,8 +79,8 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
     Bans, rate limits and the site's rules are applied before anything is written; then the
     page (counting a comment published at once), the comment and its outbox event are written
     with Core statements: four in all for a comment or a reply on a known page, with the
-    site's rules in the site cache; on PostgreSQL a top-level comment's are one statement, and
-    its whole transaction when no subscription is written with it.
+    site's rules in the site cache. On PostgreSQL they are one statement, and the whole
+    transaction when no subscription is written with the comment.
     """
     draft = _checked(request)
     # Rendered before the transaction: no lock is held while markdown is turned into HTML.

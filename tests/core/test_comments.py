@@ -18,7 +18,7 @@ from engagement.errors import (
     RateLimited,
     SiteNotFound,
 )
-from engagement.models import Ban, Comment, Page, Subscription
+from engagement.models import Ban, Comment, OutboxEvent, Page, Subscription
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
 from engagement.ratelimit import RateLimiter
 from engagement.services.comments import delete_comment, edit_comment
@@ -404,6 +404,20 @@ def test_a_reply_under_a_deleted_comment_with_replies_is_posted_under_its_placeh
     )
     assert row(core, top.comment.id).reply_count == 2
     assert page_row(core).comment_count == 2  # the placeholder is no longer counted
+
+
+def test_a_write_alone_commits_by_itself_unless_the_unit_of_work_has_read_already(core, site):
+    """A statement run alone is its own transaction; after a read it joins the session's (one
+    connection per request), so leaving without a commit undoes it."""
+    insert = sa.insert(OutboxEvent.__table__)  # type: ignore[arg-type]
+    for read_first, kept in ((True, 0), (False, 1)):
+        with core.uow() as uow:
+            if read_first:
+                uow.session.execute(sa.select(1))
+            uow.execute_alone(
+                insert.returning(OutboxEvent.id), uow.event_values(COMMENT_PENDING, {"comment_id": 1})
+            )
+        assert len(events(core)) == kept
 
 
 def test_posting_in_a_warm_process_costs_four_statements(core, site, count_statements):
