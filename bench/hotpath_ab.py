@@ -76,6 +76,9 @@ def start(code: Path, database: str) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-c", WORKER, database, str(HERE)],
         env=env,
+        # ``python -c`` puts its working directory first on the path, before PYTHONPATH: run in
+        # the version's own folder, or a run from a checkout's root measures that checkout twice.
+        cwd=code.resolve(),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -132,7 +132,12 @@ class UnitOfWork:
         """Run a unit of work's only write as one statement in autocommit mode: atomic like any
         statement, without the BEGIN and COMMIT round trips, and its row locks held no longer
         than the statement. Nothing else may be written in this unit of work; :meth:`commit`
-        then does what follows a commit (events, notices, caches)."""
+        then does what follows a commit (events, notices, caches).
+
+        After a read in the session the statement joins that transaction instead: a request
+        never holds two of the pool's connections at once, whatever the pool's size."""
+        if self.session.in_transaction():
+            return self.session.execute(statement, params).first()
         with self.reading() as connection:
             return connection.execute(statement, params).first()
 

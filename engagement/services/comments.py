@@ -23,9 +23,9 @@ from engagement.rendering import render, render_markdown
 from engagement.services.audience.subscriptions import add_subscription
 from engagement.services.audience.supporter_flags import is_supporter
 from engagement.services.moderation import Verdict, assess, content_reason
-from engagement.services.pages import CLAIM, claim_page, claim_params, create_claimed, page_key
+from engagement.services.pages import CLAIM, claim_page, claim_params, page_key
 from engagement.services.public import Anchor, CommentView, comment_view
-from engagement.services.publication import load_comment, visible, withdraw
+from engagement.services.publication import load_comment, visible, visible_clause, withdraw
 from engagement.services.site_cache import SiteRules, site_rules
 from engagement.services.sites import get_site
 from engagement.services.thread_sql import VIEW_COLUMNS
@@ -35,6 +35,7 @@ from engagement.uow import UnitOfWork
 _table = cast(sa.Table, Comment.__table__)
 _comments = _table.c
 _events = cast(sa.Table, OutboxEvent.__table__)
+_pages = cast(sa.Table, Page.__table__).c
 NOTIFY_CHOICES = ("none", "replies", "all")
 MAX_READER_ID = 200
 MAX_PATH = 2000
@@ -78,8 +79,8 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
     Bans, rate limits and the site's rules are applied before anything is written; then the
     page (counting a comment published at once), the comment and its outbox event are written
     with Core statements: four in all for a comment or a reply on a known page, with the
-    site's rules in the site cache; on PostgreSQL a top-level comment's are one statement, and
-    its whole transaction when no subscription is written with it.
+    site's rules in the site cache. On PostgreSQL they are one statement, and the whole
+    transaction when no subscription is written with the comment.
     """
     draft = _checked(request)
     # Rendered before the transaction: no lock is held while markdown is turned into HTML.
@@ -106,18 +107,21 @@ def post_comment(uow: UnitOfWork, request: PostComment) -> PostedComment:
         published = verdict.status == "approved"
         row = _row(uow, site, draft, reader, verdict, rendered.html, hash_token(token))
         kind = _EVENTS.get(verdict.status)
-        if draft.parent is None and uow.session.get_bind().dialect.name == "postgresql":
-            parent = None
-            comment = _claim_and_insert(uow, site.id, draft, row, kind, alone=not _subscribes(draft, verdict))
-            page_id = comment.page_id
-        else:
+        comment = None
+        if uow.session.get_bind().dialect.name == "postgresql":
+            comment = _post_in_one_statement(
+                uow, site.id, draft, row, kind, alone=not _subscribes(draft, verdict)
+            )
+        if comment is not None:
+            page_id, parent_id = comment.page_id, comment.parent_id
+        else:  # SQLite, or a case the one statement leaves to this path (a new page, a refused parent)
             page_id = claim_page(uow, site.id, draft.page, draft.page_title, published=published)
             parent = _parent(uow.session, page_id, draft.parent, published=published)
             comment = _insert(uow, page_id, parent, row)
+            parent_id = parent.id if parent is not None else None
             if kind is not None:
                 uow.add_event(kind, {"comment_id": comment.id})
         if published:  # counted on its page and under its parent already
-            parent_id = parent.id if parent is not None else None
             uow.announce(comment_notice(page_id, comment.id, parent_id, comment.created_at))
         confirmation_needed = _subscribe(uow, site, page_id, comment.id, draft, verdict)
         uow.commit()
@@ -362,18 +366,47 @@ _ROW_FIELDS = (
 _EVENTS = {"approved": COMMENT_PUBLISHED, "pending": COMMENT_PENDING}
 
 
-def _claim_and_insert_statement() -> sa.Select[Any]:
-    """PostgreSQL: a top-level comment's page claimed and counted, the comment inserted (its own
-    id as its thread's) and its outbox event (when ``e_kind`` is not null) in one statement;
-    no row when the page is new, and then nothing is written."""
-    claimed = CLAIM.cte("claimed")
+def _one_statement(*, reply: bool) -> sa.Select[Any]:
+    """PostgreSQL: a new comment's page claimed and counted, a reply's parent counted, the comment
+    inserted and its outbox event (when ``e_kind`` is not null), in one statement. No row, and
+    nothing written, when the page is new or the parent refuses the reply (gone, elsewhere,
+    unpublished, too deep): the other path then says why."""
     new_id = sa.func.nextval(sa.func.pg_get_serial_sequence(_table.name, "id"))
     new = sa.select(new_id.label("id")).cte("new_comment")
+    if reply:
+        # The page's row is locked before the parent's, in the order the other path takes.
+        page = (
+            sa.select(_pages.id)
+            .where(_pages.site_id == sa.bindparam("b_site"), _pages.key == sa.bindparam("b_key"))
+            .with_for_update()
+            .cte("page")
+        )
+        parent = (
+            sa.update(_table)
+            .where(
+                _comments.id == sa.bindparam("cid"),
+                _comments.page_id == sa.select(page.c.id).scalar_subquery(),
+                visible_clause(),  # as it was: the update adds the reply after the check
+                sa.func.length(_comments.path) + sa.func.length(sa.cast(_comments.id, sa.String())) + 2
+                <= MAX_PATH,
+            )
+            .values(reply_count=_comments.reply_count + sa.bindparam("added", type_=sa.Integer()))
+            .returning(_comments.id, _comments.page_id, _comments.thread_id, _comments.path, _comments.depth)
+            .cte("parent")
+        )
+        claimed = CLAIM.where(_pages.id == sa.select(parent.c.page_id).scalar_subquery()).cte("claimed")
+        path = (
+            sa.func.coalesce(sa.func.nullif(parent.c.path, ""), "/") + sa.cast(parent.c.id, sa.String()) + "/"
+        )
+        placement: list[Any] = [parent.c.id, parent.c.thread_id, path, parent.c.depth + 1]
+        rows = claimed.join(new, sa.true()).join(parent, sa.true())
+    else:  # a root: its own id is its thread's
+        claimed = CLAIM.cte("claimed")
+        placement = [sa.null(), new.c.id, sa.literal("", sa.String()), sa.literal(0, sa.Integer())]
+        rows = claimed.join(new, sa.true())
     values = [sa.bindparam(f"c_{name}", type_=_comments[name].type) for name in _ROW_FIELDS]
-    source = sa.select(
-        new.c.id, claimed.c.id, new.c.id, sa.literal("", sa.String()), sa.literal(0, sa.Integer()), *values
-    ).select_from(claimed.join(new, sa.true()))
-    columns = ["id", "page_id", "thread_id", "path", "depth", *_ROW_FIELDS]
+    columns = ["id", "page_id", "parent_id", "thread_id", "path", "depth", *_ROW_FIELDS]
+    source = sa.select(new.c.id, claimed.c.id, *placement, *values).select_from(rows)
     inserted = (
         sa.insert(_table)
         .from_select(columns, source)
@@ -402,30 +435,30 @@ def _claim_and_insert_statement() -> sa.Select[Any]:
     return sa.select(inserted, sa.select(event.c.id).scalar_subquery().label("event_id"))
 
 
-_CLAIM_AND_INSERT = _claim_and_insert_statement()
+_POST_COMMENT = _one_statement(reply=False)
+_POST_REPLY = _one_statement(reply=True)
 
 
-def _claim_and_insert(
+def _post_in_one_statement(
     uow: UnitOfWork, site_id: int, draft: _Draft, row: dict[str, Any], kind: str | None, *, alone: bool
-) -> sa.Row[Any]:
-    """A top-level comment on PostgreSQL: its page, its row and its event in one statement where
-    the other path takes four. ``alone`` (nothing else to write, the page known): the statement
-    is the whole transaction, in autocommit mode, so no BEGIN or COMMIT round trip, and the
-    page's row is locked for the statement only, so posts on one page wait less for each other."""
-    published = row["status"] == "approved"
-    params = claim_params(uow, site_id, draft.page, draft.page_title, published=published)
+) -> sa.Row[Any] | None:
+    """A comment or a reply on PostgreSQL in one statement where the other path takes four (None
+    when it leaves the comment to that path). ``alone`` (nothing else to write): the statement
+    is the whole transaction, in autocommit mode, so no BEGIN or COMMIT round trip, and the rows
+    it counts on are locked for the statement only, so posts on one page wait less for each other."""
+    params = claim_params(uow, site_id, draft.page, draft.page_title, published=row["status"] == "approved")
     params.update({f"c_{name}": row[name] for name in _ROW_FIELDS})
     event = (
         uow.event_values(kind, {}) if kind is not None else {"kind": None, "payload": {}, "created_at": None}
     )
     params.update({f"e_{name}": value for name, value in event.items()})
-    comment = uow.execute_alone(_CLAIM_AND_INSERT, params) if alone else None
-    if comment is None:  # more to write in its transaction, or the page's first comment
-        comment = uow.session.execute(_CLAIM_AND_INSERT, params).first()
-        if comment is None:
-            create_claimed(uow, params)
-            comment = uow.session.execute(_CLAIM_AND_INSERT, params).one()
-    if comment.event_id is not None:
+    params["cid"] = draft.parent
+    statement = _POST_COMMENT if draft.parent is None else _POST_REPLY
+    if alone:
+        comment = uow.execute_alone(statement, params)
+    else:
+        comment = uow.session.execute(statement, params).first()
+    if comment is not None and comment.event_id is not None:
         uow.joined_event(comment.event_id)
     return comment
 

@@ -93,12 +93,13 @@ def create_app(settings: Settings, core: Core | None = None, *, demo: bool = Fal
     errors.install(app)
     admin.install(app)
     app.state.templates = make_templates()
+    # In the order requests most often need them: a request is matched against each in turn.
     routers = (
+        comments,
         health,
         metrics,
         assets,
         sites,
-        comments,
         fragments,
         embed,
         feeds,

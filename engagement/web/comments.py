@@ -16,7 +16,7 @@ from engagement.services.threads import RepliesQuery, ThreadQuery, list_replies,
 from engagement.uow import UnitOfWork
 from engagement.web.bearer import bearer_token
 from engagement.web.cors import bind_site
-from engagement.web.deps import ClientIp, SiteQuery, Uow
+from engagement.web.deps import SiteQuery, Uow, client_ip_of, uow_of
 from engagement.web.errors import responses
 from engagement.web.responses import FastJSON, Rendered, dumps
 from engagement.web.schemas import (
@@ -72,14 +72,13 @@ PageQuery = Annotated[str, Query(max_length=2000, description="The page's URL, p
         **responses(400, 401, 403, 404, 413, 422, 429),
     },
 )
-def post_a_comment(
-    payload: CommentIn, request: Request, uow: Uow, ip: ClientIp, visitor: VisitorDep
-) -> FastJSON:
+def post_a_comment(payload: CommentIn, request: Request, visitor: VisitorDep) -> FastJSON:
     """Post a comment or a reply: 201 when published, 202 when it waits for moderation.
 
     A reader signed in by the publisher's site (`X-Engagement-SSO`) sends no `author`: the
     token's name (and address, for "Notify of") are used."""
     bind_site(request, payload.site)
+    uow, ip = uow_of(request), client_ip_of(request)
     who = identify(uow, payload.site, visitor, writing=True)
     author = payload.author
     posted = post_comment(

@@ -18,7 +18,7 @@ from engagement.errors import (
     RateLimited,
     SiteNotFound,
 )
-from engagement.models import Ban, Comment, Page, Subscription
+from engagement.models import Ban, Comment, OutboxEvent, Page, Subscription
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
 from engagement.ratelimit import RateLimiter
 from engagement.services.comments import delete_comment, edit_comment
@@ -378,10 +378,52 @@ def test_concurrent_posts_and_replies_on_either_database(core, site):
     assert page_row(core, "/new-1").comment_count == 4
 
 
+def test_a_reply_too_deep_for_its_thread_is_refused_and_counts_nothing(core, site):
+    top = post(core)
+    deep = reply(core, top)
+    with core.engine.begin() as connection:  # a chain of ancestors as long as a path may hold
+        connection.execute(sa.update(Comment).where(Comment.id == deep.comment.id).values(path="/9" * 999))
+    with pytest.raises(InvalidInput, match="too deep"):
+        reply(core, deep)
+    assert row(core, deep.comment.id).reply_count == 0
+    assert page_row(core).comment_count == 2
+    assert [kind for kind, _payload in events(core)] == [COMMENT_PUBLISHED] * 2
+
+
+def test_a_reply_under_a_deleted_comment_with_replies_is_posted_under_its_placeholder(core, site):
+    top = post(core)
+    reply(core, top)
+    delete_comment(core.uow(), top.comment.id, top.edit_token)
+    posted = reply(core, top, body="Still talking.")
+    stored = row(core, posted.comment.id)
+    assert (stored.parent_id, stored.thread_id, stored.path, stored.depth) == (
+        top.comment.id,
+        top.comment.id,
+        f"/{top.comment.id}/",
+        1,
+    )
+    assert row(core, top.comment.id).reply_count == 2
+    assert page_row(core).comment_count == 2  # the placeholder is no longer counted
+
+
+def test_a_write_alone_commits_by_itself_unless_the_unit_of_work_has_read_already(core, site):
+    """A statement run alone is its own transaction; after a read it joins the session's (one
+    connection per request), so leaving without a commit undoes it."""
+    insert = sa.insert(OutboxEvent.__table__)  # type: ignore[arg-type]
+    for read_first, kept in ((True, 0), (False, 1)):
+        with core.uow() as uow:
+            if read_first:
+                uow.session.execute(sa.select(1))
+            uow.execute_alone(
+                insert.returning(OutboxEvent.id), uow.event_values(COMMENT_PENDING, {"comment_id": 1})
+            )
+        assert len(events(core)) == kept
+
+
 def test_posting_in_a_warm_process_costs_four_statements(core, site, count_statements):
     """A comment or a reply on a known page: the page (counted), the parent (counted), the comment
     (a top-level one's thread id), the outbox event; the site's rules come from the site cache.
-    On PostgreSQL a top-level comment's page, row and event are one statement."""
+    On PostgreSQL a comment's or a reply's page, parent, row and event are one statement."""
     core.site_cache = TimedCache(3600)  # a warm process, however slow the machine
     top = post(core, body="Warms the site cache and creates the page.")
 
@@ -390,13 +432,8 @@ def test_posting_in_a_warm_process_costs_four_statements(core, site, count_state
         posted = post(core, **overrides)
         return count_statements.count - before, posted
 
-    # On PostgreSQL a top-level comment's page, the comment itself and its event take one statement.
-    top_level = 1 if core.engine.dialect.name == "postgresql" else 4
-    for overrides, budget in (
-        ({}, top_level),
-        ({"parent": top.comment.id}, 4),
-        ({"body": "too [many](https://a.example) links " * 4}, top_level),
-    ):
+    budget = 1 if core.engine.dialect.name == "postgresql" else 4
+    for overrides in ({}, {"parent": top.comment.id}, {"body": "too [many](https://a.example) links " * 4}):
         spent, posted = cost(**overrides)
         assert spent <= budget, count_statements.statements[-spent:]
     assert posted.status == "pending"
