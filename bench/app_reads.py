@@ -32,7 +32,7 @@ from engagement.config import load_settings
 from engagement.core import build_core
 from engagement.logs import configure_logging
 from engagement.models import Base
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
 from engagement.services.sites import SiteChanges, add_site
 from engagement.web import create_app
 from ceiling import create_app as ceiling_app

@@ -25,7 +25,7 @@ from _harness import arguments, bench_core, follow_row, page_row, subscriber_row
 from mailbench import Sink, cpu_seconds, tree_cpu_seconds
 
 from engagement.models import Page, Subscriber, Subscription
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
 from engagement.services.pages import page_key
 from engagement.services.sites import SiteChanges, add_site
 from workers import handoff, make_celery

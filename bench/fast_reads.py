@@ -23,9 +23,9 @@ from engagement.config import load_settings
 from engagement.core import build_core
 from engagement.logs import configure_logging
 from engagement.models import Base
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
+from engagement.services.discussion.threads import ThreadQuery, list_thread
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.threads import ThreadQuery, list_thread
 from engagement.web import create_app
 from engagement.web.fast_reads import FastReads
 

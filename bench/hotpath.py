@@ -21,9 +21,9 @@ from mailbench import scratch_database
 from engagement.config import load_settings
 from engagement.core import build_core
 from engagement.models import Base
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
+from engagement.services.discussion.threads import ThreadQuery, list_thread, page_counts
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.threads import ThreadQuery, list_thread, page_counts
 
 PAGE = "https://news.example.org/hot"
 

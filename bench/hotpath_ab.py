@@ -31,9 +31,9 @@ from mailbench import scratch_database
 from engagement.config import load_settings
 from engagement.core import build_core
 from engagement.models import Base
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.threads import ThreadQuery, list_thread
+from engagement.services.discussion.threads import ThreadQuery, list_thread
 
 with tempfile.TemporaryDirectory() as folder, scratch_database(sys.argv[1], Path(folder)) as url:
     settings = load_settings(data_dir=Path(folder), database_url=url, secret_key="ab-" + "x" * 40,

@@ -25,9 +25,9 @@ from engagement.config import load_settings
 from engagement.core import Core
 from engagement.db import make_engine
 from engagement.models import Base
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
+from engagement.services.discussion.threads import ThreadQuery, list_thread
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.threads import ThreadQuery, list_thread
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "ping after a second's rest (default)": {},

@@ -33,8 +33,8 @@ from mailbench import scratch_database
 from engagement.config import load_settings
 from engagement.core import build_core
 from engagement.models import Base
-from engagement.services.comments import PostComment, post_comment
 from engagement.services.delivery.relay import relay_events
+from engagement.services.discussion.comments import PostComment, post_comment
 from engagement.services.sites import SiteChanges, add_site
 from engagement.services.webhooks import sending
 from engagement.services.webhooks.addresses import AddressGuard

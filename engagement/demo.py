@@ -15,11 +15,11 @@ from engagement import links
 from engagement.core import Core
 from engagement.models import Site, Subscriber
 from engagement.services.audience.subscriptions import confirm_subscriber
-from engagement.services.comments import PostComment, post_comment
-from engagement.services.public import Anchor
-from engagement.services.reactions import react
+from engagement.services.discussion.comments import PostComment, post_comment
+from engagement.services.discussion.public import Anchor
+from engagement.services.discussion.reactions import react
+from engagement.services.discussion.votes import vote
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.votes import vote
 from engagement.uow import UnitOfWork
 
 SITE = "demo"

@@ -9,10 +9,10 @@ from engagement import migrations
 from engagement.config import Settings, load_settings
 from engagement.core import build_core
 from engagement.services.audience.subscriptions import SubscribeRequest, subscribe
-from engagement.services.comments import PostComment, delete_comment, post_comment
-from engagement.services.reactions import react
+from engagement.services.discussion.comments import PostComment, delete_comment, post_comment
+from engagement.services.discussion.reactions import react
+from engagement.services.discussion.votes import vote
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.votes import vote
 
 SECRET = "test-secret-" + "x" * 32
 ARTICLE = "https://news.example.org/2026/11/the-article"

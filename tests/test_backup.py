@@ -22,7 +22,7 @@ from engagement.config import load_settings
 from engagement.core import build_core
 from engagement.db import make_engine
 from engagement.errors import Conflict, InvalidInput
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
 from engagement.services.operations.backup import create_backup, restore_backup
 from engagement.services.sites import SiteChanges, add_site
 

@@ -13,7 +13,7 @@ from engagement.config import load_settings
 from engagement.core import Core, build_core
 from engagement.errors import Banned
 from engagement.services.audience.privacy import export_address
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
 
 
 @pytest.fixture

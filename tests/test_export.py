@@ -13,7 +13,7 @@ from sample_site import ARTICLE, populate, settings_for
 from engagement.cli import CliState, main
 from engagement.core import build_core
 from engagement.errors import SiteNotFound
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
 from engagement.services.operations.exports import DISQUS_INTERNALS_NS, DISQUS_NS, export_site
 from engagement.services.sites import SiteChanges, update_site
 

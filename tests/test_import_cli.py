@@ -15,11 +15,11 @@ from import_samples import ARTICLE, Post, Thread, disqus_file, sample_disqus
 
 from engagement.cli import CliState, main
 from engagement.models import Comment, Page
-from engagement.services.comments import PostComment, delete_comment, post_comment
+from engagement.services.discussion.comments import PostComment, delete_comment, post_comment
+from engagement.services.discussion.threads import ThreadQuery, list_thread
 from engagement.services.operations.exports import export_site
 from engagement.services.operations.imports import ImportOptions, ImportSummary, import_file
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.threads import ThreadQuery, list_thread
 
 
 def invoke(core, *args):

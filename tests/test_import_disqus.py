@@ -10,8 +10,8 @@ from import_samples import ARTICLE, OTHER, Post, Thread, disqus_file, sample_dis
 
 from engagement.errors import BadImportFile, InvalidInput
 from engagement.models import Comment, OutboxEvent, Page
+from engagement.services.discussion.threads import ThreadQuery, list_thread
 from engagement.services.operations.imports import ImportOptions, import_file
-from engagement.services.threads import ThreadQuery, list_thread
 
 
 def options(path, **values):

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from engagement.cli._app import CliState, pass_state
-from engagement.services import moderation as service
-from engagement.services.public import CommentView
+from engagement.services.discussion import moderation as service
+from engagement.services.discussion.public import CommentView
 from engagement.uow import UnitOfWork
 
 EXCERPT = 120

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from engagement.cli._app import CliState, pass_state
 from engagement.services.audience.supporters import import_patreon_csv, list_supporters, set_supporter
-from engagement.services.public import iso
+from engagement.services.discussion.public import iso
 
 
 @click.group()

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from engagement.cli._app import CliState, pass_state
 from engagement.models.webhooks import WEBHOOK_FORMATS
-from engagement.services.public import iso
+from engagement.services.discussion.public import iso
 from engagement.services.webhooks.addresses import AddressGuard
 from engagement.services.webhooks.bodies import WEBHOOK_EVENTS
 from engagement.services.webhooks.deliveries import STATUSES, list_webhook_deliveries, retry_failed_webhooks

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 
 from engagement.errors import PageNotFound
 from engagement.models import Comment, Page, Site
+from engagement.services.discussion.permalinks import comment_url
+from engagement.services.discussion.publication import APPROVED
 from engagement.services.pages import find_page
-from engagement.services.permalinks import comment_url
-from engagement.services.publication import APPROVED
 from engagement.services.sites import get_site
 from engagement.uow import UnitOfWork
 

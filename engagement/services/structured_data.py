@@ -6,9 +6,9 @@ import json
 from html.parser import HTMLParser
 from typing import Any
 
-from engagement.services.permalinks import comment_url
-from engagement.services.public import CommentView
-from engagement.services.threads import ThreadView
+from engagement.services.discussion.permalinks import comment_url
+from engagement.services.discussion.public import CommentView
+from engagement.services.discussion.threads import ThreadView
 
 CONTEXT = "https://schema.org"
 # Elements after which a reader sees a line break: the text keeps it.

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
 from engagement.services.audience.signin import identify, identify_for_comment
-from engagement.services.comments import PostComment, delete_comment, edit_comment, post_comment
-from engagement.services.permalinks import ContextQuery, comment_context
-from engagement.services.thread_sql import REPLIES_PER_THREAD
-from engagement.services.threads import RepliesQuery, ThreadQuery, list_replies, list_thread
+from engagement.services.discussion.comments import PostComment, delete_comment, edit_comment, post_comment
+from engagement.services.discussion.permalinks import ContextQuery, comment_context
+from engagement.services.discussion.thread_sql import REPLIES_PER_THREAD
+from engagement.services.discussion.threads import RepliesQuery, ThreadQuery, list_replies, list_thread
 from engagement.uow import UnitOfWork
 from engagement.web.bearer import bearer_token
 from engagement.web.cors import bind_site

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from engagement.services.threads import MAX_COUNT_PAGES, cached_counts, passage_counts
+from engagement.services.discussion.threads import MAX_COUNT_PAGES, cached_counts, passage_counts
 from engagement.uow import UnitOfWork
 from engagement.web.cors import bind_site
 from engagement.web.deps import SiteKey, SiteQuery, Uow

@@ -19,12 +19,18 @@ from engagement.core import Core
 from engagement.errors import EngagementError, Forbidden, RateLimited, SignInRequired
 from engagement.i18n.locales import from_accept_language
 from engagement.services.audience.signin import Visitor, identify
-from engagement.services.comments import PostComment, post_comment
-from engagement.services.public import CommentView
+from engagement.services.discussion.comments import PostComment, post_comment
+from engagement.services.discussion.public import CommentView
+from engagement.services.discussion.thread_sql import REPLIES_PER_THREAD
+from engagement.services.discussion.threads import (
+    RepliesQuery,
+    ThreadQuery,
+    ThreadView,
+    list_replies,
+    list_thread,
+)
 from engagement.services.thread_forms import check_thread_form_token, thread_form_token
 from engagement.services.thread_language import thread_locale
-from engagement.services.thread_sql import REPLIES_PER_THREAD
-from engagement.services.threads import RepliesQuery, ThreadQuery, ThreadView, list_replies, list_thread
 from engagement.uow import UnitOfWork
 from engagement.web.comments import PageQuery
 from engagement.web.cors import origin_of

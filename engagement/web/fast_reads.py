@@ -26,8 +26,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engagement.errors import EngagementError
+from engagement.services.discussion.threads import MAX_COUNT_PAGES, SORTS, ThreadQuery
 from engagement.services.sites import SITE_KEY
-from engagement.services.threads import MAX_COUNT_PAGES, SORTS, ThreadQuery
 from engagement.uow import UnitOfWork
 from engagement.web import comments, counts, sites
 from engagement.web.cors import bind_site

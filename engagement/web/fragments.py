@@ -14,9 +14,9 @@ from fastapi.responses import Response
 from engagement.core import Core
 from engagement.i18n.catalogs import template_callables
 from engagement.i18n.locales import direction, html_lang
+from engagement.services.discussion.threads import ThreadQuery, list_thread
 from engagement.services.structured_data import discussion_posting, json_ld
 from engagement.services.thread_language import thread_locale
-from engagement.services.threads import ThreadQuery, list_thread
 from engagement.web.comments import THREAD_CACHE, PageQuery
 from engagement.web.cors import bind_site
 from engagement.web.deps import SiteQuery, Uow

@@ -7,8 +7,8 @@ from fastapi.responses import HTMLResponse
 
 from engagement.errors import EngagementError
 from engagement.i18n.reasons import moderation_reason
-from engagement.services.moderation import moderate_by_token
-from engagement.services.moderation_links import read_moderation_link
+from engagement.services.discussion.moderation import moderate_by_token
+from engagement.services.discussion.moderation_links import read_moderation_link
 from engagement.web.deps import Uow
 from engagement.web.errors import responses
 from engagement.web.templating import HTML_PAGE, html_errors, render, render_error

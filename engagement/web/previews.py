@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from engagement.services.previews import preview_comment
+from engagement.services.discussion.previews import preview_comment
 from engagement.web.cors import bind_site
 from engagement.web.deps import ClientIp, ReaderId, SiteKey, Uow
 from engagement.web.errors import responses

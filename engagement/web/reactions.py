@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from engagement.services.audience.signin import identify
-from engagement.services.reactions import react
+from engagement.services.discussion.reactions import react
 from engagement.web.cors import bind_site
 from engagement.web.deps import SiteKey, Uow
 from engagement.web.errors import responses

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from engagement.services.audience.signin import identify_for_comment
-from engagement.services.reports import MAX_NOTE, report_comment
+from engagement.services.discussion.reports import MAX_NOTE, report_comment
 from engagement.web.deps import ClientIp, Uow
 from engagement.web.errors import responses
 from engagement.web.schemas import Strict

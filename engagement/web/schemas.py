@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engagement.services.public import Anchor, CommentView
-from engagement.services.thread_sql import CONTEXT_MAX_REPLIES, REPLIES_PER_THREAD
-from engagement.services.threads import RepliesView, ThreadView
+from engagement.services.discussion.public import Anchor, CommentView
+from engagement.services.discussion.thread_sql import CONTEXT_MAX_REPLIES, REPLIES_PER_THREAD
+from engagement.services.discussion.threads import RepliesView, ThreadView
 from engagement.web.deps import SiteKey
 
 # Replies deeper than this are listed, oldest first, under their ancestor at this depth: the

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from engagement.services import popular
+from engagement.services.discussion import popular
 from engagement.services.sites import cached_settings
 from engagement.uow import UnitOfWork
 from engagement.web.cors import bind_site

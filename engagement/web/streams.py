@@ -18,7 +18,7 @@ from engagement.errors import LiveUnavailable
 from engagement.live.hub import Subscription
 from engagement.live.notices import Notice
 from engagement.live.wiring import Live
-from engagement.services.streams import missed, stream_page
+from engagement.services.discussion.streams import missed, stream_page
 from engagement.web.cors import bind_site
 from engagement.web.deps import SiteQuery, Uow
 from engagement.web.errors import responses

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 from fastapi import Request
 
 from engagement.i18n.formatting import when
-from engagement.services.permalinks import comment_url
-from engagement.services.public import CommentView
+from engagement.services.discussion.permalinks import comment_url
+from engagement.services.discussion.public import CommentView
 from engagement.web.cors import SiteOrigins
 
 # An origin as a CSP source expression takes it: anything else in a site's list is left out.

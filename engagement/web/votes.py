@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from engagement.services.audience.signin import identify_for_comment
-from engagement.services.votes import vote
+from engagement.services.discussion.votes import vote
 from engagement.web.deps import Uow
 from engagement.web.errors import responses
 from engagement.web.schemas import Strict

@@ -8,8 +8,8 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page
 
-from engagement.services.comments import PostComment, PostedComment, post_comment
-from engagement.services.votes import vote
+from engagement.services.discussion.comments import PostComment, PostedComment, post_comment
+from engagement.services.discussion.votes import vote
 
 
 def wait_ready(page: Page) -> None:

@@ -18,8 +18,8 @@ from engagement.services.audience.subscriptions import add_subscription, confirm
 from engagement.services.delivery.deliveries import due_deliveries
 from engagement.services.delivery.relay import flush_notifications, sweep_unrelayed
 from engagement.services.delivery.sending import send_deliveries
+from engagement.services.discussion.reports import report_comment
 from engagement.services.pages import ensure_page
-from engagement.services.reports import report_comment
 from engagement.services.sites import get_site
 from tests.workers.mailsink import MailSink
 

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.support import open_widget, page_key, seed, seed_votes
-from engagement.services.public import Anchor
-from engagement.services.reactions import react
+from engagement.services.discussion.public import Anchor
+from engagement.services.discussion.reactions import react
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.support import main_form, open_widget, page_key, post_comment_ui, seed
-from engagement.services.reactions import react
+from engagement.services.discussion.reactions import react
 
 STATIC = Path(__file__).parents[2] / "engagement" / "web" / "static"
 SOURCES = Path(__file__).parents[2] / "widget" / "src"

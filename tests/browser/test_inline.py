@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.support import open_widget, page_key, post_comment_ui, seed, wait_ready
-from engagement.services.public import Anchor
-from engagement.services.threads import ThreadQuery, list_thread
+from engagement.services.discussion.public import Anchor
+from engagement.services.discussion.threads import ThreadQuery, list_thread
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.support import open_widget, seed
-from engagement.services.public import Anchor
+from engagement.services.discussion.public import Anchor
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ from browser.axe import serious_violations
 from browser.support import seed, wait_ready
 from engagement.models import Comment, OutboxEvent
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
-from engagement.services.moderation import approve_comment
+from engagement.services.discussion.moderation import approve_comment
 
 XSS = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 

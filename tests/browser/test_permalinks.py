@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.support import open_widget, page_key, seed
-from engagement.services.comments import delete_comment
-from engagement.services.permalinks import comment_url
+from engagement.services.discussion.comments import delete_comment
+from engagement.services.discussion.permalinks import comment_url
 
 pytestmark = pytest.mark.browser
 

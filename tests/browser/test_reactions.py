@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.support import open_widget, wait_ready
-from engagement.services.reactions import react
+from engagement.services.discussion.reactions import react
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.support import main_form, open_widget, post_comment_ui, seed
-from engagement.services.public import Anchor
+from engagement.services.discussion.public import Anchor
 
 pytestmark = pytest.mark.browser
 

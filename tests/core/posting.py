@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from engagement.core import Core
 from engagement.models import Comment, OutboxEvent, Page
-from engagement.services.comments import PostComment, PostedComment, post_comment
-from engagement.services.public import CommentView
-from engagement.services.thread_sql import REPLIES_PER_THREAD
-from engagement.services.threads import (
+from engagement.services.discussion.comments import PostComment, PostedComment, post_comment
+from engagement.services.discussion.public import CommentView
+from engagement.services.discussion.thread_sql import REPLIES_PER_THREAD
+from engagement.services.discussion.threads import (
     RepliesQuery,
     RepliesView,
     ThreadQuery,

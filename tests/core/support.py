@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from engagement.core import Core
 from engagement.models import Base, Comment, Page, Site
-from engagement.services.comments import PostComment, delete_comment, post_comment
-from engagement.services.moderation import mark_spam, reject_comment
+from engagement.services.discussion.comments import PostComment, delete_comment, post_comment
+from engagement.services.discussion.moderation import mark_spam, reject_comment
 from engagement.services.pages import ensure_page
 from engagement.services.sites import SiteChanges, update_site
 

@@ -8,7 +8,7 @@ from posting import post
 
 from engagement.services.admin.admin_overview import overview
 from engagement.services.admin.admins import add_admin
-from engagement.services.reports import report_comment
+from engagement.services.discussion.reports import report_comment
 from engagement.services.sites import SiteChanges, add_site, update_site
 
 

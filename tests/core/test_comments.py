@@ -21,10 +21,10 @@ from engagement.errors import (
 from engagement.models import Ban, Comment, OutboxEvent, Page, Subscription
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
 from engagement.ratelimit import RateLimiter
-from engagement.services.comments import delete_comment, edit_comment
-from engagement.services.public import Anchor
+from engagement.services.discussion.comments import delete_comment, edit_comment
+from engagement.services.discussion.public import Anchor
+from engagement.services.discussion.threads import passage_counts
 from engagement.services.sites import SiteChanges, add_site, update_site
-from engagement.services.threads import passage_counts
 from engagement.thread_cache import TimedCache
 from engagement.uow import UnitOfWork
 

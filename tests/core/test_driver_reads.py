@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from posting import ARTICLE, post
 
 from engagement.driver_reads import read_rows
-from engagement.services import thread_sql as sql
-from engagement.services.reactions import react
-from engagement.services.votes import vote
+from engagement.services.discussion import thread_sql as sql
+from engagement.services.discussion.reactions import react
+from engagement.services.discussion.votes import vote
 
 
 def test_the_rows_are_those_of_a_connection_for_every_length_of_list(core, site):

@@ -19,7 +19,7 @@ from engagement.i18n.catalogs import po_path, translate, translate_plural
 from engagement.i18n.extraction import problems, widget_strings
 from engagement.i18n.reasons import moderation_reason
 from engagement.i18n.widget_strings import plural_index, plural_samples, strings_document
-from engagement.services.moderation import content_reason
+from engagement.services.discussion.moderation import content_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,8 +15,8 @@ from engagement.errors import StreamsFull
 from engagement.live.broadcast import LocalBroadcast
 from engagement.live.hub import MAX_BACKLOG, SLICE, Hub
 from engagement.live.notices import Notice, comment_notice, decode, encode, parse_event_id
-from engagement.services.moderation import approve_comment
-from engagement.services.publication import load_comment, publish
+from engagement.services.discussion.moderation import approve_comment
+from engagement.services.discussion.publication import load_comment, publish
 from engagement.services.sites import SiteChanges, update_site
 
 WAIT = 10.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from posting import post
 from prometheus_client import REGISTRY
 
-from engagement.services.reports import report_comment
+from engagement.services.discussion.reports import report_comment
 
 
 def counted(name: str, **labels: str) -> float:

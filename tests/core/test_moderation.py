@@ -11,8 +11,8 @@ from support import table_rows
 
 from engagement.errors import Banned, CommentNotFound, Conflict, InvalidInput, InvalidToken, SiteNotFound
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
-from engagement.services.comments import delete_comment
-from engagement.services.moderation import (
+from engagement.services.discussion.comments import delete_comment
+from engagement.services.discussion.moderation import (
     approve_comment,
     ban_address,
     ban_author,

@@ -11,7 +11,7 @@ from support import table_rows
 
 from engagement.models import Comment, OutboxEvent
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED, claim_unrelayed
-from engagement.services.moderation import approve_comment
+from engagement.services.discussion.moderation import approve_comment
 from engagement.services.sites import SiteChanges, update_site
 
 

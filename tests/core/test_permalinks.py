@@ -7,11 +7,11 @@ from posting import ARTICLE, busy_thread, descendants, every_reply, ids, post, r
 from support import make_comment, make_page
 
 from engagement.errors import CommentNotFound, InvalidInput
-from engagement.services.comments import delete_comment
-from engagement.services.permalinks import ContextQuery, comment_context, comment_url
+from engagement.services.discussion.comments import delete_comment
+from engagement.services.discussion.permalinks import ContextQuery, comment_context, comment_url
+from engagement.services.discussion.thread_sql import CONTEXT_MAX_REPLIES, REPLIES_PER_THREAD
+from engagement.services.discussion.votes import vote
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.thread_sql import CONTEXT_MAX_REPLIES, REPLIES_PER_THREAD
-from engagement.services.votes import vote
 
 
 def context(core, linked, **overrides):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engagement.errors import InvalidInput, SiteNotFound
-from engagement.services.popular import popular_pages
+from engagement.services.discussion.popular import popular_pages
 from engagement.services.sites import SiteChanges, update_site
 from engagement.thread_cache import ThreadCache, TimedCache
 from tests.core.posting import post

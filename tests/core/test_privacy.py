@@ -9,10 +9,10 @@ from engagement.errors import InvalidInput, NotFound
 from engagement.models import Comment, Delivery, Subscriber, Subscription, Suppression
 from engagement.services.audience.privacy import DELETED_AUTHOR, erase_address, export_address
 from engagement.services.audience.subscriptions import SubscribeRequest, subscribe, unsubscribe
-from engagement.services.moderation import ban_address
+from engagement.services.discussion.moderation import ban_address
+from engagement.services.discussion.threads import ThreadQuery, list_thread
+from engagement.services.discussion.votes import vote
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.threads import ThreadQuery, list_thread
-from engagement.services.votes import vote
 
 JANE = "jane@example.org"
 

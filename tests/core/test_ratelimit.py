@@ -10,7 +10,7 @@ from support import make_page, table_rows
 from engagement.errors import RateLimited
 from engagement.ratelimit import RateLimiter
 from engagement.services.audience.subscriptions import SubscribeRequest, subscribe
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
 
 RULES = {"comment": "3/minute", "subscribe": "2/minute;3/day"}
 

@@ -4,7 +4,7 @@ from support import run_at_once, table_rows
 
 from engagement.errors import InvalidInput, SiteNotFound
 from engagement.models import Page, Reaction, Site
-from engagement.services.reactions import react, reaction_state, reaction_tallies
+from engagement.services.discussion.reactions import react, reaction_state, reaction_tallies
 from engagement.services.sites import SiteChanges, add_site, update_site
 
 PAGE = "https://news.example.org/2026/11/storm"

@@ -7,8 +7,8 @@ from posting import events, post, row, thread
 
 from engagement.errors import CommentNotFound, Forbidden, InvalidInput
 from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
-from engagement.services.moderation import approve_comment, reject_comment
-from engagement.services.reports import report_comment, report_summaries
+from engagement.services.discussion.moderation import approve_comment, reject_comment
+from engagement.services.discussion.reports import report_comment, report_summaries
 from engagement.services.sites import SiteChanges, update_site
 
 

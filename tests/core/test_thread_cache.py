@@ -8,9 +8,9 @@ from posting import post, thread
 
 from engagement.core import build_core
 from engagement.errors import Banned
-from engagement.services.moderation import ban_address
+from engagement.services.discussion.moderation import ban_address
+from engagement.services.discussion.threads import page_counts
 from engagement.services.sites import SiteChanges, update_site
-from engagement.services.threads import page_counts
 from engagement.thread_cache import MAX_ENTRIES, MAX_ROWS, CachedPage, ThreadCache, TimedCache
 
 

@@ -9,11 +9,11 @@ import pytest
 from posting import ARTICLE, busy_thread, descendants, every_reply, ids, post, replies, reply, thread
 
 from engagement.errors import CommentNotFound, InvalidInput
-from engagement.services.comments import delete_comment
+from engagement.services.discussion.comments import delete_comment
+from engagement.services.discussion.thread_sql import REPLIES_PER_THREAD
+from engagement.services.discussion.threads import RepliesQuery, list_replies
+from engagement.services.discussion.votes import vote
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.thread_sql import REPLIES_PER_THREAD
-from engagement.services.threads import RepliesQuery, list_replies
-from engagement.services.votes import vote
 
 
 def test_a_thread_page_carries_the_oldest_replies_and_says_how_many_more(core, site, clock):

@@ -13,12 +13,12 @@ from support import table_rows
 
 from engagement.errors import InvalidInput, SiteNotFound
 from engagement.models import Comment, Page
-from engagement.services.comments import delete_comment
-from engagement.services.public import Anchor
-from engagement.services.reactions import react
+from engagement.services.discussion.comments import delete_comment
+from engagement.services.discussion.public import Anchor
+from engagement.services.discussion.reactions import react
+from engagement.services.discussion.threads import page_counts, passage_counts
+from engagement.services.discussion.votes import vote
 from engagement.services.sites import SiteChanges, cached_settings, update_site
-from engagement.services.threads import page_counts, passage_counts
-from engagement.services.votes import vote
 from engagement.thread_cache import ThreadCache, TimedCache
 
 

@@ -4,9 +4,9 @@ from support import make_comment, make_page, run_at_once, table_rows
 
 from engagement.errors import CommentNotFound, Forbidden, InvalidInput
 from engagement.models import Comment, Vote
+from engagement.services.discussion.threads import ThreadQuery, list_thread
+from engagement.services.discussion.votes import vote
 from engagement.services.sites import SiteChanges, add_site
-from engagement.services.threads import ThreadQuery, list_thread
-from engagement.services.votes import vote
 
 
 def score_of(core, comment_id):

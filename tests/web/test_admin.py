@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from engagement.models import AdminSession, Ban, Comment, OutboxEvent, Site
 from engagement.outbox import COMMENT_PUBLISHED
 from engagement.services.admin.admins import add_admin
-from engagement.services.comments import PostComment, post_comment
-from engagement.services.moderation import approve_comment
-from engagement.services.reports import report_comment
+from engagement.services.discussion.comments import PostComment, post_comment
+from engagement.services.discussion.moderation import approve_comment
+from engagement.services.discussion.reports import report_comment
 from engagement.services.sites import SiteChanges, add_site, update_site
 from engagement.web import create_app
 from web.support import table_rows

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
+from engagement.services.discussion.thread_sql import REPLIES_PER_THREAD
 from engagement.services.sites import SiteChanges, update_site
-from engagement.services.thread_sql import REPLIES_PER_THREAD
 from web.support import body, table_rows
 
 ARTICLE = "https://news.example.org/2026/11/article"

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from engagement.models import Comment
-from engagement.services.moderation import moderation_token
+from engagement.services.discussion.moderation import moderation_token
 from engagement.services.sites import SiteChanges, update_site
 from web.support import body, table_rows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
-from engagement.services.moderation import reject_comment
+from engagement.services.discussion.moderation import reject_comment
 from web.support import ORIGIN, body, make_comment, table_rows
 
 READER = {"X-Engagement-Reader": "reader-report-1", "Origin": ORIGIN}

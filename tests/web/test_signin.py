@@ -417,7 +417,7 @@ def test_me_lists_the_comments_on_a_page_still_open_to_editing(client, clock, ss
 
 
 def test_banning_a_signed_in_author_follows_them_to_every_device(client, core, clock, sso_site):
-    from engagement.services.moderation import ban_author
+    from engagement.services.discussion.moderation import ban_author
 
     posted = body(post(client, signed(token(clock))))["comment"]
     ban_author(core.uow(), posted["id"], "trolling")
@@ -429,7 +429,7 @@ def test_banning_a_signed_in_author_follows_them_to_every_device(client, core, c
 
 def test_sign_in_required_holds_for_comments_however_they_come(core, sso_site):
     from engagement.errors import SignInRequired
-    from engagement.services.comments import PostComment, post_comment
+    from engagement.services.discussion.comments import PostComment, post_comment
 
     update_site(core.uow(), "daily", SiteChanges(sso_required=True))
     guest = PostComment(site="daily", page=ARTICLE, author_name="Guest", body="Through another door.")

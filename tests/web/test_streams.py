@@ -10,7 +10,7 @@ import pytest
 from engagement.config import Settings
 from engagement.errors import Conflict
 from engagement.services.admin.admins import add_admin
-from engagement.services.moderation import mark_spam, moderation_token
+from engagement.services.discussion.moderation import mark_spam, moderation_token
 from engagement.services.sites import SiteChanges, update_site
 from engagement.web import create_app
 from web.streaming import open_stream, served

@@ -11,10 +11,10 @@ from engagement.core import Core
 from engagement.mail.mailer import Mailer
 from engagement.models import Comment, Delivery, NotificationItem
 from engagement.services.audience.subscriptions import add_subscription, confirm_subscriber
-from engagement.services.comments import PostComment, PostedComment, post_comment
 from engagement.services.delivery.deliveries import due_deliveries
 from engagement.services.delivery.relay import flush_notifications, sweep_unrelayed
 from engagement.services.delivery.sending import SendReport, send_deliveries
+from engagement.services.discussion.comments import PostComment, PostedComment, post_comment
 from engagement.services.pages import ensure_page
 from engagement.services.sites import get_site
 

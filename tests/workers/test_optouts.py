@@ -5,7 +5,7 @@ from __future__ import annotations
 from drive import ARTICLE, deliver, deliveries, post, reply, subscribe
 
 from engagement.services.audience.optouts import unsubscribe_by_link
-from engagement.services.moderation import approve_comment
+from engagement.services.discussion.moderation import approve_comment
 from engagement.services.sites import SiteChanges, get_site, update_site
 
 

@@ -9,9 +9,9 @@ from drive import ARTICLE, deliver, deliveries, open_items, post, reply, subscri
 
 from engagement import links
 from engagement.services.audience.subscriptions import confirm_subscriber, unsubscribe
-from engagement.services.comments import delete_comment, edit_comment
 from engagement.services.delivery.deliveries import suppress
-from engagement.services.moderation import approve_comment
+from engagement.services.discussion.comments import delete_comment, edit_comment
+from engagement.services.discussion.moderation import approve_comment
 from engagement.services.sites import SiteChanges, update_site
 
 

@@ -21,8 +21,8 @@ from engagement.config import load_settings
 from engagement.core import build_core
 from engagement.heartbeat import heartbeat_path
 from engagement.models import Comment, Site
-from engagement.services.comments import PostComment, post_comment
 from engagement.services.delivery.digests import period_bounds
+from engagement.services.discussion.comments import PostComment, post_comment
 from engagement.services.sites import SiteChanges, add_site, update_site
 from workers import handoff, make_celery
 from workers.embedded import start_embedded

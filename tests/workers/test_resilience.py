@@ -23,7 +23,7 @@ from mailsink import free_port
 
 from engagement.core import build_core
 from engagement.heartbeat import heartbeat_age, heartbeat_path
-from engagement.services.comments import PostComment, post_comment
+from engagement.services.discussion.comments import PostComment, post_comment
 from engagement.services.sites import SiteChanges, add_site
 from workers import handoff, make_celery
 from workers.app import BEAT_LOCK_TIMEOUT_SECONDS

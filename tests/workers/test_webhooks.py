@@ -24,8 +24,8 @@ from engagement.core import Core, build_core
 from engagement.models import Delivery, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from engagement.services.delivery.relay import sweep_unrelayed
 from engagement.services.delivery.retention import prune_deliveries
-from engagement.services.moderation import reject_comment
-from engagement.services.reports import report_comment
+from engagement.services.discussion.moderation import reject_comment
+from engagement.services.discussion.reports import report_comment
 from engagement.services.webhooks import signing
 from engagement.services.webhooks.addresses import AddressGuard
 from engagement.services.webhooks.client import MAX_RESPONSE_BYTES, Request, WebhookClient

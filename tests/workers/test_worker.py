@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from drive import ARTICLE, deliveries, subscribe
 
 from engagement.models import Comment, Suppression
-from engagement.services.comments import PostComment, post_comment
 from engagement.services.delivery.deliveries import suppress
 from engagement.services.delivery.relay import flush_notifications, sweep_unrelayed
-from engagement.services.moderation import approve_comment
+from engagement.services.discussion.comments import PostComment, post_comment
+from engagement.services.discussion.moderation import approve_comment
 from engagement.services.sites import SiteChanges, update_site
 
 

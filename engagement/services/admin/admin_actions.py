@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from engagement.errors import Conflict, InvalidInput, UnknownItems
 from engagement.models import Comment, Page, Site
 from engagement.services.admin.admins import AdminView, require_site
-from engagement.services.moderation import add_ban, decide
-from engagement.services.publication import load_comment
-from engagement.services.reports import clear_reports, open_report_count
+from engagement.services.discussion.moderation import add_ban, decide
+from engagement.services.discussion.publication import load_comment
+from engagement.services.discussion.reports import clear_reports, open_report_count
 from engagement.uow import UnitOfWork
 
 ACTIONS = ("approve", "reject", "spam", "ban")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engagement.errors import InvalidInput
 from engagement.models import Comment, Page, Site
-from engagement.services.reports import ReportSummary, report_summaries
+from engagement.services.discussion.reports import ReportSummary, report_summaries
 
 PAGE_SIZE = 50
 REPLIES_SHOWN = 3

@@ -23,7 +23,7 @@ from engagement.models import (
     Suppression,
     Vote,
 )
-from engagement.services.public import iso as _iso
+from engagement.services.discussion.public import iso as _iso
 from engagement.uow import UnitOfWork
 
 DELETED_AUTHOR = "deleted user"

@@ -32,8 +32,8 @@ from engagement.services.delivery.notification_mail import (
 )
 from engagement.services.delivery.notifications import REPLY_TEMPLATE, THREAD_TEMPLATE
 from engagement.services.delivery.recipient_cap import cap_per_recipient
-from engagement.services.moderation import TOKEN_LIFETIME, moderation_token
-from engagement.services.permalinks import comment_url
+from engagement.services.discussion.moderation import TOKEN_LIFETIME, moderation_token
+from engagement.services.discussion.permalinks import comment_url
 from engagement.services.webhooks.disabling import WEBHOOK_DISABLED_TEMPLATE
 from engagement.services.webhooks.mail import webhook_disabled_mail
 

@@ -22,7 +22,7 @@ from engagement.services.delivery.mail_batch import (
     suppressed_emails,
 )
 from engagement.services.delivery.notification_mail import excerpt, page_context
-from engagement.services.permalinks import comment_url
+from engagement.services.discussion.permalinks import comment_url
 
 
 class _Batch:

@@ -21,7 +21,7 @@ from engagement.services.delivery.mail_batch import (
     suppressed_emails,
 )
 from engagement.services.delivery.notifications import APPROVED, REPLY_TEMPLATE, THREAD_TEMPLATE, items_of
-from engagement.services.permalinks import comment_url
+from engagement.services.discussion.permalinks import comment_url
 
 # Why a comment that was announced is not mailed after all, by the status it has now.
 SKIP_BY_STATUS = {"deleted": "deleted", "rejected": "rejected", "spam": "spam", "pending": "not_approved"}

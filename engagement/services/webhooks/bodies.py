@@ -23,8 +23,8 @@ from engagement.outbox import (
     COMMENT_REPORTED,
     SUBSCRIPTION_CONFIRMED,
 )
-from engagement.services.permalinks import comment_url
-from engagement.services.public import iso
+from engagement.services.discussion.permalinks import comment_url
+from engagement.services.discussion.public import iso
 
 WEBHOOK_EVENTS = (
     COMMENT_PUBLISHED,

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from engagement.errors import CommentNotFound, Forbidden, InvalidInput
 from engagement.models import Comment, Vote
-from engagement.services.publication import load_comment
-from engagement.services.reactions import reader_hash
+from engagement.services.discussion.publication import load_comment
+from engagement.services.discussion.reactions import reader_hash
 from engagement.uow import UnitOfWork
 
 VALUES = (1, -1, 0)

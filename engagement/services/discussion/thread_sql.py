@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from engagement.db import UTCDateTime
 from engagement.models import Comment, Page, Reaction, Site, Vote
-from engagement.services.publication import APPROVED, visible_clause
+from engagement.services.discussion.publication import APPROVED, visible_clause
 
 ANY_PASSAGE = "*"  # lists every anchored comment: the "Inline Feedbacks" tab
 PLACEHOLDER_STATUSES = ("deleted", "rejected", "spam")

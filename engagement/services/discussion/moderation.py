@@ -18,9 +18,9 @@ from engagement.errors import Conflict, InvalidToken
 from engagement.keys import Keys
 from engagement.models import Ban, Comment, Page, Site
 from engagement.rendering import count_links
-from engagement.services.public import CommentView, comment_view
-from engagement.services.publication import load_comment, publish, withdraw
-from engagement.services.reports import clear_reports
+from engagement.services.discussion.public import CommentView, comment_view
+from engagement.services.discussion.publication import load_comment, publish, withdraw
+from engagement.services.discussion.reports import clear_reports
 from engagement.services.sites import get_site
 from engagement.uow import UnitOfWork
 

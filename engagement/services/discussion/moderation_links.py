@@ -1,7 +1,7 @@
 """What a signed moderation link would do, read without doing it: the page a moderator opens.
 
 A link scanner that fetches the mail's links must change nothing, so the page shows the
-comment and a button; the button calls :func:`~engagement.services.moderation.moderate_by_token`.
+comment and a button; the button calls :func:`~engagement.services.discussion.moderation.moderate_by_token`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from engagement.errors import CommentNotFound
 from engagement.models import Comment, Page, Site
-from engagement.services.moderation import QueueItem, decided, queue_item, read_moderation_token
+from engagement.services.discussion.moderation import QueueItem, decided, queue_item, read_moderation_token
 from engagement.uow import UnitOfWork
 
 

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from engagement.errors import CommentNotFound
 from engagement.models.comments import path_ids
-from engagement.services import thread_sql as sql
+from engagement.services.discussion import thread_sql as sql
+from engagement.services.discussion.public import CommentView
+from engagement.services.discussion.threads import assemble, check_read, my_votes
 from engagement.services.pages import page_key
-from engagement.services.public import CommentView
 from engagement.services.sites import is_site_key
-from engagement.services.threads import assemble, check_read, my_votes
 from engagement.uow import UnitOfWork
 
 # The widget's own anchor for a comment (the id of its element); it also reads "#comment-<id>",

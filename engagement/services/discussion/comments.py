@@ -22,13 +22,13 @@ from engagement.outbox import COMMENT_PENDING, COMMENT_PUBLISHED
 from engagement.rendering import render, render_markdown
 from engagement.services.audience.subscriptions import add_subscription
 from engagement.services.audience.supporter_flags import is_supporter
-from engagement.services.moderation import Verdict, assess, content_reason
+from engagement.services.discussion.moderation import Verdict, assess, content_reason
+from engagement.services.discussion.public import Anchor, CommentView, comment_view
+from engagement.services.discussion.publication import load_comment, visible, visible_clause, withdraw
+from engagement.services.discussion.thread_sql import VIEW_COLUMNS
 from engagement.services.pages import CLAIM, claim_page, claim_params, page_key
-from engagement.services.public import Anchor, CommentView, comment_view
-from engagement.services.publication import load_comment, visible, visible_clause, withdraw
 from engagement.services.site_cache import SiteRules, site_rules
 from engagement.services.sites import get_site
-from engagement.services.thread_sql import VIEW_COLUMNS
 from engagement.sso_tokens import SignedIn
 from engagement.uow import UnitOfWork
 

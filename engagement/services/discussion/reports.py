@@ -15,8 +15,8 @@ from engagement.metrics import instruments
 from engagement.models import Comment, Page, Report, Site
 from engagement.models.reports import REASONS
 from engagement.outbox import COMMENT_PENDING, COMMENT_REPORTED
-from engagement.services.publication import load_comment, withdraw
-from engagement.services.reactions import reader_hash
+from engagement.services.discussion.publication import load_comment, withdraw
+from engagement.services.discussion.reactions import reader_hash
 from engagement.uow import UnitOfWork
 
 MAX_NOTE = 500

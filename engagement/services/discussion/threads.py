@@ -18,13 +18,13 @@ from engagement import validation as check
 from engagement.errors import CommentNotFound, InvalidInput, SiteNotFound
 from engagement.models import Comment, Page
 from engagement.pagekeys import clean_url
-from engagement.services import thread_sql as sql
+from engagement.services.discussion import thread_sql as sql
+from engagement.services.discussion.public import CommentView, comment_view
+from engagement.services.discussion.publication import APPROVED
+from engagement.services.discussion.thread_sql import ANY_PASSAGE
 from engagement.services.pages import page_key
-from engagement.services.public import CommentView, comment_view
-from engagement.services.publication import APPROVED
 from engagement.services.site_cache import site_rules
 from engagement.services.sites import get_site, is_site_key
-from engagement.services.thread_sql import ANY_PASSAGE
 from engagement.thread_cache import CachedCounts, CachedPage
 from engagement.uow import UnitOfWork
 

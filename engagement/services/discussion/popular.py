@@ -11,8 +11,8 @@ from engagement import validation as check
 from engagement.db import UTCDateTime
 from engagement.errors import SiteNotFound
 from engagement.models import Comment, Page, Site
+from engagement.services.discussion.publication import APPROVED
 from engagement.services.pages import page_key
-from engagement.services.publication import APPROVED
 from engagement.services.sites import is_site_key
 from engagement.thread_cache import CachedPopular
 from engagement.uow import UnitOfWork

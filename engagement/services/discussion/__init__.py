@@ -1,0 +1,1 @@
+"""The conversation on a page: comments, threads, reactions, votes, reports, moderation, publication."""
