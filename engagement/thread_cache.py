@@ -60,7 +60,7 @@ class CachedCounts:
 
 @dataclass(frozen=True)
 class CachedPopular:
-    """A site's most discussed pages for one window and one page left out (``services/discussion/popular.py``)."""
+    """A site's most discussed pages for one window, one page left out (``services/discussion/popular``)."""
 
     enabled: bool
     title: str | None
