@@ -6,7 +6,7 @@ import { announce, h, nextId } from "./dom.js";
 import { tokens } from "./store.js";
 import { api, errorText } from "./api.js";
 import { commentForm, previewToggle } from "./forms.js";
-import { actions, nameOf, renderComment } from "./comments.js";
+import { actions, isDeleted, nameOf, renderComment } from "./comments.js";
 import { addReply, renderHeading, renderThread, rerenderThread } from "./thread.js";
 import { bumpPassage, renderInlineTab } from "./inline.js";
 
@@ -103,14 +103,22 @@ export async function doDelete(c, mine, question) {
   try {
     await api("DELETE", `/api/v1/comments/${c.id}`, { token: mine.token });
     tokens.drop(c.id);
-    state.page.comments = Math.max(0, (state.page.comments || 0) - 1);
-    removeComment(c);
-    renderHeading();
+    withdrawComment(c);
     announce(t("removed"));
     els.heading.focus();
   } catch (err) {
     question.querySelector("span").textContent = err.status === 403 ? t("windowClosed") : errorText(err);
   }
+}
+
+/** A comment gone from the page (deleted here, or withdrawn as the live stream says), once: the
+ * stream's notice may come before or after the answer to the reader's own delete. */
+export function withdrawComment(c) {
+  const entry = state.index.get(c.id);
+  if (!entry || isDeleted(entry.c)) return;
+  state.page.comments = Math.max(0, (state.page.comments || 0) - 1);
+  removeComment(entry.c);
+  renderHeading();
 }
 
 /** Drop a deleted comment, or keep it as a placeholder when replies hang from it. */

@@ -1,8 +1,7 @@
 // The live thread's place in the widget: started once the thread is drawn (stream.js does the rest).
 
 import { api } from "../api.js";
-import { isDeleted } from "../comments.js";
-import { removeComment } from "../edit.js";
+import { withdrawComment } from "../edit.js";
 import { onReady } from "../hooks.js";
 import { renderReactions } from "../reactions.js";
 import { BASE, SITE, els, flatten, indexComments, state } from "../state.js";
@@ -62,10 +61,7 @@ async function show(id) {
  * Its author, whose edit sent it back to moderation, keeps seeing it as pending. */
 function removed(id) {
   const entry = state.index.get(id);
-  if (!entry || isDeleted(entry.c) || entry.c.status === "pending") return;
-  state.page.comments = Math.max(0, (state.page.comments || 0) - 1);
-  removeComment(entry.c);
-  renderHeading();
+  if (entry && entry.c.status !== "pending") withdrawComment(entry.c);
 }
 
 /** The ids of the newest comments and their replies, oldest first: what polling compares. */
