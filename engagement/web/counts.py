@@ -13,7 +13,7 @@ from engagement.uow import UnitOfWork
 from engagement.web.cors import bind_site
 from engagement.web.deps import SiteKey, SiteQuery, Uow
 from engagement.web.errors import responses
-from engagement.web.responses import FastJSON, Rendered, dumps
+from engagement.web.responses import FastJSON, dumps, kept_answer
 from engagement.web.schemas import Strict
 
 router = APIRouter(prefix="/api/v1", tags=["counts"], responses=responses(503))
@@ -69,12 +69,11 @@ def counts_response(
     bind_site(request, site)
     entry = cached_counts(uow, site, pages)
     key = "get" if headers else "post"  # the GET's answer carries its Cache-Control
-    kept: Rendered | None = entry.rendered.get(key)
-    if kept is not None:
-        return kept.again()
-    answer = Response(dumps({"counts": entry.counts}), media_type="application/json", headers=headers)
-    entry.rendered[key] = Rendered(answer)
-    return answer
+    return kept_answer(
+        entry.rendered,
+        key,
+        lambda: Response(dumps({"counts": entry.counts}), media_type="application/json", headers=headers),
+    )
 
 
 @router.get("/passages", response_model=PassagesOut, responses=responses(400, 403, 404, 422))

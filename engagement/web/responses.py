@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -35,3 +36,13 @@ class Rendered:
         answer.status_code, answer.body, answer.background = self.status_code, self.body, None
         answer.raw_headers = list(self.raw_headers)  # a middleware may add to its copy
         return answer
+
+
+def kept_answer(kept: dict[str, Rendered], key: str, make: Callable[[], Response]) -> Response:
+    """The answer kept under ``key`` with a cache entry, given again; else ``make()``'s, kept there."""
+    rendered = kept.get(key)
+    if rendered is not None:
+        return rendered.again()
+    answer = make()
+    kept[key] = Rendered(answer)
+    return answer

@@ -14,7 +14,7 @@ from engagement.uow import UnitOfWork
 from engagement.web.cors import bind_site
 from engagement.web.deps import SitePath, Uow
 from engagement.web.errors import responses
-from engagement.web.responses import FastJSON, Rendered, dumps
+from engagement.web.responses import FastJSON, dumps, kept_answer
 
 router = APIRouter(prefix="/api/v1", tags=["sites"], responses=responses(503))
 SETTINGS_HEADERS = {"Cache-Control": "public, max-age=60"}
@@ -72,12 +72,11 @@ def settings_response(request: Request, uow: UnitOfWork, site: str) -> Response:
     with it. Kept whole with the cached settings: every widget load asks for it."""
     bind_site(request, site)
     entry = cached_settings(uow, site)
-    kept: Rendered | None = entry.rendered.get("json")
-    if kept is not None:
-        return kept.again()
-    answer = Response(dumps(entry.settings), media_type="application/json", headers=SETTINGS_HEADERS)
-    entry.rendered["json"] = Rendered(answer)
-    return answer
+    return kept_answer(
+        entry.rendered,
+        "json",
+        lambda: Response(dumps(entry.settings), media_type="application/json", headers=SETTINGS_HEADERS),
+    )
 
 
 @router.get("/sites/{site}/popular", response_model=PopularOut, responses=responses(400, 403, 404, 422))

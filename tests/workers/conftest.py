@@ -18,6 +18,7 @@ from celery.contrib.testing.worker import start_worker
 from click.testing import CliRunner, Result
 from fleet import OwnRedis
 from mailsink import MailSink
+from receiver import Receiver
 from required_services import REDIS_URL, missing_service
 
 from engagement.cli import main
@@ -122,6 +123,16 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
     if shutil.which("redis-server") is None:
         missing_service("redis-server", "the binary is not installed")
     server = OwnRedis(tmp_path).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A local HTTP receiver for webhooks: it records each request and answers as told."""
+    server = Receiver().start()
     try:
         yield server
     finally:

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from drive import ARTICLE, post, subscribe
-from receiver import Receiver
 
 from engagement.core import Core, build_core
 from engagement.models import Delivery, OutboxEvent, WebhookDelivery, WebhookEndpoint
@@ -35,15 +34,6 @@ from engagement.services.webhooks.planning import delivery_key, message_id, plan
 from engagement.services.webhooks.sending import WebhookReport, WebhookSender, send_webhooks
 
 LOOPBACK = AddressGuard(allow_private=True)  # the development switch: receivers listen on 127.0.0.1
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _settings(core: Core, **overrides: object):

@@ -10,22 +10,12 @@ import sqlalchemy as sa
 from celery.contrib.testing.worker import start_worker
 from conftest import live_settings
 from drive import post
-from receiver import Receiver
 
 from engagement.core import Core, build_core
 from engagement.models import WebhookDelivery
 from engagement.services.webhooks.addresses import AddressGuard
 from engagement.services.webhooks.endpoints import add_endpoint
 from workers import handoff, make_celery
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
